@@ -1,0 +1,334 @@
+/**
+ * The node driver: the only code that connects the consensus core to storage, transport, clock
+ * and state machine. It runs the Ready loop (persist, send, apply, advance), turns proposals
+ * and reads into promises, takes snapshots, and converts milliseconds into core ticks.
+ *
+ * While one Ready is being persisted, new messages and proposals keep stepping into the core;
+ * the next Ready carries all of them, so one fsync covers many proposals (group commit).
+ */
+import { assert } from '../util/assert.js';
+import { QuorateError } from '../util/errors.js';
+import type { Prng } from '../util/prng.js';
+import { Raft, RaftError, type ConfChange, type Entry, type Message, type NodeId, type RaftConfig, type Ready, type Snapshot } from '../raft/index.js';
+import type { Clock, LogStorage, PersistedState, StateMachine, Timer, Transport } from './interfaces.js';
+
+export interface NodeTimings {
+  /** The core's unit of time. Smaller ticks randomize election timeouts more finely. */
+  readonly tickMs: number;
+  readonly heartbeatMs: number;
+  /** Base election timeout; the actual one is random in [electionMs, 2 * electionMs). */
+  readonly electionMs: number;
+}
+
+/** Seed 001's defaults: heartbeat 100 ms, election timeout 300 ms. */
+export const defaultTimings: NodeTimings = { tickMs: 10, heartbeatMs: 100, electionMs: 300 };
+
+/** Observation hooks for metrics and for the simulator's checkers. */
+export interface NodeObserver {
+  /** The Ready's writes are durable and its messages are about to be sent. */
+  persisted?(id: NodeId, rd: Ready): void;
+  applied?(id: NodeId, entry: Entry): void;
+  restored?(id: NodeId, snapshot: Snapshot): void;
+  fatal?(id: NodeId, error: unknown): void;
+}
+
+export interface RaftNodeOptions<R> {
+  readonly id: NodeId;
+  readonly storage: LogStorage;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly stateMachine: StateMachine<R>;
+  readonly prng: Prng;
+  readonly timings?: Partial<NodeTimings>;
+  readonly raft?: Partial<Omit<RaftConfig, 'electionTicks' | 'heartbeatTicks'>>;
+  /** Take a snapshot after this many entries have been applied since the last one. */
+  readonly snapshotEntries?: number;
+  /** Entries kept in the log behind a snapshot, so slightly slow followers avoid a snapshot. */
+  readonly snapshotTrailingEntries?: number;
+  /** Pending proposals and reads fail with Timeout after this long. */
+  readonly requestTimeoutMs?: number;
+  readonly observer?: NodeObserver;
+}
+
+interface Waiter<T> {
+  readonly resolve: (value: T) => void;
+  readonly reject: (error: Error) => void;
+  readonly deadline: number;
+}
+
+interface ProposalWaiter<R> extends Waiter<R> {
+  readonly term: number;
+}
+
+interface ReadWaiter extends Waiter<undefined> {
+  index: number | null;
+}
+
+export class RaftNode<R = unknown> {
+  readonly id: NodeId;
+  private readonly raft: Raft;
+  private readonly options: RaftNodeOptions<R>;
+  private readonly timings: NodeTimings;
+  private readonly proposals = new Map<number, ProposalWaiter<R>>();
+  private readonly reads = new Map<string, ReadWaiter>();
+  private readCounter = 0;
+  private ticker: Timer | null = null;
+  private processing = false;
+  private stopped = false;
+  private lastSnapshotIndex: number;
+
+  private constructor(options: RaftNodeOptions<R>, raft: Raft, timings: NodeTimings, snapshotIndex: number) {
+    this.id = options.id;
+    this.options = options;
+    this.raft = raft;
+    this.timings = timings;
+    this.lastSnapshotIndex = snapshotIndex;
+  }
+
+  /** Load durable state, restore the state machine from the snapshot, and start ticking. */
+  static async start<R>(options: RaftNodeOptions<R>): Promise<RaftNode<R>> {
+    const timings = { ...defaultTimings, ...options.timings };
+    const persisted = await options.storage.load();
+    const raft = new Raft({
+      id: options.id,
+      prng: options.prng,
+      config: { ...options.raft, ...ticksFor(timings) },
+      hardState: persisted.hardState,
+      snapshot: persisted.snapshot,
+      entries: persisted.entries,
+    });
+    if (persisted.snapshot !== null) options.stateMachine.restore(persisted.snapshot.data);
+    const node = new RaftNode(options, raft, timings, persisted.snapshot?.meta.index ?? 0);
+    // Start ticking at a random phase: nodes whose ticks were aligned would time out together
+    // whenever they draw the same election timeout.
+    node.scheduleTick(timings.tickMs * options.prng.next());
+    node.kick();
+    return node;
+  }
+
+  /** Stop ticking and fail every pending request. Durable state stays as it is. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.ticker?.cancel();
+    this.ticker = null;
+    const error = new QuorateError('Stopped', `node ${this.id} stopped before the request completed; its outcome is unknown`);
+    for (const waiter of this.proposals.values()) waiter.reject(error);
+    for (const waiter of this.reads.values()) waiter.reject(error);
+    this.proposals.clear();
+    this.reads.clear();
+  }
+
+  /** A message from a peer, delivered by the transport. */
+  receive(m: Message): void {
+    if (this.stopped) return;
+    this.raft.step(m);
+    this.kick();
+  }
+
+  /**
+   * Replicate `data` and resolve with the state machine's result once it is committed and
+   * applied here. Throws NotLeader (with the leader's id when known) on a follower.
+   */
+  propose(data: Uint8Array): Promise<R> {
+    this.assertRunning();
+    const { index, term } = this.raft.propose([data]);
+    const promise = new Promise<R>((resolve, reject) => {
+      this.proposals.set(index, { resolve, reject, term, deadline: this.deadline() });
+    });
+    this.kick();
+    return promise;
+  }
+
+  /** Propose a membership change; resolves when it is applied on this node. */
+  proposeConfChange(change: ConfChange): Promise<R> {
+    this.assertRunning();
+    const { index, term } = this.raft.proposeConfChange(change);
+    const promise = new Promise<R>((resolve, reject) => {
+      this.proposals.set(index, { resolve, reject, term, deadline: this.deadline() });
+    });
+    this.kick();
+    return promise;
+  }
+
+  /**
+   * Resolves when the local state machine reflects every write committed before the call:
+   * reading it then is linearizable (ReadIndex, or the leader lease when configured).
+   */
+  read(): Promise<undefined> {
+    this.assertRunning();
+    const context = `${this.id}/${++this.readCounter}`;
+    this.raft.readIndex(context);
+    const promise = new Promise<undefined>((resolve, reject) => {
+      this.reads.set(context, { resolve, reject, index: null, deadline: this.deadline() });
+    });
+    this.kick();
+    return promise;
+  }
+
+  transferLeader(target: NodeId): void {
+    this.assertRunning();
+    this.raft.transferLeader(target);
+    this.kick();
+  }
+
+  status(): ReturnType<Raft['status']> {
+    return this.raft.status();
+  }
+
+  basicStatus(): ReturnType<Raft['basicStatus']> {
+    return this.raft.basicStatus();
+  }
+
+  /** The core, for checkers and tests that inspect the log. */
+  get core(): Raft {
+    return this.raft;
+  }
+
+  isStopped(): boolean {
+    return this.stopped;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private assertRunning(): void {
+    if (this.stopped) throw new QuorateError('Stopped', `node ${this.id} is stopped`);
+  }
+
+  private deadline(): number {
+    return this.options.clock.now() + (this.options.requestTimeoutMs ?? 5000);
+  }
+
+  private scheduleTick(delayMs = this.timings.tickMs): void {
+    this.ticker = this.options.clock.setTimeout(() => {
+      if (this.stopped) return;
+      this.raft.tick();
+      this.expireRequests();
+      this.kick();
+      this.scheduleTick();
+    }, delayMs);
+  }
+
+  private expireRequests(): void {
+    const now = this.options.clock.now();
+    const timeout = (what: string): QuorateError => new QuorateError('Timeout', `${what} timed out on node ${this.id}; it may or may not have taken effect`);
+    for (const [index, waiter] of this.proposals) {
+      if (waiter.deadline > now) continue;
+      this.proposals.delete(index);
+      waiter.reject(timeout('proposal'));
+    }
+    for (const [context, waiter] of this.reads) {
+      if (waiter.deadline > now) continue;
+      this.reads.delete(context);
+      waiter.reject(timeout('read'));
+    }
+  }
+
+  /** Run the Ready loop unless it is already running (it picks up whatever is new). */
+  private kick(): void {
+    if (this.processing || this.stopped) return;
+    this.processing = true;
+    this.processReadies().then(
+      () => {
+        this.processing = false;
+      },
+      (error: unknown) => {
+        this.processing = false;
+        this.options.observer?.fatal?.(this.id, error);
+        this.stop();
+      },
+    );
+  }
+
+  private async processReadies(): Promise<void> {
+    while (!this.stopped && this.raft.hasReady()) {
+      const rd = this.raft.ready();
+      if (rd.hardState !== null || rd.entries.length > 0 || rd.snapshot !== null) {
+        await this.options.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, sync: rd.mustSync });
+        if (this.stopped) return;
+      }
+      this.options.observer?.persisted?.(this.id, rd);
+      this.options.transport.send(rd.messages);
+      if (rd.snapshot !== null) this.restoreSnapshot(rd.snapshot);
+      for (const entry of rd.committedEntries) this.applyEntry(entry);
+      for (const rs of rd.readStates) this.readIndexKnown(rs.context, rs.index);
+      this.raft.advance();
+      this.releaseReads();
+      await this.maybeSnapshot();
+    }
+  }
+
+  private restoreSnapshot(snapshot: Snapshot): void {
+    this.options.stateMachine.restore(snapshot.data);
+    this.lastSnapshotIndex = snapshot.meta.index;
+    this.options.observer?.restored?.(this.id, snapshot);
+    // Proposals the snapshot covers were decided elsewhere; we cannot tell their outcome.
+    for (const [index, waiter] of this.proposals) {
+      if (index > snapshot.meta.index) continue;
+      this.proposals.delete(index);
+      waiter.reject(new QuorateError('OutcomeUnknown', `proposal ${index} was overtaken by a snapshot from the leader; its outcome is unknown`));
+    }
+  }
+
+  private applyEntry(entry: Entry): void {
+    const result = this.options.stateMachine.apply(entry);
+    this.options.observer?.applied?.(this.id, entry);
+    const waiter = this.proposals.get(entry.index);
+    if (waiter === undefined) return;
+    this.proposals.delete(entry.index);
+    if (waiter.term === entry.term) waiter.resolve(result);
+    else waiter.reject(new RaftError('ProposalDropped', `proposal ${entry.index} was replaced by a new leader's entry; it did not take effect`));
+  }
+
+  private readIndexKnown(context: string, index: number): void {
+    const waiter = this.reads.get(context);
+    if (waiter !== undefined) waiter.index = index;
+  }
+
+  private releaseReads(): void {
+    const applied = this.raft.basicStatus().applied;
+    for (const [context, waiter] of this.reads) {
+      if (waiter.index === null || waiter.index > applied) continue;
+      this.reads.delete(context);
+      waiter.resolve(undefined);
+    }
+  }
+
+  /** Snapshot the state machine when enough entries were applied, then compact the log. */
+  private async maybeSnapshot(): Promise<void> {
+    const every = this.options.snapshotEntries ?? 10_000;
+    const applied = this.raft.basicStatus().applied;
+    if (applied - this.lastSnapshotIndex < every) return;
+    const trailing = this.options.snapshotTrailingEntries ?? Math.floor(every / 2);
+    const snapshot = this.raft.compact(this.options.stateMachine.snapshot(), applied - trailing);
+    assert(snapshot.meta.index === applied, 'snapshot taken at an index other than applied');
+    this.lastSnapshotIndex = applied;
+    await this.options.storage.saveSnapshot(snapshot);
+    if (this.stopped) return;
+    await this.options.storage.compact(Math.max(0, applied - trailing));
+  }
+}
+
+function ticksFor(timings: NodeTimings): Pick<RaftConfig, 'electionTicks' | 'heartbeatTicks'> {
+  const ticks = (ms: number, what: string): number => {
+    const n = Math.round(ms / timings.tickMs);
+    if (n < 1) throw new QuorateError('InvalidConfig', `${what} (${ms} ms) must be at least one tick (${timings.tickMs} ms)`);
+    return n;
+  };
+  return { electionTicks: ticks(timings.electionMs, 'election timeout'), heartbeatTicks: ticks(timings.heartbeatMs, 'heartbeat interval') };
+}
+
+/**
+ * The durable state of a brand-new cluster member that bootstraps the cluster: a snapshot of
+ * the empty state machine at index 1, term 1, holding the initial voters. Every bootstrapping
+ * node writes the same one, so their logs agree; a node that joins later gets it (or a newer
+ * snapshot) from the leader, because no node has the entries before it.
+ */
+export function bootstrapState(voters: readonly NodeId[], emptyState: Uint8Array): PersistedState {
+  assert(voters.length > 0, 'a cluster needs at least one voter');
+  const snapshot: Snapshot = { meta: { index: 1, term: 1, conf: { voters: [...voters].sort(), learners: [] } }, data: emptyState };
+  return { hardState: { term: 1, vote: null, commit: 1 }, snapshot, entries: [] };
+}
+
+/** The durable state of a node that will join an existing cluster: nothing at all. */
+export const emptyState: PersistedState = { hardState: { term: 0, vote: null, commit: 0 }, snapshot: null, entries: [] };

@@ -1,0 +1,105 @@
+/**
+ * A virtual disk implementing LogStorage. A write becomes durable only when its simulated fsync
+ * completes; a crash loses every write still in flight and every write that was never synced,
+ * as a power failure would. Torn writes and lying fsyncs are out of scope (DESIGN.md section 3);
+ * the real WAL's own tests cover torn tails.
+ */
+import { assert } from '../util/assert.js';
+import type { Prng } from '../util/prng.js';
+import type { Entry, HardState, Snapshot } from '../raft/index.js';
+import type { LogStorage, LogUpdate, PersistedState } from '../node/index.js';
+import type { Scheduler } from './scheduler.js';
+
+export interface DiskTimings {
+  readonly fsyncMinMs: number;
+  readonly fsyncMaxMs: number;
+}
+
+export class VirtualDisk implements LogStorage {
+  private hardState: HardState;
+  private snapshot: Snapshot | null;
+  private entries: Entry[];
+  /** A hard state written without fsync: durable only once a later sync flushes it. */
+  private unsyncedHardState: HardState | null = null;
+  /** Bumped by a crash; completions of an older incarnation's writes are discarded. */
+  private incarnation = 0;
+  fsyncs = 0;
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly prng: Prng,
+    initial: PersistedState,
+    private readonly timings: DiskTimings = { fsyncMinMs: 0.5, fsyncMaxMs: 3 },
+  ) {
+    this.hardState = initial.hardState;
+    this.snapshot = initial.snapshot;
+    this.entries = [...initial.entries];
+  }
+
+  load(): Promise<PersistedState> {
+    return Promise.resolve({ hardState: this.hardState, snapshot: this.snapshot, entries: [...this.entries] });
+  }
+
+  save(update: LogUpdate): Promise<void> {
+    if (!update.sync) {
+      if (update.hardState !== null) this.unsyncedHardState = update.hardState;
+      return Promise.resolve();
+    }
+    return this.afterFsync(() => {
+      if (update.snapshot !== null) {
+        this.snapshot = update.snapshot;
+        this.entries = [];
+      }
+      if (update.entries.length > 0) this.appendEntries(update.entries);
+      const hs = update.hardState ?? this.unsyncedHardState;
+      if (hs !== null) this.hardState = hs;
+      this.unsyncedHardState = null;
+    });
+  }
+
+  saveSnapshot(snapshot: Snapshot): Promise<void> {
+    return this.afterFsync(() => {
+      if (this.snapshot === null || snapshot.meta.index > this.snapshot.meta.index) this.snapshot = snapshot;
+    });
+  }
+
+  compact(index: number): Promise<void> {
+    return this.afterFsync(() => {
+      this.entries = this.entries.filter((e) => e.index > index);
+    });
+  }
+
+  snapshotIndex(): number {
+    return this.snapshot?.meta.index ?? 0;
+  }
+
+  /** Power loss: in-flight and unsynced writes vanish; what was durable stays. */
+  crash(): void {
+    this.incarnation++;
+    this.unsyncedHardState = null;
+  }
+
+  private appendEntries(entries: readonly Entry[]): void {
+    const first = entries[0];
+    assert(first !== undefined, 'no entries');
+    const base = this.snapshot?.meta.index ?? 0;
+    const lastIndex = this.entries[this.entries.length - 1]?.index ?? base;
+    assert(first.index <= lastIndex + 1, `disk append at ${first.index} leaves a gap after ${lastIndex}`);
+    this.entries = this.entries.filter((e) => e.index < first.index);
+    this.entries.push(...entries);
+  }
+
+  private afterFsync(write: () => void): Promise<void> {
+    const incarnation = this.incarnation;
+    const delay = this.timings.fsyncMinMs + this.prng.next() * (this.timings.fsyncMaxMs - this.timings.fsyncMinMs);
+    return new Promise((resolve) => {
+      this.scheduler.after(delay, () => {
+        // A crashed incarnation's write never completes; its promise is abandoned with the node.
+        if (incarnation !== this.incarnation) return;
+        this.fsyncs++;
+        write();
+        resolve();
+      });
+    });
+  }
+}
