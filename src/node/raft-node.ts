@@ -245,7 +245,8 @@ export class RaftNode<R = unknown> {
       const rd = this.raft.ready();
       if (rd.hardState !== null || rd.entries.length > 0 || rd.snapshot !== null) {
         await this.options.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, sync: rd.mustSync });
-        if (this.stopped) return;
+        // stop() may have run while the write was in flight.
+        if (this.isStopped()) return;
       }
       this.options.observer?.persisted?.(this.id, rd);
       this.options.transport.send(rd.messages);
@@ -304,7 +305,7 @@ export class RaftNode<R = unknown> {
     assert(snapshot.meta.index === applied, 'snapshot taken at an index other than applied');
     this.lastSnapshotIndex = applied;
     await this.options.storage.saveSnapshot(snapshot);
-    if (this.stopped) return;
+    if (this.isStopped()) return;
     await this.options.storage.compact(Math.max(0, applied - trailing));
   }
 }

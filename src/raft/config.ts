@@ -16,8 +16,10 @@ export interface TestingBugs {
   readonly commitOldTermByCounting?: boolean;
   /** Grant a vote to every up-to-date candidate, even after voting in this term. */
   readonly voteTwice?: boolean;
-  /** Answer a read at the local commit index without confirming leadership (no ReadIndex). */
+  /** Answer a read on any node at its own commit index, with no ReadIndex round or leader. */
   readonly readWithoutQuorum?: boolean;
+  /** Grant votes without checking that the candidate's log is up to date (section 5.4.1). */
+  readonly skipElectionRestriction?: boolean;
 }
 
 export interface RaftConfig {

@@ -51,6 +51,13 @@ export class Inflights {
     this.sizes.splice(0, n);
   }
 
+  /** Forget the oldest unacknowledged append, whatever it covered. */
+  freeFirstOne(): void {
+    this.bytes -= this.sizes[0] ?? 0;
+    this.indexes.shift();
+    this.sizes.shift();
+  }
+
   reset(): void {
     this.indexes.length = 0;
     this.sizes.length = 0;
@@ -69,8 +76,10 @@ export class Progress {
   /** In snapshot state: the index of the snapshot being sent, and ticks spent waiting for it. */
   pendingSnapshot = 0;
   snapshotTicks = 0;
-  /** The follower answered recently; reset by the leader's CheckQuorum every election timeout. */
-  recentActive = false;
+  /** Leader tick at which the follower last answered anything (CheckQuorum). */
+  lastActiveTick = 0;
+  /** Leader tick at which the newest heartbeat this follower acknowledged was sent (lease). */
+  heartbeatAckTick = -Infinity;
   readonly inflights: Inflights;
 
   constructor(

@@ -82,6 +82,15 @@ export class Raft {
 
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
+  /** Leader: ticks since this node became leader, the clock for CheckQuorum and the lease. */
+  private leaderTicks = 0;
+  /** Leader: TimeoutNow was sent; its target campaigns past every lease, so no lease reads. */
+  private leaseRevoked = false;
+  /**
+   * Lease reads only: a node that just started may have acknowledged a leader's heartbeat in
+   * its previous life, so it refuses votes for one election timeout as if it were in a lease.
+   */
+  private startupQuiet: boolean;
   private randomizedElectionTimeout = 0;
 
   /** Leader: index of the latest configuration change; a new one waits until it is applied. */
@@ -111,6 +120,7 @@ export class Raft {
     this.term = init.hardState.term;
     this.vote = init.hardState.vote;
     this.prevHardState = init.hardState;
+    this.startupQuiet = this.config.readMode === 'lease';
     this.becomeFollower(this.term, null);
     this.prevSoftState = this.softState();
   }
@@ -161,6 +171,10 @@ export class Raft {
    */
   readIndex(context: string): void {
     assert(context !== '', 'a read needs a non-empty context');
+    if (this.config.testingBugs?.readWithoutQuorum === true) {
+      this.readStates.push({ index: this.log.committed, context });
+      return;
+    }
     if (this.role === 'leader') {
       this.leaderReadIndex(context, this.id);
       return;
@@ -381,6 +395,8 @@ export class Raft {
     this.leadTransferee = null;
     this.tracker.resetVotes();
     this.tracker.resetProgress(this.log.lastIndex());
+    this.leaderTicks = 0;
+    this.leaseRevoked = false;
     this.pendingConfIndex = 0;
     this.termStartIndex = 0;
     this.appendPending = false;
@@ -394,6 +410,7 @@ export class Raft {
 
   private tickElection(): void {
     this.electionElapsed++;
+    if (this.electionElapsed >= this.config.electionTicks) this.startupQuiet = false;
     if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
       this.hup();
@@ -463,7 +480,7 @@ export class Raft {
   }
 
   private inLease(): boolean {
-    return this.config.checkQuorum && this.leader !== null && this.electionElapsed < this.config.electionTicks;
+    return this.config.checkQuorum && (this.leader !== null || this.startupQuiet) && this.electionElapsed < this.config.electionTicks;
   }
 
   private stepLowerTerm(m: Message): void {
@@ -484,7 +501,8 @@ export class Raft {
       (pre && m.term > this.term && !this.losesPreVoteTie(m)) ||
       this.config.testingBugs?.voteTwice === true;
     const respType = pre ? 'MsgPreVoteResp' : 'MsgVoteResp';
-    if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
+    const upToDate = this.log.isUpToDate(m.index, m.logTerm) || this.config.testingBugs?.skipElectionRestriction === true;
+    if (canVote && upToDate) {
       // A granted pre-vote answers in the term the candidate asked about, so it counts there.
       this.send(message({ type: respType, from: this.id, to: m.from, term: m.term }));
       if (!pre) {
@@ -598,7 +616,7 @@ export class Raft {
   private handleHeartbeat(m: Message): void {
     // The leader sends min(our match, its commit), so this never commits an unmatched entry.
     this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
-    this.send(message({ type: 'MsgHeartbeatResp', from: this.id, to: m.from, term: this.term, context: m.context }));
+    this.send(message({ type: 'MsgHeartbeatResp', from: this.id, to: m.from, term: this.term, context: m.context, index: m.index }));
   }
 
   private handleSnapshot(m: Message): void {
@@ -609,11 +627,13 @@ export class Raft {
       this.log.restore(snapshot);
       this.tracker.setConf(snapshot.meta.conf);
       this.tracker.resetProgress(this.log.lastIndex());
-    } else if (index > this.log.committed) {
-      // We already hold the snapshot's last entry: the prefix it covers is committed.
-      this.log.commitTo(index);
+      this.send(message({ type: 'MsgAppResp', from: this.id, to: m.from, term: this.term, index: this.log.lastIndex() }));
+      return;
     }
-    this.send(message({ type: 'MsgAppResp', from: this.id, to: m.from, term: this.term, index: this.log.lastIndex() }));
+    // Not installed (stale, or we already hold its last entry, so the prefix it covers is
+    // committed). Vouch only for the commit index: entries after it may be an old leader's.
+    if (index > this.log.committed) this.log.commitTo(index);
+    this.send(message({ type: 'MsgAppResp', from: this.id, to: m.from, term: this.term, index: this.log.committed }));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -622,13 +642,15 @@ export class Raft {
   private tickHeartbeat(): void {
     this.heartbeatElapsed++;
     this.electionElapsed++;
+    this.leaderTicks++;
+    if (this.config.checkQuorum && this.leaderTicks - this.tracker.quorumTick(this.id, this.leaderTicks, (pr) => pr.lastActiveTick) >= this.config.electionTicks) {
+      // Seed 001: a leader that has not heard from a quorum for an election timeout steps
+      // down; no split-brain. By then the majority may already be electing a new leader.
+      this.becomeFollower(this.term, null);
+      return;
+    }
     if (this.electionElapsed >= this.config.electionTicks) {
       this.electionElapsed = 0;
-      if (this.config.checkQuorum && !this.tracker.quorumActive(this.id)) {
-        // Seed 001: a leader cut off from a quorum steps down; no split-brain.
-        this.becomeFollower(this.term, null);
-        return;
-      }
       // A transfer that did not finish within an election timeout is abandoned (thesis 3.10).
       this.leadTransferee = null;
     }
@@ -666,7 +688,7 @@ export class Raft {
   }
 
   private handleAppendResponse(m: Message, pr: Progress): void {
-    pr.recentActive = true;
+    pr.lastActiveTick = this.leaderTicks;
     if (m.reject) {
       // Back off past the follower's conflicting term in one step when it told us the term.
       const hint = m.logTerm > 0 ? this.log.findConflictByTerm(m.rejectHint, m.logTerm) : m.rejectHint;
@@ -695,11 +717,15 @@ export class Raft {
   }
 
   private handleHeartbeatResponse(m: Message, pr: Progress): void {
-    pr.recentActive = true;
+    pr.lastActiveTick = this.leaderTicks;
+    // The follower echoes the tick at which we sent the heartbeat; it reset its election timer
+    // after that moment, so it will refuse other candidates until at least then + timeout.
+    pr.heartbeatAckTick = Math.max(pr.heartbeatAckTick, m.index);
     pr.probeSent = false;
     if (pr.state === 'replicate' && pr.inflights.full()) {
-      // The follower is alive; free one slot so a lost append cannot stall the pipeline forever.
-      pr.inflights.freeLE(pr.match + 1);
+      // The follower is alive but the window is full: the appends in it may have been lost.
+      // Free one slot so the pipeline moves; a gap makes the follower reject and we probe.
+      pr.inflights.freeFirstOne();
     }
     if (pr.match < this.log.lastIndex()) this.sendAppend(m.from);
     if (m.context !== '') this.readAcknowledged(m.context, m.from);
@@ -778,6 +804,7 @@ export class Raft {
   }
 
   private sendTimeoutNow(to: NodeId): void {
+    this.leaseRevoked = true;
     this.send(message({ type: 'MsgTimeoutNow', from: this.id, to, term: this.term }));
   }
 
@@ -786,28 +813,35 @@ export class Raft {
       if (id === this.id) continue;
       // Never tell a follower to commit beyond what we know it holds (it may not match there).
       const commit = Math.min(pr.match, this.log.committed);
-      this.send(message({ type: 'MsgHeartbeat', from: this.id, to: id, term: this.term, commit, context }));
+      this.send(message({ type: 'MsgHeartbeat', from: this.id, to: id, term: this.term, commit, context, index: this.leaderTicks }));
     }
   }
 
   private leaderReadIndex(context: string, from: NodeId): void {
     const respond = (index: number): void => this.answerRead(context, from, index);
-    if (this.config.testingBugs?.readWithoutQuorum === true) {
-      respond(this.log.committed);
-      return;
-    }
     if (!this.committedInTerm()) {
       // Our commit index may lag the previous leader's until the no-op of this term commits.
       this.readsAwaitingTermCommit.push({ context, from });
       return;
     }
-    if (this.tracker.voters().length === 1 || this.config.readMode === 'lease') {
+    if (this.tracker.voters().length === 1 || (this.config.readMode === 'lease' && this.leaseValid())) {
       respond(this.log.committed);
       return;
     }
     if (this.readOnly.full()) return;
     this.readOnly.add(context, this.log.committed, from, this.id);
     this.bcastHeartbeat(context);
+  }
+
+  /**
+   * Lease reads: a quorum acknowledged a heartbeat sent at tick `t`, so those voters refuse any
+   * other candidate until `t + electionTicks` on their clocks. One heartbeat interval of that is
+   * kept as a margin for clock rate differences between nodes; past it we fall back to ReadIndex.
+   */
+  private leaseValid(): boolean {
+    if (this.leaseRevoked) return false;
+    const acked = this.tracker.quorumTick(this.id, this.leaderTicks, (pr) => pr.heartbeatAckTick);
+    return this.leaderTicks - acked < this.config.electionTicks - this.config.heartbeatTicks;
   }
 
   private readAcknowledged(context: string, from: NodeId): void {

@@ -136,15 +136,16 @@ export class ProgressTracker {
     return 'pending';
   }
 
-  /** CheckQuorum: did a majority of voters answer since the last check? Resets the marks. */
-  quorumActive(self: NodeId): boolean {
-    let active = 0;
-    for (const id of this.voterSet) {
-      const pr = this.progress.get(id);
-      if (id === self || pr?.recentActive === true) active++;
-    }
-    for (const [id, pr] of this.progress) pr.recentActive = id === self;
-    return active >= this.quorum();
+  /**
+   * The newest leader tick `t` such that a majority of voters has `tickOf(progress) >= t`; the
+   * leader itself counts with `selfTick`. With lastActiveTick this says when a quorum was last
+   * heard from; with heartbeatAckTick, from when a quorum's leases are known to run.
+   */
+  quorumTick(self: NodeId, selfTick: number, tickOf: (pr: Progress) => number): number {
+    const ticks = this.voters()
+      .map((id) => (id === self ? selfTick : (this.progress.get(id) === undefined ? -Infinity : tickOf(this.progress.get(id) as Progress))))
+      .sort((a, b) => b - a);
+    return ticks[this.quorum() - 1] ?? -Infinity;
   }
 
   /** Whether the given set of acknowledging voters forms a majority. */

@@ -9,12 +9,13 @@
  * command printed with every failure.
  */
 import { parseArgs } from 'node:util';
-import type { TestingBugs } from '../raft/index.js';
 import { measureFailover, summarizeFailover } from './failover.js';
 import { faultKinds, type FaultKind } from './nemesis.js';
 import { replayCommand, runSimulation, type SimOptions } from './run.js';
 
-const usage = 'usage: npm run sim -- [--seeds N] [--from N] [--seed N] [--trace] [--nodes 3|5] [--faults a,b] [--read-mode readIndex|lease] [--bug NAME] [--failover]';
+const usage =
+  'usage: npm run sim -- [--seeds N] [--from N] [--seed N] [--trace] [--nodes 3|5] [--faults a,b] [--fault-ms MS] [--nemesis-ms MIN,MAX]\n' +
+  '                      [--append-bytes N] [--inflight N] [--read-mode readIndex|lease] [--bug NAME] [--failover]';
 
 function fail(message: string): never {
   process.stderr.write(`sim: ${message}\n${usage}\n`);
@@ -33,6 +34,10 @@ function parse(): { base: Omit<SimOptions, 'seed'>; from: number; seeds: number;
       'read-mode': { type: 'string' },
       bug: { type: 'string', multiple: true },
       failover: { type: 'boolean', default: false },
+      'nemesis-ms': { type: 'string' },
+      'append-bytes': { type: 'string' },
+      inflight: { type: 'string' },
+      'fault-ms': { type: 'string' },
     },
   });
   const int = (name: string, text: string | undefined, fallback: number): number => {
@@ -45,7 +50,7 @@ function parse(): { base: Omit<SimOptions, 'seed'>; from: number; seeds: number;
     if (!(faultKinds as readonly string[]).includes(f)) fail(`unknown fault "${f}"; known: ${faultKinds.join(', ')}`);
     return f as FaultKind;
   });
-  const known = ['commitOldTermByCounting', 'voteTwice', 'readWithoutQuorum'];
+  const known = ['commitOldTermByCounting', 'voteTwice', 'readWithoutQuorum', 'skipElectionRestriction'];
   const bugs: Record<string, boolean> = {};
   for (const bug of values.bug ?? []) {
     if (!known.includes(bug)) fail(`unknown bug "${bug}"; known: ${known.join(', ')}`);
@@ -54,11 +59,20 @@ function parse(): { base: Omit<SimOptions, 'seed'>; from: number; seeds: number;
   const readMode = values['read-mode'];
   if (readMode !== undefined && readMode !== 'readIndex' && readMode !== 'lease') fail(`--read-mode must be readIndex or lease`);
   const nodes = values.nodes === undefined ? undefined : int('nodes', values.nodes, 3);
+  const interval = values['nemesis-ms']?.split(',').map((n) => int('nemesis-ms', n, 0));
+  if (interval !== undefined && (interval.length !== 2 || (interval[0] ?? 0) >= (interval[1] ?? 0))) fail('--nemesis-ms takes MIN,MAX with MIN < MAX');
+  const flowControl = {
+    ...(values['append-bytes'] === undefined ? {} : { appendBytesMax: int('append-bytes', values['append-bytes'], 1) }),
+    ...(values.inflight === undefined ? {} : { inflightMessagesMax: int('inflight', values.inflight, 1) }),
+  };
   const base: Omit<SimOptions, 'seed'> = {
     ...(nodes === undefined ? {} : { nodes }),
+    ...(interval === undefined ? {} : { nemesisIntervalMs: [interval[0] ?? 0, interval[1] ?? 1] as const }),
+    ...(Object.keys(flowControl).length > 0 ? { flowControl } : {}),
+    ...(values['fault-ms'] === undefined ? {} : { faultMs: int('fault-ms', values['fault-ms'], 6000) }),
     ...(faults === undefined ? {} : { faults }),
     ...(readMode === undefined ? {} : { readMode }),
-    ...(Object.keys(bugs).length > 0 ? { bugs: bugs as TestingBugs } : {}),
+    ...(Object.keys(bugs).length > 0 ? { bugs } : {}),
   };
   const single = values.seed !== undefined;
   return {

@@ -3,8 +3,8 @@
  * few keys) against a random live node, retrying on the leader it is told about, and records
  * the history the linearizability checker judges:
  *
- * - an operation that failed for sure (NotLeader, ProposalDropped, no leader known) had no
- *   effect and is left out;
+ * - an operation that failed for sure (refused by a follower, or its log slot taken by another
+ *   leader's entry) had no effect and is left out;
  * - one whose outcome is unknown (timeout, node crashed, overtaken by a snapshot) stays in the
  *   history open-ended: it may have taken effect at any point after its call.
  */
@@ -15,7 +15,12 @@ import type { KvInput, KvOutput, Operation } from './checkers/linearizability.js
 import type { SimCluster, SimNode } from './cluster.js';
 import { encodeCommand, type RegisterResult } from './register-machine.js';
 
-const definiteFailures = new Set(['NotLeader', 'ProposalDropped', 'ReadUnavailable', 'Stopped']);
+/**
+ * A request refused synchronously never entered the log. After acceptance, only a proposal
+ * whose log slot was taken by another leader's entry is known not to have happened; a crash
+ * ("Stopped"), a timeout or a snapshot overtaking it leave the outcome unknown.
+ */
+const definiteAsyncFailures = new Set(['ProposalDropped']);
 
 export interface WorkloadOptions {
   readonly clients: number;
@@ -104,7 +109,7 @@ export class ClientWorkload {
       },
       (error: unknown) => {
         this.outstanding--;
-        if (!(isQuorateError(error) && definiteFailures.has(error.code)) && input.kind !== 'read') {
+        if (!(isQuorateError(error) && definiteAsyncFailures.has(error.code)) && input.kind !== 'read') {
           this.history.push({ clientId, input, callTime, returnTime: Infinity, output: undefined });
         }
         this.next(clientId);

@@ -25,16 +25,16 @@ export async function measureFailover(seed: number): Promise<FailoverSample> {
   await cluster.startAll();
   // Crash at a random phase relative to the heartbeats, not always right after one.
   const crashAt = warmupMs + prng.int(0, 100);
-  let crashed = false;
-  let recoveredAt: number | null = null;
+  // Written by callbacks that run inside the scheduler, read after it returns.
+  const outcome: { crashed: boolean; recoveredAt: number | null } = { crashed: false, recoveredAt: null };
   const write = (): void => {
-    if (recoveredAt !== null) return;
+    if (outcome.recoveredAt !== null) return;
     const leader = cluster.leader()?.node;
     const proposedAt = scheduler.now();
     try {
       leader?.propose(encodeCommand({ op: 'put', key: 'k', value: String(proposedAt) })).then(
         () => {
-          if (crashed && proposedAt >= crashAt) recoveredAt ??= scheduler.now();
+          if (outcome.crashed && proposedAt >= crashAt) outcome.recoveredAt ??= scheduler.now();
         },
         () => undefined,
       );
@@ -47,11 +47,11 @@ export async function measureFailover(seed: number): Promise<FailoverSample> {
   scheduler.at(crashAt, () => {
     const leader = cluster.leader();
     if (leader !== undefined) cluster.crash(leader.id);
-    crashed = true;
+    outcome.crashed = true;
   });
-  await scheduler.runUntil(crashAt + windowMs, () => recoveredAt !== null);
+  await scheduler.runUntil(crashAt + windowMs, () => outcome.recoveredAt !== null);
   if (cluster.checker.violations.length > 0) throw new Error(`safety violation in failover seed ${seed}: ${cluster.checker.violations.join('; ')}`);
-  return { seed, ms: recoveredAt === null ? null : recoveredAt - crashAt };
+  return { seed, ms: outcome.recoveredAt === null ? null : outcome.recoveredAt - crashAt };
 }
 
 export function percentile(sorted: readonly number[], p: number): number {

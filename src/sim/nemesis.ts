@@ -17,6 +17,8 @@ export const faultKinds = [
   'bridge',
   'isolateLeader',
   'crash',
+  'leaderChurn',
+  'figure8',
   'membership',
   'transfer',
 ] as const;
@@ -121,6 +123,12 @@ export class Nemesis {
       case 'crash':
         this.crash(members.length);
         return;
+      case 'figure8':
+        this.figure8();
+        return;
+      case 'leaderChurn':
+        this.churnLeaders(this.cluster.scheduler.now() + this.prng.int(300, 2000), '');
+        return;
       case 'membership':
         this.changeMembership();
         return;
@@ -144,6 +152,96 @@ export class Nemesis {
     const victim = leader !== undefined && this.prng.chance(0.4) ? leader : this.prng.pick(live);
     this.cluster.crash(victim.id);
     this.later(50, 1500, () => void this.cluster.start(victim.id));
+  }
+
+  /**
+   * Crash every newly elected leader within a few milliseconds, for a while: leaders die in the
+   * middle of replicating their first entries, the pattern of the paper's Figure 8.
+   */
+  private churnLeaders(until: number, lastVictim: string): void {
+    if (!this.active || this.cluster.scheduler.now() > until) return;
+    const leader = this.cluster.leader();
+    const key = leader === undefined ? '' : `${leader.id}@${leader.node?.basicStatus().term ?? 0}`;
+    if (leader !== undefined && key !== lastVictim && this.cluster.live().length > Math.floor(this.cluster.memberIds().length / 2) + 1) {
+      // Half the time before the leader's first append leaves (its no-op stays local).
+      this.later(0, this.prng.chance(0.5) ? 1 : 15, () => {
+        this.note(`churn crash ${leader.id}`);
+        this.cluster.crash(leader.id);
+        this.later(10, 300, () => void this.cluster.start(leader.id));
+      });
+      this.cluster.scheduler.after(1, () => this.churnLeaders(until, key));
+      return;
+    }
+    this.cluster.scheduler.after(1, () => this.churnLeaders(until, lastVictim));
+  }
+
+  /**
+   * The schedule of the paper's Figure 8, with the timing left to the seed. (a) The leader A
+   * is cut off while clients still write to it, so its log grows an uncommitted tail, and it
+   * crashes. (b) A new leader B is elected and cut off at once, so its no-op conflicts with A's
+   * tail but stays local, and it crashes too. (c) A restarts and, with the other nodes seeing
+   * only A, wins the next term and replicates its tail; it crashes the moment its commit index
+   * moves. (d) B restarts and everything heals. A correct leader's commit index first moves
+   * with its own term's no-op, which stops B from winning; a leader that commits an old-term
+   * entry by counting replicas lets B win and overwrite it.
+   */
+  private figure8(): void {
+    const a = this.cluster.leader();
+    const voters = a?.node?.status().conf.voters ?? [];
+    if (a === undefined || voters.length < 3 || this.cluster.live().length < this.cluster.memberIds().length) return;
+    const net = this.cluster.network;
+    const others = voters.filter((id) => id !== a.id);
+    this.note(`figure8 isolate ${a.id}`);
+    net.isolate(a.id, voters);
+    this.later(20, 150, () => {
+      this.cluster.crash(a.id);
+      net.heal();
+      this.waitFor(2000, () => this.cluster.leader(), (b) => {
+        this.note(`figure8 isolate new leader ${b.id}`);
+        net.isolate(b.id, voters);
+        this.later(5, 10, () => {
+          this.cluster.crash(b.id);
+          this.figure8Return(a.id, b.id, others.filter((id) => id !== b.id));
+        });
+      });
+    });
+  }
+
+  private figure8Return(a: string, b: string, rest: readonly string[]): void {
+    this.returnAsOnlyCandidate(a, rest, (leader) => {
+      const electedCommit = leader.node?.basicStatus().commit ?? 0;
+      this.waitFor(1000, () => ((leader.node?.basicStatus().commit ?? 0) > electedCommit ? leader : undefined), () => {
+        this.note(`figure8 crash ${a} at commit ${leader.node?.basicStatus().commit ?? -1}`);
+        this.cluster.crash(a);
+        this.returnAsOnlyCandidate(b, rest, () => {
+          this.cluster.network.heal();
+          this.later(100, 1000, () => void this.cluster.start(a));
+        });
+      });
+    });
+  }
+
+  /** Restart `id` while the nodes in `rest` see only it, so that only it can gather votes. */
+  private returnAsOnlyCandidate(id: string, rest: readonly string[], then: (leader: NonNullable<ReturnType<SimCluster['leader']>>) => void): void {
+    const net = this.cluster.network;
+    net.heal();
+    net.partition(rest.map((other) => [other]));
+    void this.cluster.start(id);
+    const slot = this.cluster.nodes.get(id);
+    this.waitFor(3000, () => (slot?.node?.basicStatus().role === 'leader' ? slot : undefined), then);
+  }
+
+  /** Poll every 0.1 ms until `probe` yields a value (then `then`) or `timeoutMs` passes (heal). */
+  private waitFor<T>(timeoutMs: number, probe: () => T | undefined, then: (value: T) => void): void {
+    const deadline = this.cluster.scheduler.now() + timeoutMs;
+    const poll = (): void => {
+      if (!this.active) return;
+      const value = probe();
+      if (value !== undefined) then(value);
+      else if (this.cluster.scheduler.now() > deadline) this.cluster.network.heal();
+      else this.cluster.scheduler.after(0.1, poll);
+    };
+    poll();
   }
 
   /** One step toward a different membership: add a learner, promote it, or remove a voter. */

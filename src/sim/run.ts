@@ -11,7 +11,7 @@
  */
 import { Prng } from '../util/prng.js';
 import { AssertionError } from '../util/assert.js';
-import type { TestingBugs } from '../raft/index.js';
+import type { RaftConfig, TestingBugs } from '../raft/index.js';
 import { checkKvHistory } from './checkers/linearizability.js';
 import { ClientWorkload } from './clients.js';
 import { SimCluster } from './cluster.js';
@@ -29,8 +29,12 @@ export interface SimOptions {
   /** Defaults to a random non-empty subset chosen by the seed. */
   readonly faults?: readonly FaultKind[];
   readonly faultMs?: number;
+  /** Range of virtual milliseconds between two nemesis actions. */
+  readonly nemesisIntervalMs?: readonly [number, number];
   readonly livenessMs?: number;
   readonly bugs?: TestingBugs;
+  /** Flow-control limits to force instead of the seed's choice. */
+  readonly flowControl?: Partial<Pick<RaftConfig, 'appendBytesMax' | 'inflightMessagesMax'>>;
   readonly readMode?: 'readIndex' | 'lease';
   readonly keepTrace?: boolean;
 }
@@ -52,10 +56,20 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   const faultMs = options.faultMs ?? 6000;
   const scheduler = new Scheduler();
   const trace = new Trace(options.keepTrace === true);
-  const raft = { ...(options.bugs === undefined ? {} : { testingBugs: options.bugs }), ...(options.readMode === undefined ? {} : { readMode: options.readMode }) };
+  const raft = {
+    // Swarm testing of flow control: some seeds send one entry per message and allow only a
+    // couple of appends in flight, which also separates a new leader's no-op from older entries.
+    appendBytesMax: prng.pick([1, 256, 1024 * 1024]),
+    inflightMessagesMax: prng.pick([1, 4, 256]),
+    // Simulated snapshots are small; resend a lost one after a second rather than 30.
+    snapshotTicksMax: 100,
+    ...options.flowControl,
+    ...(options.bugs === undefined ? {} : { testingBugs: options.bugs }),
+    ...(options.readMode === undefined ? {} : { readMode: options.readMode }),
+  };
   const cluster = new SimCluster(scheduler, prng.fork(), trace, nodes, { raft, snapshotEntries: 40 + prng.int(0, 80), requestTimeoutMs: 1000 });
   const workload = new ClientWorkload(cluster, prng.fork(), { clients: nodes, keys: ['x', 'y', 'z'], thinkMsMax: 30 });
-  const nemesis = new Nemesis(cluster, prng.fork(), faults, [100, 700]);
+  const nemesis = new Nemesis(cluster, prng.fork(), faults, options.nemesisIntervalMs ?? [100, 700]);
   let failure: SimResult['failure'] = null;
   const fail = (kind: FailureKind, message: string): void => {
     failure ??= { kind, message };
@@ -108,14 +122,15 @@ async function healAndCheckLiveness(cluster: SimCluster, livenessMs: number, fai
   for (const id of cluster.memberIds()) await cluster.start(id);
   const healedAt = scheduler.now();
   const deadline = healedAt + livenessMs;
-  let committedAt: number | null = null;
+  // Written by the probe's callbacks inside the scheduler, read after it returns.
+  const progress: { committedAt: number | null } = { committedAt: null };
   const probe = (): void => {
-    if (committedAt !== null || scheduler.now() > deadline) return;
+    if (progress.committedAt !== null || scheduler.now() > deadline) return;
     const leader = cluster.leader()?.node;
     try {
       leader?.propose(encodeCommand({ op: 'put', key: 'liveness', value: String(scheduler.now()) })).then(
         () => {
-          committedAt ??= scheduler.now();
+          progress.committedAt ??= scheduler.now();
         },
         () => undefined,
       );
@@ -125,8 +140,8 @@ async function healAndCheckLiveness(cluster: SimCluster, livenessMs: number, fai
     scheduler.after(50, probe);
   };
   probe();
-  await scheduler.runUntil(deadline, () => committedAt !== null || cluster.checker.violations.length > 0);
-  if (committedAt === null) {
+  await scheduler.runUntil(deadline, () => progress.committedAt !== null || cluster.checker.violations.length > 0);
+  if (progress.committedAt === null) {
     fail('liveness', `no proposal committed within ${livenessMs} ms after healing (leader: ${cluster.leader()?.id ?? 'none'})`);
     return;
   }
@@ -163,5 +178,9 @@ export function replayCommand(options: SimOptions): string {
   if (options.faults !== undefined) parts.push(`--faults ${options.faults.join(',')}`);
   if (options.readMode !== undefined) parts.push(`--read-mode ${options.readMode}`);
   for (const [bug, on] of Object.entries(options.bugs ?? {})) if (on === true) parts.push(`--bug ${bug}`);
+  if (options.faultMs !== undefined) parts.push(`--fault-ms ${options.faultMs}`);
+  if (options.nemesisIntervalMs !== undefined) parts.push(`--nemesis-ms ${options.nemesisIntervalMs.join(',')}`);
+  if (options.flowControl?.appendBytesMax !== undefined) parts.push(`--append-bytes ${options.flowControl.appendBytesMax}`);
+  if (options.flowControl?.inflightMessagesMax !== undefined) parts.push(`--inflight ${options.flowControl.inflightMessagesMax}`);
   return parts.join(' ');
 }
