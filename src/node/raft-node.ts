@@ -9,7 +9,7 @@
 import { assert } from '../util/assert.js';
 import { QuorateError } from '../util/errors.js';
 import type { Prng } from '../util/prng.js';
-import { Raft, RaftError, type ConfChange, type Entry, type Message, type NodeId, type RaftConfig, type Ready, type Snapshot } from '../raft/index.js';
+import { Raft, RaftError, sendableBeforePersist, type ConfChange, type Entry, type Message, type NodeId, type RaftConfig, type Ready, type Snapshot } from '../raft/index.js';
 import type { Clock, LogStorage, PersistedState, StateMachine, Timer, Transport } from './interfaces.js';
 
 export interface NodeTimings {
@@ -41,10 +41,6 @@ export interface RaftNodeOptions<R> {
   readonly prng: Prng;
   readonly timings?: Partial<NodeTimings>;
   readonly raft?: Partial<Omit<RaftConfig, 'electionTicks' | 'heartbeatTicks'>>;
-  /** Take a snapshot after this many entries have been applied since the last one. */
-  readonly snapshotEntries?: number;
-  /** Entries kept in the log behind a snapshot, so slightly slow followers avoid a snapshot. */
-  readonly snapshotTrailingEntries?: number;
   /** Pending proposals and reads fail with Timeout after this long. */
   readonly requestTimeoutMs?: number;
   readonly observer?: NodeObserver;
@@ -75,14 +71,12 @@ export class RaftNode<R = unknown> {
   private ticker: Timer | null = null;
   private processing = false;
   private stopped = false;
-  private lastSnapshotIndex: number;
 
-  private constructor(options: RaftNodeOptions<R>, raft: Raft, timings: NodeTimings, snapshotIndex: number) {
+  private constructor(options: RaftNodeOptions<R>, raft: Raft, timings: NodeTimings) {
     this.id = options.id;
     this.options = options;
     this.raft = raft;
     this.timings = timings;
-    this.lastSnapshotIndex = snapshotIndex;
   }
 
   /** Load durable state, restore the state machine from the snapshot, and start ticking. */
@@ -98,7 +92,7 @@ export class RaftNode<R = unknown> {
       entries: persisted.entries,
     });
     if (persisted.snapshot !== null) options.stateMachine.restore(persisted.snapshot.data);
-    const node = new RaftNode(options, raft, timings, persisted.snapshot?.meta.index ?? 0);
+    const node = new RaftNode(options, raft, timings);
     // Start ticking at a random phase: nodes whose ticks were aligned would time out together
     // whenever they draw the same election timeout.
     node.scheduleTick(timings.tickMs * options.prng.next());
@@ -243,25 +237,26 @@ export class RaftNode<R = unknown> {
   private async processReadies(): Promise<void> {
     while (!this.stopped && this.raft.hasReady()) {
       const rd = this.raft.ready();
+      const early = rd.messages.filter(sendableBeforePersist);
+      this.options.transport.send(early);
       if (rd.hardState !== null || rd.entries.length > 0 || rd.snapshot !== null) {
         await this.options.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, sync: rd.mustSync });
         // stop() may have run while the write was in flight.
         if (this.isStopped()) return;
       }
       this.options.observer?.persisted?.(this.id, rd);
-      this.options.transport.send(rd.messages);
+      this.options.transport.send(early.length === 0 ? rd.messages : rd.messages.filter((m) => !sendableBeforePersist(m)));
       if (rd.snapshot !== null) this.restoreSnapshot(rd.snapshot);
       for (const entry of rd.committedEntries) this.applyEntry(entry);
       for (const rs of rd.readStates) this.readIndexKnown(rs.context, rs.index);
       this.raft.advance();
       this.releaseReads();
-      await this.maybeSnapshot();
+      if (rd.snapshotDue) await this.takeSnapshot();
     }
   }
 
   private restoreSnapshot(snapshot: Snapshot): void {
     this.options.stateMachine.restore(snapshot.data);
-    this.lastSnapshotIndex = snapshot.meta.index;
     this.options.observer?.restored?.(this.id, snapshot);
     // Proposals the snapshot covers were decided elsewhere; we cannot tell their outcome.
     for (const [index, waiter] of this.proposals) {
@@ -295,18 +290,12 @@ export class RaftNode<R = unknown> {
     }
   }
 
-  /** Snapshot the state machine when enough entries were applied, then compact the log. */
-  private async maybeSnapshot(): Promise<void> {
-    const every = this.options.snapshotEntries ?? 10_000;
-    const applied = this.raft.basicStatus().applied;
-    if (applied - this.lastSnapshotIndex < every) return;
-    const trailing = this.options.snapshotTrailingEntries ?? Math.floor(every / 2);
-    const snapshot = this.raft.compact(this.options.stateMachine.snapshot(), applied - trailing);
-    assert(snapshot.meta.index === applied, 'snapshot taken at an index other than applied');
-    this.lastSnapshotIndex = applied;
+  /** The core asked for a snapshot: hand it the state, persist it, then compact the log. */
+  private async takeSnapshot(): Promise<void> {
+    const snapshot = this.raft.compact(this.options.stateMachine.snapshot());
     await this.options.storage.saveSnapshot(snapshot);
     if (this.isStopped()) return;
-    await this.options.storage.compact(Math.max(0, applied - trailing));
+    await this.options.storage.compact(this.raft.firstIndex() - 1);
   }
 }
 

@@ -45,6 +45,10 @@ export interface RaftConfig {
   readonly readRequestsMax: number;
   /** A snapshot that the follower has not acknowledged after this many ticks is sent again. */
   readonly snapshotTicksMax: number;
+  /** Ask the application for a snapshot once this many entries were applied since the last. */
+  readonly snapshotEntries: number;
+  /** Entries kept behind a snapshot, so a follower slightly behind gets entries, not a snapshot. */
+  readonly snapshotTrailingEntries: number;
   readonly testingBugs?: TestingBugs;
 }
 
@@ -61,6 +65,8 @@ export const defaultRaftConfig: RaftConfig = {
   applyBytesMax: 16 * 1024 * 1024,
   readRequestsMax: 10_000,
   snapshotTicksMax: 3000,
+  snapshotEntries: 10_000,
+  snapshotTrailingEntries: 5_000,
 };
 
 /** Reject configurations that would make the core unsafe or unable to elect a leader. */
@@ -71,7 +77,8 @@ export function validateRaftConfig(config: RaftConfig): RaftConfig {
     problems.push('electionTicks must be an integer greater than heartbeatTicks (typically 3 to 10 times)');
   }
   if (config.readMode === 'lease' && !config.checkQuorum) problems.push('readMode "lease" needs checkQuorum, or a deposed leader could serve stale reads');
-  for (const key of ['appendBytesMax', 'inflightMessagesMax', 'inflightBytesMax', 'uncommittedBytesMax', 'applyBytesMax', 'readRequestsMax', 'snapshotTicksMax'] as const) {
+  if (!(config.snapshotTrailingEntries >= 0)) problems.push('snapshotTrailingEntries must not be negative');
+  for (const key of ['appendBytesMax', 'inflightMessagesMax', 'inflightBytesMax', 'uncommittedBytesMax', 'applyBytesMax', 'readRequestsMax', 'snapshotTicksMax', 'snapshotEntries'] as const) {
     if (!(config[key] > 0)) problems.push(`${key} must be positive`);
   }
   if (problems.length > 0) throw new QuorateError('InvalidConfig', `invalid raft configuration: ${problems.join('; ')}`);

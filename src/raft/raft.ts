@@ -233,8 +233,12 @@ export class Raft {
     }
   }
 
-  /** A snapshot of the applied state the application took; entries up to `compactIndex` are dropped. */
-  compact(data: Uint8Array, compactIndex: number): Snapshot {
+  /**
+   * Record a snapshot of the applied state that the application took (after a Ready with
+   * `snapshotDue`, or whenever it likes), and drop log entries up to `compactIndex`; by default
+   * all but `snapshotTrailingEntries` of those the snapshot covers.
+   */
+  compact(data: Uint8Array, compactIndex = this.log.applied - this.config.snapshotTrailingEntries): Snapshot {
     const index = this.log.applied;
     const term = this.log.term(index);
     assert(term !== undefined, `applied index ${index} is not in the log`);
@@ -267,6 +271,8 @@ export class Raft {
     const hard = this.hardState();
     const entries = this.log.unstableEntries();
     const snapshot = this.log.unstableSnapshot();
+    const committedEntries = this.log.nextCommittedEntries(this.config.applyBytesMax, entrySize);
+    const appliedAfter = committedEntries[committedEntries.length - 1]?.index ?? this.log.applied;
     const rd: Ready = {
       softState: sameSoftState(soft, this.prevSoftState) ? null : soft,
       hardState: sameHardState(hard, this.prevHardState) ? null : hard,
@@ -275,8 +281,9 @@ export class Raft {
       // A moved commit index alone need not be fsynced: it can be relearned from a quorum.
       mustSync: entries.length > 0 || snapshot !== null || hard.term !== this.prevHardState.term || hard.vote !== this.prevHardState.vote,
       messages: this.messages,
-      committedEntries: this.log.nextCommittedEntries(this.config.applyBytesMax, entrySize),
+      committedEntries,
       readStates: this.readStates,
+      snapshotDue: committedEntries.length > 0 && appliedAfter - this.log.snapshotMeta().index >= this.config.snapshotEntries,
     };
     this.messages = [];
     this.readStates = [];
@@ -479,8 +486,14 @@ export class Raft {
     return true;
   }
 
+  /**
+   * Thesis 4.2.3 / 6.2: a follower that heard from a leader within the minimum election timeout
+   * ignores vote requests. The lease ends one tick early: a peer that heard the same heartbeat
+   * may time out up to a tick sooner (ticks are not aligned across nodes), and ignoring its
+   * pre-vote would cost a whole extra timeout. Lease reads keep their own, larger margin.
+   */
   private inLease(): boolean {
-    return this.config.checkQuorum && (this.leader !== null || this.startupQuiet) && this.electionElapsed < this.config.electionTicks;
+    return this.config.checkQuorum && (this.leader !== null || this.startupQuiet) && this.electionElapsed < this.config.electionTicks - 1;
   }
 
   private stepLowerTerm(m: Message): void {
@@ -517,12 +530,20 @@ export class Raft {
   /**
    * Two followers whose election timers fire within a message delay of each other would both
    * pass the pre-vote, both become candidates, split the vote and wait a whole new timeout.
-   * Between two pre-candidates with equally up-to-date logs, only the lower id is granted.
-   * Pre-votes change no state, so this rule cannot affect safety; the loser still grants the
-   * winner's real vote, and any other voter can still grant the loser's pre-vote.
+   * Between two pre-candidates that started within a tick of each other, with equally
+   * up-to-date logs, only the lower id is granted. Pre-votes change no state, so this rule
+   * cannot affect safety; the loser still grants the winner's real vote, and a pre-campaign
+   * that stalled (its requests were ignored) yields to any later one.
    */
   private losesPreVoteTie(m: Message): boolean {
-    return this.role === 'preCandidate' && m.term === this.term + 1 && m.index === this.log.lastIndex() && m.logTerm === this.log.lastTerm() && m.from > this.id;
+    return (
+      this.role === 'preCandidate' &&
+      this.electionElapsed <= 1 &&
+      m.term === this.term + 1 &&
+      m.index === this.log.lastIndex() &&
+      m.logTerm === this.log.lastTerm() &&
+      m.from > this.id
+    );
   }
 
   private stepCandidate(m: Message): void {
@@ -835,8 +856,10 @@ export class Raft {
 
   /**
    * Lease reads: a quorum acknowledged a heartbeat sent at tick `t`, so those voters refuse any
-   * other candidate until `t + electionTicks` on their clocks. One heartbeat interval of that is
-   * kept as a margin for clock rate differences between nodes; past it we fall back to ReadIndex.
+   * other candidate for `electionTicks - 1` of their ticks after receiving it (inLease), which is
+   * at least `electionTicks - 2` ticks of time. The leader trusts the lease for one heartbeat
+   * interval less than the election timeout, leaving the rest as a margin for clock-rate
+   * differences between nodes; past it a read falls back to a ReadIndex round.
    */
   private leaseValid(): boolean {
     if (this.leaseRevoked) return false;

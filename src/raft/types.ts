@@ -110,6 +110,11 @@ export interface SoftState {
  * What the node driver must do, in order: persist `hardState`, `entries` and `snapshot`
  * durably; then send `messages`; then restore `snapshot` into the state machine (if any) and
  * apply `committedEntries`; then call `advance()`.
+ *
+ * The leader's requests to followers (see `sendableBeforePersist`) may go out before the
+ * writes are durable, so the leader's fsync overlaps the followers' (thesis section 10.2.1):
+ * the leader counts its own entries toward a majority only once `advance()` says they are
+ * durable. Responses and votes must wait: they promise state that must survive a crash.
  */
 export interface Ready {
   readonly softState: SoftState | null;
@@ -121,6 +126,15 @@ export interface Ready {
   readonly messages: readonly Message[];
   readonly committedEntries: readonly Entry[];
   readonly readStates: readonly ReadState[];
+  /**
+   * Once the committed entries are applied, the core wants a snapshot of the state machine:
+   * the driver passes it to `compact()`, which also drops the log prefix it covers.
+   */
+  readonly snapshotDue: boolean;
+}
+
+export function sendableBeforePersist(m: Message): boolean {
+  return m.type === 'MsgApp' || m.type === 'MsgHeartbeat' || m.type === 'MsgSnap' || m.type === 'MsgTimeoutNow';
 }
 
 /** A message with defaults for every field the sender leaves out. */

@@ -25,7 +25,6 @@ export interface SimNode {
 
 export interface ClusterOptions {
   readonly raft?: Partial<Omit<RaftConfig, 'electionTicks' | 'heartbeatTicks'>>;
-  readonly snapshotEntries: number;
   readonly requestTimeoutMs: number;
 }
 
@@ -70,8 +69,6 @@ export class SimCluster {
       stateMachine: slot.machine,
       prng: this.prng.fork(),
       raft: this.options.raft ?? {},
-      snapshotEntries: this.options.snapshotEntries,
-      snapshotTrailingEntries: Math.floor(this.options.snapshotEntries / 4),
       requestTimeoutMs: this.options.requestTimeoutMs,
       observer: this.observer(),
     });

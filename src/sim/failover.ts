@@ -21,7 +21,7 @@ const windowMs = 5000;
 export async function measureFailover(seed: number): Promise<FailoverSample> {
   const prng = new Prng(seed);
   const scheduler = new Scheduler();
-  const cluster = new SimCluster(scheduler, prng.fork(), new Trace(false), 3, { snapshotEntries: 1000, requestTimeoutMs: 1000 });
+  const cluster = new SimCluster(scheduler, prng.fork(), new Trace(false), 3, { requestTimeoutMs: 1000 });
   await cluster.startAll();
   // Crash at a random phase relative to the heartbeats, not always right after one.
   const crashAt = warmupMs + prng.int(0, 100);

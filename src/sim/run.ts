@@ -56,6 +56,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   const faultMs = options.faultMs ?? 6000;
   const scheduler = new Scheduler();
   const trace = new Trace(options.keepTrace === true);
+  const snapshotEntries = 40 + prng.int(0, 80);
   const raft = {
     // Swarm testing of flow control: some seeds send one entry per message and allow only a
     // couple of appends in flight, which also separates a new leader's no-op from older entries.
@@ -63,11 +64,14 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     inflightMessagesMax: prng.pick([1, 4, 256]),
     // Simulated snapshots are small; resend a lost one after a second rather than 30.
     snapshotTicksMax: 100,
+    // Snapshots every few dozen entries, so installs and compaction happen many times a run.
+    snapshotEntries,
+    snapshotTrailingEntries: Math.floor(snapshotEntries / 4),
     ...options.flowControl,
     ...(options.bugs === undefined ? {} : { testingBugs: options.bugs }),
     ...(options.readMode === undefined ? {} : { readMode: options.readMode }),
   };
-  const cluster = new SimCluster(scheduler, prng.fork(), trace, nodes, { raft, snapshotEntries: 40 + prng.int(0, 80), requestTimeoutMs: 1000 });
+  const cluster = new SimCluster(scheduler, prng.fork(), trace, nodes, { raft, requestTimeoutMs: 1000 });
   const workload = new ClientWorkload(cluster, prng.fork(), { clients: nodes, keys: ['x', 'y', 'z'], thinkMsMax: 30 });
   const nemesis = new Nemesis(cluster, prng.fork(), faults, options.nemesisIntervalMs ?? [100, 700]);
   let failure: SimResult['failure'] = null;

@@ -10,7 +10,7 @@ test('two runs of a seed produce identical traces', async () => {
   for (const seed of [7, 42]) {
     const a = await runSimulation({ seed, keepTrace: true });
     const b = await runSimulation({ seed, keepTrace: true });
-    assert.ok(a.trace.lines > 1000, 'the trace records the run');
+    assert.ok(a.trace.lines > 500, `the trace records the run (${a.trace.lines} lines)`);
     assert.equal(a.traceHash, b.traceHash);
     assert.deepEqual(a.trace.all(), b.trace.all());
   }
