@@ -137,13 +137,14 @@ export class Raft {
   /** Append application data to the log (leader only). Returns the index and term of the last entry. */
   propose(data: readonly Uint8Array[]): Proposed {
     this.assertCanPropose();
-    const bytes = data.reduce((sum, d) => sum + d.byteLength + 24, 0);
+    const first = this.log.lastIndex() + 1;
+    const entries: Entry[] = data.map((d, i) => ({ type: 'normal', index: first + i, term: this.term, data: d }));
+    const bytes = entries.reduce((sum, e) => sum + entrySize(e), 0);
     if (this.uncommittedBytes + bytes > this.config.uncommittedBytesMax && this.uncommittedBytes > 0) {
       throw new RaftError('ProposalDropped', `too many uncommitted proposals (${this.uncommittedBytes} bytes pending); retry after the followers catch up`, this.id);
     }
     this.uncommittedBytes += bytes;
-    const first = this.log.lastIndex() + 1;
-    this.appendEntries(data.map((d, i) => ({ type: 'normal', index: first + i, term: this.term, data: d })));
+    this.appendEntries(entries);
     return { index: this.log.lastIndex(), term: this.term };
   }
 
@@ -154,8 +155,11 @@ export class Raft {
    */
   proposeConfChange(change: ConfChange): Proposed {
     this.assertCanPropose();
-    if (this.pendingConfIndex > this.log.applied || !this.committedInTerm()) {
+    if (this.pendingConfIndex > this.log.applied) {
       throw new RaftError('ConfChangePending', 'another membership change is in progress; retry when it has been applied', this.id);
+    }
+    if (!this.committedInTerm()) {
+      throw new RaftError('ConfChangePending', 'this leader was just elected and has not committed an entry of its term yet; retry shortly', this.id);
     }
     const problem = this.tracker.validate(change);
     if (problem !== null) throw new RaftError('ConfChangeInvalid', `membership change refused: ${problem}`, this.id);
@@ -336,7 +340,7 @@ export class Raft {
     };
   }
 
-  /** Committed-and-durable entries in [lo, hi), for tests and checkers that inspect the log. */
+  /** The entries in [lo, hi) still in the log (not compacted), for tests and checkers. */
   entries(lo: number, hi: number): Entry[] {
     return this.log.slice(Math.max(lo, this.log.firstIndex()), Math.min(hi, this.log.lastIndex() + 1));
   }
@@ -378,7 +382,6 @@ export class Raft {
     this.reset(this.term);
     this.role = 'leader';
     this.leader = this.id;
-    this.tracker.resetProgress(this.log.lastIndex());
     const self = this.progressOf(this.id);
     self.match = this.log.stable();
     self.becomeReplicate();
@@ -424,7 +427,7 @@ export class Raft {
     }
   }
 
-  /** A node may campaign only as a voter, and not while a committed configuration change is unapplied. */
+  /** A node may campaign only as a voter, and not while it is installing a snapshot. */
   private promotable(): boolean {
     return this.tracker.isVoter(this.id) && this.log.unstableSnapshot() === null;
   }
