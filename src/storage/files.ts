@@ -1,0 +1,46 @@
+/**
+ * File primitives with the durability rules the storage layer relies on: a file replaced
+ * atomically (write a temp file, fsync it, rename it over the old one, fsync the directory, so
+ * a crash leaves either the old or the new file, never a mix), directory fsyncs after creating
+ * or removing files, and clean-up of temp files a crash left behind.
+ */
+import { open, readdir, rename, rm, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const tempSuffix = '.tmp';
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Write `data` to `path` so that after a crash the file is either the old or the new one. */
+export async function writeFileAtomic(path: string, data: Uint8Array, dir: string): Promise<void> {
+  const temp = `${path}${tempSuffix}`;
+  const handle = await open(temp, 'w', 0o600);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, path);
+  await fsyncDir(dir);
+}
+
+/** Create a private directory (mode 0700) if it does not exist. */
+export async function ensureDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+}
+
+/** Remove temp files a crash left in the middle of an atomic write; returns their names. */
+export async function removeTempFiles(dir: string): Promise<string[]> {
+  const stale = (await readdir(dir)).filter((name) => name.endsWith(tempSuffix));
+  for (const name of stale) await rm(join(dir, name), { force: true });
+  if (stale.length > 0) await fsyncDir(dir);
+  return stale;
+}
