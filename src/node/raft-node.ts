@@ -25,8 +25,11 @@ export const defaultTimings: NodeTimings = { tickMs: 10, heartbeatMs: 100, elect
 
 /** Observation hooks for metrics and for the simulator's checkers. */
 export interface NodeObserver {
-  /** The Ready's writes are durable and its messages are about to be sent. */
-  persisted?(id: NodeId, rd: Ready): void;
+  /**
+   * The core just produced this Ready; the core's state (role, term, log) is still the one the
+   * Ready describes, which is what checkers must look at. It is not yet durable.
+   */
+  ready?(id: NodeId, rd: Ready): void;
   applied?(id: NodeId, entry: Entry): void;
   restored?(id: NodeId, snapshot: Snapshot): void;
   fatal?(id: NodeId, error: unknown): void;
@@ -237,6 +240,7 @@ export class RaftNode<R = unknown> {
   private async processReadies(): Promise<void> {
     while (!this.stopped && this.raft.hasReady()) {
       const rd = this.raft.ready();
+      this.options.observer?.ready?.(this.id, rd);
       const early = rd.messages.filter(sendableBeforePersist);
       this.options.transport.send(early);
       if (rd.hardState !== null || rd.entries.length > 0 || rd.snapshot !== null) {
@@ -244,7 +248,6 @@ export class RaftNode<R = unknown> {
         // stop() may have run while the write was in flight.
         if (this.isStopped()) return;
       }
-      this.options.observer?.persisted?.(this.id, rd);
       this.options.transport.send(early.length === 0 ? rd.messages : rd.messages.filter((m) => !sendableBeforePersist(m)));
       if (rd.snapshot !== null) this.restoreSnapshot(rd.snapshot);
       for (const entry of rd.committedEntries) this.applyEntry(entry);

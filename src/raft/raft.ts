@@ -42,7 +42,6 @@ export interface RaftInit {
 }
 
 export interface BasicStatus extends SoftState {
-  readonly term: number;
   readonly commit: number;
   readonly applied: number;
   readonly lastIndex: number;
@@ -920,7 +919,7 @@ export class Raft {
   }
 
   private softState(): SoftState {
-    return { leader: this.leader, role: this.role };
+    return { leader: this.leader, role: this.role, term: this.term };
   }
 
   private hardState(): HardState {
@@ -933,5 +932,5 @@ function sameHardState(a: HardState, b: HardState): boolean {
 }
 
 function sameSoftState(a: SoftState, b: SoftState): boolean {
-  return a.leader === b.leader && a.role === b.role;
+  return a.leader === b.leader && a.role === b.role && a.term === b.term;
 }

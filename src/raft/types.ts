@@ -101,9 +101,11 @@ export interface ReadState {
   readonly context: string;
 }
 
+/** Volatile state; `term` is the term the role and leader belong to. */
 export interface SoftState {
   readonly leader: NodeId | null;
   readonly role: Role;
+  readonly term: number;
 }
 
 /**

@@ -147,12 +147,12 @@ export class SimCluster {
     const now = (): number => this.scheduler.now();
     const coreOf = (id: NodeId): RaftNode<RegisterResult> | null => this.nodes.get(id)?.node ?? null;
     return {
-      persisted: (id, rd) => {
+      ready: (id, rd) => {
         const node = coreOf(id);
         if (node === null) return;
         if (rd.softState !== null) {
-          this.trace.record(now(), `${id} ${rd.softState.role} leader=${String(rd.softState.leader)} term=${node.basicStatus().term}`);
-          if (rd.softState.role === 'leader') this.checker.leaderElected(id, node.basicStatus().term, node.core);
+          this.trace.record(now(), `${id} ${rd.softState.role} leader=${String(rd.softState.leader)} term=${rd.softState.term}`);
+          if (rd.softState.role === 'leader') this.checker.leaderElected(id, rd.softState.term, node.core);
         }
         if (rd.hardState !== null) this.checker.commitAdvanced(id, rd.hardState.commit, node.core);
       },
