@@ -228,6 +228,9 @@ export class RaftNode<R = unknown> {
     this.processReadies().then(
       () => {
         this.processing = false;
+        // Work that arrived after the loop's last check (a client proposing again as soon as
+        // its previous proposal resolved) would otherwise wait for the next tick.
+        if (!this.stopped && this.raft.hasReady()) this.kick();
       },
       (error: unknown) => {
         this.processing = false;

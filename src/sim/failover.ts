@@ -4,6 +4,7 @@
  * is the virtual time from the crash until a write proposed after it commits on a new leader.
  */
 import { Prng } from '../util/prng.js';
+import { percentile } from '../util/stats.js';
 import { SimCluster } from './cluster.js';
 import { encodeCommand } from './register-machine.js';
 import { Scheduler } from './scheduler.js';
@@ -52,12 +53,6 @@ export async function measureFailover(seed: number): Promise<FailoverSample> {
   await scheduler.runUntil(crashAt + windowMs, () => outcome.recoveredAt !== null);
   if (cluster.checker.violations.length > 0) throw new Error(`safety violation in failover seed ${seed}: ${cluster.checker.violations.join('; ')}`);
   return { seed, ms: outcome.recoveredAt === null ? null : outcome.recoveredAt - crashAt };
-}
-
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] ?? NaN;
 }
 
 export function summarizeFailover(samples: readonly FailoverSample[]): string {

@@ -60,8 +60,11 @@ export class DiskStorage implements LogStorage {
     }
   }
 
+  /** Recover the durable state; calling it again re-reads everything from disk. */
   load(): Promise<PersistedState> {
     return this.serialize(async () => {
+      await this.wal?.close();
+      this.wal = null;
       const hardState = (await readHardState(this.options.dir)) ?? emptyHardState;
       const snapshot = await this.snapshots.loadNewest();
       const { wal, contents } = await Wal.open({

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { measureFailover, percentile, summarizeFailover } from '../../src/sim/failover.js';
+import { measureFailover, summarizeFailover } from '../../src/sim/failover.js';
+import { percentile } from '../../src/util/stats.js';
 
 test('failover commits within 600 ms of virtual time in at least 99% of 300 seeds', async () => {
   const samples = [];
