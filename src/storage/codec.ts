@@ -11,7 +11,7 @@
  * - reset: the log was replaced by a snapshot at (index, term); later entries follow it.
  */
 import { assert } from '../util/assert.js';
-import type { ConfChange, Entry } from '../raft/index.js';
+import type { ConfChange, Entry, NormalEntry } from '../raft/index.js';
 import { crc32c } from './crc32c.js';
 
 export const recordHeaderBytes = 9;
@@ -106,51 +106,92 @@ function writePayload(record: WalRecord, out: Uint8Array, view: DataView, at: nu
   }
 }
 
-export type DecodeResult = { readonly record: WalRecord; readonly next: number } | { readonly damage: string };
+/** A segment's bytes with one DataView over them, so decoding allocates no view per record. */
+export class SegmentBytes {
+  readonly view: DataView;
 
-/**
- * Decode the record at `at`. Damage (a cut record, a bad checksum, a malformed payload) is
- * reported, never thrown: the caller decides whether it is a torn tail or corruption.
- * Normal entry data is a view into `bytes`, so recovery copies nothing.
- */
-export function decodeRecord(bytes: Uint8Array, at: number): DecodeResult {
-  if (at + recordHeaderBytes > bytes.length) return { damage: `a record header is cut short (${bytes.length - at} bytes left)` };
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const size = view.getUint32(at, true);
-  if (size > recordBytesMax) return { damage: `a record claims ${size} bytes, more than the ${recordBytesMax}-byte limit` };
-  const end = at + recordHeaderBytes + size;
-  if (end > bytes.length) return { damage: `a record of ${size} bytes is cut short (${bytes.length - at - recordHeaderBytes} bytes left)` };
-  if (crc32c(bytes, at + 8, end) !== view.getUint32(at + 4, true)) return { damage: 'checksum mismatch' };
-  const record = decodePayload(bytes[at + 8] as number, bytes.subarray(at + recordHeaderBytes, end));
-  return typeof record === 'string' ? { damage: record } : { record, next: end };
+  constructor(readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** Where the record at `at` ends; valid once decodeRecord accepted the record. */
+  recordEnd(at: number): number {
+    return at + recordHeaderBytes + this.view.getUint32(at, true);
+  }
 }
 
-function decodePayload(type: number, p: Uint8Array): WalRecord | string {
-  const view = new DataView(p.buffer, p.byteOffset, p.byteLength);
-  const wants = (n: number): boolean => p.byteLength >= n;
+/**
+ * Decode the record at `at` (it ends at `segment.recordEnd(at)`). Damage (a cut record, a bad
+ * checksum, a malformed payload) is returned as a description, never thrown: the caller decides
+ * whether it is a torn tail or corruption. Entry data is a view into the segment, so recovery
+ * copies nothing.
+ */
+export function decodeRecord(segment: SegmentBytes, at: number): WalRecord | string {
+  const { bytes, view } = segment;
+  if (at + recordHeaderBytes > bytes.length) return `a record header is cut short (${bytes.length - at} bytes left)`;
+  const size = view.getUint32(at, true);
+  if (size > recordBytesMax) return `a record claims ${size} bytes, more than the ${recordBytesMax}-byte limit`;
+  const end = at + recordHeaderBytes + size;
+  if (end > bytes.length) return `a record of ${size} bytes is cut short (${bytes.length - at - recordHeaderBytes} bytes left)`;
+  if (crc32c(bytes, at + 8, end) !== view.getUint32(at + 4, true)) return 'checksum mismatch';
+  return decodePayload(bytes[at + 8] as number, segment, at + recordHeaderBytes, end);
+}
+
+/** Decode the payload in [p, end) of the segment. */
+function decodePayload(type: number, segment: SegmentBytes, p: number, end: number): WalRecord | string {
+  const { bytes, view } = segment;
+  const size = end - p;
+  const f64 = (offset: number): number => view.getFloat64(p + offset, true);
   switch (type) {
     case RecordType.SegmentHeader:
-      if (p.byteLength !== 29 || view.getUint32(0, true) !== walMagic) return 'not a Quorate WAL segment header';
-      if (p[4] !== walFormatVersion) return `unsupported WAL format version ${String(p[4])} (this build reads ${walFormatVersion})`;
-      return { type, header: { seq: view.getFloat64(5, true), prevIndex: view.getFloat64(13, true), prevTerm: view.getFloat64(21, true) } };
-    case RecordType.Entry: {
-      if (!wants(17)) return 'an entry record is too short';
-      const index = view.getFloat64(0, true);
-      const term = view.getFloat64(8, true);
-      if (!isCount(index) || index === 0 || !isCount(term)) return 'an entry record has an invalid index or term';
-      if (p[16] === 0) return { type, entry: { type: 'normal', index, term, data: p.subarray(17) } };
-      const change = changeTypes[p[17] ?? 255];
-      if (p[16] !== 1 || change === undefined || !wants(19)) return 'an entry record has an invalid entry type';
-      const nodeId = decodeText(p.subarray(18));
-      if (nodeId === null) return 'an entry record has a node id that is not UTF-8';
-      return { type, entry: { type: 'conf', index, term, change: { type: change, nodeId } } };
-    }
+      if (size !== 29 || view.getUint32(p, true) !== walMagic) return 'not a Quorate WAL segment header';
+      if (bytes[p + 4] !== walFormatVersion) return `unsupported WAL format version ${String(bytes[p + 4])} (this build reads ${walFormatVersion})`;
+      return { type, header: { seq: f64(5), prevIndex: f64(13), prevTerm: f64(21) } };
+    case RecordType.Entry:
+      return decodeEntry(segment, p, end);
     case RecordType.Commit:
-      return p.byteLength === 8 && isCount(view.getFloat64(0, true)) ? { type, commit: view.getFloat64(0, true) } : 'an invalid commit record';
+      return size === 8 && isCount(f64(0)) ? { type, commit: f64(0) } : 'an invalid commit record';
     case RecordType.Reset:
-      return p.byteLength === 16 ? { type, index: view.getFloat64(0, true), term: view.getFloat64(8, true) } : 'an invalid reset record';
+      return size === 16 ? { type, index: f64(0), term: f64(8) } : 'an invalid reset record';
     default:
       return `unknown record type ${type}`;
+  }
+}
+
+function decodeEntry({ bytes, view }: SegmentBytes, p: number, end: number): WalRecord | string {
+  if (end - p < 17) return 'an entry record is too short';
+  const index = view.getFloat64(p, true);
+  const term = view.getFloat64(p + 8, true);
+  if (!isCount(index) || index === 0 || !isCount(term)) return 'an entry record has an invalid index or term';
+  const type = RecordType.Entry;
+  if (bytes[p + 16] === 0) return { type, entry: new RecoveredEntry(index, term, bytes, p + 17, end) };
+  const change = changeTypes[bytes[p + 17] ?? 255];
+  if (bytes[p + 16] !== 1 || change === undefined || end - p < 19) return 'an entry record has an invalid entry type';
+  const nodeId = decodeText(bytes.subarray(p + 18, end));
+  if (nodeId === null) return 'an entry record has a node id that is not UTF-8';
+  return { type, entry: { type: 'conf', index, term, change: { type: change, nodeId } } };
+}
+
+/**
+ * A normal entry read back from a segment. Its data stays in the segment buffer and the view is
+ * made on access: a recovered log holds millions of entries, and one object each instead of
+ * two (entry and view) is what keeps garbage collection from dominating recovery. `data` is
+ * a getter on the prototype: code that serializes entries must read the fields by name (as the
+ * WAL encoder does), not copy own properties with a spread or a generic encoder.
+ */
+class RecoveredEntry implements NormalEntry {
+  readonly type = 'normal';
+
+  constructor(
+    readonly index: number,
+    readonly term: number,
+    private readonly segment: Uint8Array,
+    private readonly start: number,
+    private readonly end: number,
+  ) {}
+
+  get data(): Uint8Array {
+    return this.segment.subarray(this.start, this.end);
   }
 }
 

@@ -32,6 +32,24 @@ export async function writeFileAtomic(path: string, data: Uint8Array, dir: strin
   await fsyncDir(dir);
 }
 
+/** A whole file in one read into one buffer (readFile reads in small chunks). */
+export async function readWhole(path: string): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    while (at < size) {
+      const { bytesRead } = await handle.read(bytes, at, size - at, at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    return at === size ? bytes : bytes.subarray(0, at);
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Create a private directory (mode 0700) if it does not exist. */
 export async function ensureDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });

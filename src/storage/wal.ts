@@ -14,13 +14,13 @@
  * that holds them). Damage anywhere else is corruption: the node refuses to start, naming the
  * file and offset.
  */
-import { open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '../util/assert.js';
 import type { Entry } from '../raft/index.js';
-import { RecordType, decodeRecord, encodeRecords, type SegmentHeader, type WalRecord } from './codec.js';
+import { RecordType, SegmentBytes, decodeRecord, encodeRecords, type SegmentHeader, type WalRecord } from './codec.js';
 import { StorageError, corruptionAdvice } from './errors.js';
-import { fsyncDir, tempSuffix } from './files.js';
+import { fsyncDir, readWhole, tempSuffix } from './files.js';
 
 export interface WalOptions {
   readonly dir: string;
@@ -171,10 +171,18 @@ export class Wal {
   private async recover(): Promise<WalContents> {
     const names = (await readdir(this.options.dir)).filter((n) => /^[0-9a-f]{16}\.wal$/.test(n)).sort();
     const replay = new Replay();
+    const paths = names.map((name) => join(this.options.dir, name));
+    // Read the next segment while this one is checked and replayed.
+    let next: Promise<Uint8Array> | null = paths[0] === undefined ? null : readWhole(paths[0]);
     for (const [i, name] of names.entries()) {
-      const path = join(this.options.dir, name);
+      const path = paths[i] ?? '';
       const last = i === names.length - 1;
-      const header = await this.replaySegment(path, last, replay);
+      const bytesOf = next ?? readWhole(path);
+      const following = paths[i + 1];
+      next = following === undefined ? null : readWhole(following);
+      // A failure to read ahead surfaces when that segment's turn comes.
+      next?.catch(() => undefined);
+      const header = await this.replaySegment(path, bytesOf, last, replay);
       if (header === null) continue;
       const expectedSeq = (this.segments[this.segments.length - 1]?.seq ?? header.seq - 1) + 1;
       if (header.seq !== expectedSeq || name !== `${header.seq.toString(16).padStart(16, '0')}.wal`) {
@@ -188,25 +196,26 @@ export class Wal {
   }
 
   /** Replay one segment; returns its header, or null if a torn last segment was dropped whole. */
-  private async replaySegment(path: string, last: boolean, replay: Replay): Promise<SegmentHeader | null> {
-    const bytes = await readFile(path);
+  private async replaySegment(path: string, bytesOf: Promise<Uint8Array>, last: boolean, replay: Replay): Promise<SegmentHeader | null> {
+    const segment = new SegmentBytes(await bytesOf);
+    const bytes = segment.bytes;
     let at = 0;
     let header: SegmentHeader | null = null;
     const corrupt = (offset: number, problem: string): StorageError =>
       new StorageError('CorruptWal', `WAL segment ${path} is corrupt at offset ${offset}: ${problem}. ${corruptionAdvice}`);
     while (at < bytes.byteLength) {
-      const decoded = decodeRecord(bytes, at);
-      if ('damage' in decoded) {
-        if (!last) throw corrupt(at, decoded.damage);
-        await this.cutTornTail(path, at, bytes.byteLength, decoded.damage);
+      const record = decodeRecord(segment, at);
+      if (typeof record === 'string') {
+        if (!last) throw corrupt(at, record);
+        await this.cutTornTail(path, at, bytes.byteLength, record);
         break;
       }
       // A record with a valid checksum that does not fit the log was written that way: that is
       // corruption (or a bug), never a torn write, even in the last segment.
-      const problem = replay.apply(decoded.record, header === null);
+      const problem = replay.apply(record, header === null);
       if (problem !== null) throw corrupt(at, problem);
-      if (decoded.record.type === RecordType.SegmentHeader) header = decoded.record.header;
-      at = decoded.next;
+      if (record.type === RecordType.SegmentHeader) header = record.header;
+      at = segment.recordEnd(at);
     }
     if (last) this.size = at;
     if (header === null && last) {
