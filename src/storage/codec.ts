@@ -8,7 +8,10 @@
  *   entry just before the segment's first entry (the log's base when older segments are gone);
  * - entry: index, term, entry type, then the data (normal) or change type and node id (conf);
  * - commit: the commit index (written without fsync; it can be relearned from a quorum);
- * - reset: the log was replaced by a snapshot at (index, term); later entries follow it.
+ * - reset: the log was replaced by a snapshot at (index, term); later entries follow it;
+ * - seal: the last record of a segment that was closed because the next one was started,
+ *   with the log's last index and term at that moment. A non-last segment without its seal
+ *   was cut short.
  */
 import { assert } from '../util/assert.js';
 import type { ConfChange, Entry, NormalEntry } from '../raft/index.js';
@@ -20,7 +23,7 @@ export const recordBytesMax = 64 * 1024 * 1024;
 const walMagic = 0x4c415751; // "QWAL"
 export const walFormatVersion = 1;
 
-export const RecordType = { SegmentHeader: 1, Entry: 2, Commit: 3, Reset: 4 } as const;
+export const RecordType = { SegmentHeader: 1, Entry: 2, Commit: 3, Reset: 4, Seal: 5 } as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
 export interface SegmentHeader {
@@ -33,7 +36,8 @@ export type WalRecord =
   | { readonly type: typeof RecordType.SegmentHeader; readonly header: SegmentHeader }
   | { readonly type: typeof RecordType.Entry; readonly entry: Entry }
   | { readonly type: typeof RecordType.Commit; readonly commit: number }
-  | { readonly type: typeof RecordType.Reset; readonly index: number; readonly term: number };
+  | { readonly type: typeof RecordType.Reset; readonly index: number; readonly term: number }
+  | { readonly type: typeof RecordType.Seal; readonly index: number; readonly term: number };
 
 const changeTypes: readonly ConfChange['type'][] = ['addLearner', 'promote', 'remove'];
 const encoder = new TextEncoder();
@@ -50,6 +54,7 @@ function payloadSize(record: WalRecord): number {
     case RecordType.Commit:
       return 8;
     case RecordType.Reset:
+    case RecordType.Seal:
       return 16;
   }
 }
@@ -100,6 +105,7 @@ function writePayload(record: WalRecord, out: Uint8Array, view: DataView, at: nu
       view.setFloat64(at, record.commit, true);
       return;
     case RecordType.Reset:
+    case RecordType.Seal:
       view.setFloat64(at, record.index, true);
       view.setFloat64(at + 8, record.term, true);
       return;
@@ -152,7 +158,8 @@ function decodePayload(type: number, segment: SegmentBytes, p: number, end: numb
     case RecordType.Commit:
       return size === 8 && isCount(f64(0)) ? { type, commit: f64(0) } : 'an invalid commit record';
     case RecordType.Reset:
-      return size === 16 ? { type, index: f64(0), term: f64(8) } : 'an invalid reset record';
+    case RecordType.Seal:
+      return size === 16 && isCount(f64(0)) && isCount(f64(8)) ? { type, index: f64(0), term: f64(8) } : 'an invalid reset or seal record';
     default:
       return `unknown record type ${type}`;
   }

@@ -12,15 +12,15 @@
  * fdatasync, so a node never holds entries of a term newer than its durable term.
  */
 import { join } from 'node:path';
-import type { HardState, Snapshot } from '../raft/index.js';
+import type { Entry, HardState, Snapshot } from '../raft/index.js';
 import type { LogStorage, LogUpdate, PersistedState } from '../node/index.js';
 import { RecordType, type WalRecord } from './codec.js';
 import { StorageError, corruptionAdvice } from './errors.js';
 import { ensureDir, removeTempFiles } from './files.js';
-import { readHardState, writeHardState } from './hard-state-file.js';
+import { hardStateFileName, readHardState, writeHardState } from './hard-state-file.js';
 import { lockDataDir, type DirLock } from './lock.js';
 import { SnapshotStore } from './snapshot-store.js';
-import { Wal, type WalContents, type WalStats } from './wal.js';
+import { Wal, type TornTail, type WalContents, type WalStats } from './wal.js';
 
 export interface DiskStorageOptions {
   readonly dir: string;
@@ -65,16 +65,19 @@ export class DiskStorage implements LogStorage {
     return this.serialize(async () => {
       await this.wal?.close();
       this.wal = null;
-      const hardState = (await readHardState(this.options.dir)) ?? emptyHardState;
+      const stored = await readHardState(this.options.dir);
       const snapshot = await this.snapshots.loadNewest();
-      const { wal, contents } = await Wal.open({
+      const { wal, contents, tornTail } = await Wal.recover({
         dir: join(this.options.dir, 'wal'),
         segmentBytesMax: this.options.segmentBytesMax ?? 64 * 1024 * 1024,
         warn: this.options.warn ?? ((message) => process.stderr.write(`quorate: warning: ${message}\n`)),
       });
+      // Check everything fits before changing anything on disk (cutting a torn tail).
+      const state = this.reconcile(stored, snapshot, contents, tornTail ?? this.shortLog(wal));
+      await wal.startWriting(tornTail);
       this.wal = wal;
-      this.durableHardState = hardState;
-      return this.reconcile(hardState, snapshot, contents);
+      this.durableHardState = state.hardState;
+      return state;
     });
   }
 
@@ -129,24 +132,56 @@ export class DiskStorage implements LogStorage {
     return result;
   }
 
-  /** Combine the newest snapshot with the WAL into the state the core starts from. */
-  private reconcile(hs: HardState, snapshot: Snapshot | null, wal: WalContents): PersistedState {
+  /**
+   * Combine the hard state, the newest snapshot and the WAL into the state the core starts from,
+   * refusing combinations that only damage or a lost file can produce.
+   */
+  private reconcile(stored: HardState | null, snapshot: Snapshot | null, wal: WalContents, tornTail: TornTail | null): PersistedState {
     const inconsistent = (what: string): StorageError => new StorageError('InconsistentData', `data directory ${this.options.dir}: ${what}. ${corruptionAdvice}`);
-    let entries = wal.entries;
-    let lastIndex = wal.baseIndex + entries.length;
+    const hs = stored ?? emptyHardState;
+    const { entries, lastIndex } = this.logAfter(snapshot, wal, inconsistent);
+    const lastTerm = entries[entries.length - 1]?.term ?? snapshot?.meta.term ?? wal.baseTerm;
+    if (lastTerm > hs.term) {
+      const file = join(this.options.dir, hardStateFileName);
+      throw stored === null
+        ? new StorageError('CorruptHardState', `hard state file ${file} is missing, but the log holds entries of term ${lastTerm}. ${corruptionAdvice}`)
+        : inconsistent(`the hard state (term ${hs.term}) is older than the log's last entry (term ${lastTerm})`);
+    }
+    if (hs.commit > lastIndex) {
+      // The hard state's commit index was durable: the entries up to it were acknowledged.
+      if (tornTail !== null) {
+        throw new StorageError(
+          'CorruptWal',
+          `WAL segment ${tornTail.path} is damaged at offset ${tornTail.offset} (${tornTail.problem}), and entries up to the committed index ${hs.commit} were lost with it; this is corruption, not a torn write. ${corruptionAdvice}`,
+        );
+      }
+      throw inconsistent(`the commit index ${hs.commit} is beyond the last entry ${lastIndex}`);
+    }
+    const commit = Math.min(Math.max(hs.commit, wal.commit, snapshot?.meta.index ?? 0), lastIndex);
+    return { hardState: { term: hs.term, vote: hs.vote, commit }, snapshot, entries };
+  }
+
+  /**
+   * A newest segment that ends cleanly can still have been cut at a record boundary; if the
+   * hard state then vouches for entries beyond the log, the end of that segment is the damage.
+   */
+  private shortLog(wal: Wal): TornTail | null {
+    const newest = wal.newestSegment();
+    return newest === null ? null : { path: newest.path, offset: newest.size, size: newest.size, problem: 'the segment ends here' };
+  }
+
+  /** The WAL's entries after the snapshot, or none when the snapshot replaced the log. */
+  private logAfter(snapshot: Snapshot | null, wal: WalContents, inconsistent: (what: string) => StorageError): { entries: Entry[]; lastIndex: number } {
     if (snapshot === null) {
       if (wal.baseIndex > 0) throw inconsistent(`the WAL starts after index ${wal.baseIndex} but there is no snapshot covering the entries before it`);
-    } else {
-      const { index, term } = snapshot.meta;
-      if (index < wal.baseIndex) throw inconsistent(`the WAL starts after index ${wal.baseIndex} but the newest snapshot is at ${index}`);
-      const walTerm = index === wal.baseIndex ? wal.baseTerm : entries[index - wal.baseIndex - 1]?.term;
-      // A snapshot received from the leader replaces the log; if its reset record did not reach
-      // the disk before a crash, the WAL still holds the old log, which the snapshot overrides.
-      entries = walTerm === term ? entries.slice(index - wal.baseIndex) : [];
-      lastIndex = index + entries.length;
+      return { entries: wal.entries, lastIndex: wal.entries.length };
     }
-    const commit = Math.max(hs.commit, wal.commit, snapshot?.meta.index ?? 0);
-    if (commit > lastIndex && entries.length > 0) throw inconsistent(`the commit index ${commit} is beyond the last entry ${lastIndex}`);
-    return { hardState: { term: hs.term, vote: hs.vote, commit: Math.min(commit, lastIndex) }, snapshot, entries };
+    const { index, term } = snapshot.meta;
+    if (index < wal.baseIndex) throw inconsistent(`the WAL starts after index ${wal.baseIndex} but the newest snapshot is at ${index}`);
+    const walTerm = index === wal.baseIndex ? wal.baseTerm : wal.entries[index - wal.baseIndex - 1]?.term;
+    // A snapshot received from the leader replaces the log; if its reset record did not reach
+    // the disk before a crash, the WAL still holds the old log, which the snapshot overrides.
+    const entries = walTerm === term ? wal.entries.slice(index - wal.baseIndex) : [];
+    return { entries, lastIndex: index + entries.length };
   }
 }

@@ -1,18 +1,20 @@
 /**
  * The write-ahead log: numbered segment files (`<seq>.wal`, 16 hex digits) of bounded size, each
- * starting with a header record. Appends are group-committed: one Ready's records (however many
- * proposals it carries) go out in one write and become durable with one fdatasync, and the
- * promise resolves only after that fdatasync returned.
+ * starting with a header record and, once the next segment was started, ending with a seal.
+ * Appends are group-committed: one Ready's records (however many proposals it carries) go out
+ * in one write and become durable with one fdatasync, and the promise resolves only after that
+ * fdatasync returned.
  *
  * Replay rules: an entry whose index is at or below the current last index replaces the suffix
  * from that index (a follower overwriting an old leader's uncommitted entries); a reset record
  * replaces the whole log by a snapshot's position; the newest commit record wins.
  *
- * Recovery verifies every record. Damage in the last segment is a write torn by a crash: the
- * segment is cut back to the last good record with a warning saying how many bytes went (those
- * records were never acknowledged, because acknowledgement waits for the fdatasync of the batch
- * that holds them). Damage anywhere else is corruption: the node refuses to start, naming the
- * file and offset.
+ * Recovery verifies every record and that the segments fit together (sequence numbers, each
+ * header continuing exactly where the previous seal left the log). Undecodable bytes in the last
+ * segment are a write torn by a crash: they are reported as a torn tail, which the owner cuts
+ * off (with a warning saying how many bytes went) only after checking that nothing below the
+ * durable commit index is lost. Damage anywhere else is corruption: the node refuses to start,
+ * naming the file and offset.
  */
 import { open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -55,19 +57,36 @@ export class Wal {
   private handle: FileHandle | null = null;
   private segments: SegmentInfo[] = [];
   private size = 0;
+  /** Recovery found the newest segment sealed: appends go to a new one. */
+  private newestSealed = false;
+  private recoveredSize = 0;
   private lastIndex = 0;
   private lastTerm = 0;
   readonly stats: WalStats = { writes: 0, fdatasyncs: 0, bytes: 0 };
 
   private constructor(private readonly options: WalOptions) {}
 
-  /** Open (and recover) the WAL in `options.dir`, creating the first segment if there is none. */
-  static async open(options: WalOptions): Promise<{ wal: Wal; contents: WalContents }> {
+  /**
+   * Read and verify the WAL in `options.dir`. Nothing is changed on disk yet: the caller checks
+   * the contents against the hard state and snapshot, then calls `startWriting`.
+   */
+  static async recover(options: WalOptions): Promise<{ wal: Wal; contents: WalContents; tornTail: TornTail | null }> {
     const wal = new Wal(options);
-    const contents = await wal.recover();
-    if (wal.segments.length === 0) await wal.startSegment(1, contents.baseIndex, contents.baseTerm);
-    else wal.handle = await open(wal.current().path, 'a');
-    return { wal, contents };
+    const { contents, tornTail } = await wal.replayAll();
+    return { wal, contents, tornTail };
+  }
+
+  /** Cut off the torn tail (if any) and open the newest segment, or start one, for appending. */
+  async startWriting(tornTail: TornTail | null): Promise<void> {
+    if (tornTail !== null) await this.cutTornTail(tornTail);
+    const newest = this.segments[this.segments.length - 1];
+    if (newest === undefined || this.newestSealed) {
+      // Empty directory, or a crash between sealing a segment and starting the next.
+      await this.startSegment((newest?.seq ?? 0) + 1, this.lastIndex, this.lastTerm);
+    } else {
+      this.size = this.recoveredSize;
+      this.handle = await open(newest.path, 'a');
+    }
   }
 
   /** Append records; with `sync`, resolve only once they are durable (one write, one fdatasync). */
@@ -111,6 +130,12 @@ export class Wal {
     return this.segments.length;
   }
 
+  /** The newest segment's path and size after recovery, for messages about a short log. */
+  newestSegment(): { readonly path: string; readonly size: number } | null {
+    const newest = this.segments[this.segments.length - 1];
+    return newest === undefined ? null : { path: newest.path, size: this.recoveredSize };
+  }
+
   private openHandle(): FileHandle {
     assert(this.handle !== null, 'the WAL is closed');
     return this.handle;
@@ -134,8 +159,9 @@ export class Wal {
     }
   }
 
-  /** Close the current segment and start the next, whose header records the log's position. */
+  /** Seal the current segment and start the next, whose header records the log's position. */
   private async rotate(): Promise<void> {
+    await this.openHandle().write(encodeRecords([{ type: RecordType.Seal, index: this.lastIndex, term: this.lastTerm }]));
     await this.openHandle().datasync();
     this.stats.fdatasyncs++;
     await this.openHandle().close();
@@ -168,78 +194,109 @@ export class Wal {
   // ---------------------------------------------------------------------------------------------
   // Recovery
 
-  private async recover(): Promise<WalContents> {
+  private async replayAll(): Promise<{ contents: WalContents; tornTail: TornTail | null }> {
     const names = (await readdir(this.options.dir)).filter((n) => /^[0-9a-f]{16}\.wal$/.test(n)).sort();
     const replay = new Replay();
     const paths = names.map((name) => join(this.options.dir, name));
     // Read the next segment while this one is checked and replayed.
     let next: Promise<Uint8Array> | null = paths[0] === undefined ? null : readWhole(paths[0]);
+    let tornTail: TornTail | null = null;
     for (const [i, name] of names.entries()) {
       const path = paths[i] ?? '';
-      const last = i === names.length - 1;
+      const seq = Number.parseInt(name, 16);
+      const previous = this.segments[this.segments.length - 1];
+      if (previous !== undefined && seq !== previous.seq + 1) {
+        const missing = join(this.options.dir, `${(previous.seq + 1).toString(16).padStart(16, '0')}.wal`);
+        throw new StorageError('CorruptWal', `WAL segment ${missing} is missing: ${previous.path} is followed by ${path}. ${corruptionAdvice}`);
+      }
       const bytesOf = next ?? readWhole(path);
       const following = paths[i + 1];
       next = following === undefined ? null : readWhole(following);
       // A failure to read ahead surfaces when that segment's turn comes.
       next?.catch(() => undefined);
-      const header = await this.replaySegment(path, bytesOf, last, replay);
-      if (header === null) continue;
-      const expectedSeq = (this.segments[this.segments.length - 1]?.seq ?? header.seq - 1) + 1;
-      if (header.seq !== expectedSeq || name !== `${header.seq.toString(16).padStart(16, '0')}.wal`) {
-        throw new StorageError('CorruptWal', `WAL segment ${path} is out of sequence (expected segment ${expectedSeq}); a segment is missing or misplaced. ${corruptionAdvice}`);
-      }
-      this.segments.push({ seq: header.seq, path, prevIndex: header.prevIndex });
+      const last = i === names.length - 1;
+      const result = replaySegment(path, new SegmentBytes(await bytesOf), seq, last, replay);
+      if (result.header !== null) this.segments.push({ seq, path, prevIndex: result.header.prevIndex });
+      tornTail = result.tornTail;
+      this.newestSealed = result.sealed;
+      this.recoveredSize = result.tornTail?.offset ?? (await bytesOf).byteLength;
+    }
+    if (tornTail !== null && tornTail.offset === 0) {
+      // The newest segment goes whole; the one before it (if any) is sealed.
+      this.newestSealed = this.segments.length > 0;
     }
     this.lastIndex = replay.lastIndex();
     this.lastTerm = replay.lastTerm();
-    return replay.contents();
+    return { contents: replay.contents(), tornTail };
   }
 
-  /** Replay one segment; returns its header, or null if a torn last segment was dropped whole. */
-  private async replaySegment(path: string, bytesOf: Promise<Uint8Array>, last: boolean, replay: Replay): Promise<SegmentHeader | null> {
-    const segment = new SegmentBytes(await bytesOf);
-    const bytes = segment.bytes;
-    let at = 0;
-    let header: SegmentHeader | null = null;
-    const corrupt = (offset: number, problem: string): StorageError =>
-      new StorageError('CorruptWal', `WAL segment ${path} is corrupt at offset ${offset}: ${problem}. ${corruptionAdvice}`);
-    while (at < bytes.byteLength) {
-      const record = decodeRecord(segment, at);
-      if (typeof record === 'string') {
-        if (!last) throw corrupt(at, record);
-        await this.cutTornTail(path, at, bytes.byteLength, record);
-        break;
-      }
-      // A record with a valid checksum that does not fit the log was written that way: that is
-      // corruption (or a bug), never a torn write, even in the last segment.
-      const problem = replay.apply(record, header === null);
-      if (problem !== null) throw corrupt(at, problem);
-      if (record.type === RecordType.SegmentHeader) header = record.header;
-      at = segment.recordEnd(at);
-    }
-    if (last) this.size = at;
-    if (header === null && last) {
-      // The newest segment lost even its header: nothing in it was ever acknowledged.
-      await rm(path, { force: true });
+  private async cutTornTail(torn: TornTail): Promise<void> {
+    if (torn.offset === 0) {
+      await rm(torn.path, { force: true });
       await fsyncDir(this.options.dir);
-      return null;
-    }
-    if (header === null) throw new StorageError('CorruptWal', `WAL segment ${path} has no header. ${corruptionAdvice}`);
-    return header;
-  }
-
-  private async cutTornTail(path: string, at: number, size: number, problem: string): Promise<void> {
-    const handle = await open(path, 'r+');
-    try {
-      await handle.truncate(at);
-      await handle.datasync();
-    } finally {
-      await handle.close();
+    } else {
+      const handle = await open(torn.path, 'r+');
+      try {
+        await handle.truncate(torn.offset);
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      this.size = torn.offset;
     }
     this.options.warn(
-      `WAL segment ${path}: dropped ${size - at} bytes from offset ${at} (${problem}); a write torn by a crash, never acknowledged`,
+      `WAL segment ${torn.path}: dropped ${torn.size - torn.offset} bytes from offset ${torn.offset} (${torn.problem}); a write torn by a crash, never acknowledged`,
     );
   }
+}
+
+/** Undecodable bytes at the end of the newest segment, from `offset` to `size`. */
+export interface TornTail {
+  readonly path: string;
+  readonly offset: number;
+  readonly size: number;
+  readonly problem: string;
+}
+
+interface SegmentReplay {
+  /** Null when the newest segment lost even its header (then `tornTail.offset` is 0). */
+  readonly header: SegmentHeader | null;
+  readonly sealed: boolean;
+  readonly tornTail: TornTail | null;
+}
+
+/** Replay one segment's records into `replay`, throwing on anything but a torn newest tail. */
+function replaySegment(path: string, segment: SegmentBytes, seq: number, last: boolean, replay: Replay): SegmentReplay {
+  const size = segment.bytes.byteLength;
+  const corrupt = (offset: number, problem: string): StorageError =>
+    new StorageError('CorruptWal', `WAL segment ${path} is corrupt at offset ${offset}: ${problem}. ${corruptionAdvice}`);
+  let at = 0;
+  let header: SegmentHeader | null = null;
+  let sealed = false;
+  while (at < size) {
+    const record = decodeRecord(segment, at);
+    if (typeof record === 'string') {
+      if (!last) throw corrupt(at, record);
+      return { header, sealed, tornTail: { path, offset: header === null ? 0 : at, size, problem: record } };
+    }
+    // A record with a valid checksum that does not fit the log was written that way: that is
+    // corruption (or a bug), never a torn write, even in the newest segment.
+    if (sealed) throw corrupt(at, 'a record after the seal');
+    if (header === null && record.type === RecordType.SegmentHeader && record.header.seq !== seq) {
+      throw corrupt(at, `the header says segment ${record.header.seq}, the file name says ${seq}`);
+    }
+    const problem = replay.apply(record, header === null);
+    if (problem !== null) throw corrupt(at, problem);
+    if (record.type === RecordType.SegmentHeader) header = record.header;
+    if (record.type === RecordType.Seal) sealed = true;
+    at = segment.recordEnd(at);
+  }
+  if (header === null) {
+    if (!last) throw corrupt(0, 'the file is empty');
+    return { header, sealed, tornTail: { path, offset: 0, size, problem: 'the file is empty' } };
+  }
+  if (!last && !sealed) throw corrupt(size, 'the segment ends without its seal (the record written when the next segment was started): it was cut short');
+  return { header, sealed, tornTail: null };
 }
 
 /** The replay state machine: applies records in order and reports inconsistencies. */
@@ -265,6 +322,10 @@ class Replay {
         this.baseTerm = record.term;
         this.entries = [];
         return null;
+      case RecordType.Seal:
+        return record.index === this.lastIndex() && record.term === this.lastTerm()
+          ? null
+          : `the seal says the log ends at ${record.index} (term ${record.term}) but it ends at ${this.lastIndex()} (term ${this.lastTerm()})`;
     }
   }
 
@@ -275,7 +336,9 @@ class Replay {
       this.baseTerm = header.prevTerm;
       return null;
     }
-    return header.prevIndex === this.lastIndex() ? null : `the segment starts after index ${header.prevIndex} but the log before it ends at ${this.lastIndex()}`;
+    return header.prevIndex === this.lastIndex() && header.prevTerm === this.lastTerm()
+      ? null
+      : `the segment continues the log after index ${header.prevIndex} (term ${header.prevTerm}) but the log before it ends at ${this.lastIndex()} (term ${this.lastTerm()})`;
   }
 
   private appendEntry(entry: Entry): string | null {
