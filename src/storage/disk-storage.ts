@@ -86,8 +86,12 @@ export class DiskStorage implements LogStorage {
       const wal = this.openWal();
       const hs = update.hardState;
       if (hs !== null && (hs.term !== this.durableHardState.term || hs.vote !== this.durableHardState.vote)) {
-        await writeHardState(this.options.dir, hs);
-        this.durableHardState = hs;
+        // The file is written before this update's entries reach the WAL, so it may only vouch
+        // for a commit index the log already on disk covers; a crash in between must leave a
+        // loadable directory. The WAL's commit record after the entries carries the rest.
+        const durable = { ...hs, commit: Math.min(hs.commit, wal.lastIndex()) };
+        await writeHardState(this.options.dir, durable);
+        this.durableHardState = durable;
       }
       const records: WalRecord[] = [];
       if (update.snapshot !== null) {

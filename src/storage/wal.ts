@@ -60,7 +60,7 @@ export class Wal {
   /** Recovery found the newest segment sealed: appends go to a new one. */
   private newestSealed = false;
   private recoveredSize = 0;
-  private lastIndex = 0;
+  private lastIndexWritten = 0;
   private lastTerm = 0;
   readonly stats: WalStats = { writes: 0, fdatasyncs: 0, bytes: 0 };
 
@@ -82,7 +82,7 @@ export class Wal {
     const newest = this.segments[this.segments.length - 1];
     if (newest === undefined || this.newestSealed) {
       // Empty directory, or a crash between sealing a segment and starting the next.
-      await this.startSegment((newest?.seq ?? 0) + 1, this.lastIndex, this.lastTerm);
+      await this.startSegment((newest?.seq ?? 0) + 1, this.lastIndexWritten, this.lastTerm);
     } else {
       this.size = this.recoveredSize;
       this.handle = await open(newest.path, 'a');
@@ -130,6 +130,11 @@ export class Wal {
     return this.segments.length;
   }
 
+  /** The last index of the log written so far (every entry write is synced before the next). */
+  lastIndex(): number {
+    return this.lastIndexWritten;
+  }
+
   /** The newest segment's path and size after recovery, for messages about a short log. */
   newestSegment(): { readonly path: string; readonly size: number } | null {
     const newest = this.segments[this.segments.length - 1];
@@ -150,10 +155,10 @@ export class Wal {
   private track(records: readonly WalRecord[]): void {
     for (const record of records) {
       if (record.type === RecordType.Entry) {
-        this.lastIndex = record.entry.index;
+        this.lastIndexWritten = record.entry.index;
         this.lastTerm = record.entry.term;
       } else if (record.type === RecordType.Reset) {
-        this.lastIndex = record.index;
+        this.lastIndexWritten = record.index;
         this.lastTerm = record.term;
       }
     }
@@ -161,12 +166,12 @@ export class Wal {
 
   /** Seal the current segment and start the next, whose header records the log's position. */
   private async rotate(): Promise<void> {
-    await this.openHandle().write(encodeRecords([{ type: RecordType.Seal, index: this.lastIndex, term: this.lastTerm }]));
+    await this.openHandle().write(encodeRecords([{ type: RecordType.Seal, index: this.lastIndexWritten, term: this.lastTerm }]));
     await this.openHandle().datasync();
     this.stats.fdatasyncs++;
     await this.openHandle().close();
     this.handle = null;
-    await this.startSegment(this.current().seq + 1, this.lastIndex, this.lastTerm);
+    await this.startSegment(this.current().seq + 1, this.lastIndexWritten, this.lastTerm);
   }
 
   /**
@@ -186,7 +191,7 @@ export class Wal {
     await fsyncDir(this.options.dir);
     this.segments.push({ seq, path, prevIndex });
     this.size = header.byteLength;
-    this.lastIndex = prevIndex;
+    this.lastIndexWritten = prevIndex;
     this.lastTerm = prevTerm;
     this.handle = await open(path, 'a');
   }
@@ -225,7 +230,7 @@ export class Wal {
       // The newest segment goes whole; the one before it (if any) is sealed.
       this.newestSealed = this.segments.length > 0;
     }
-    this.lastIndex = replay.lastIndex();
+    this.lastIndexWritten = replay.lastIndex();
     this.lastTerm = replay.lastTerm();
     return { contents: replay.contents(), tornTail };
   }
