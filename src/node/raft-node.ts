@@ -9,7 +9,7 @@
 import { assert } from '../util/assert.js';
 import { QuorateError } from '../util/errors.js';
 import type { Prng } from '../util/prng.js';
-import { Raft, RaftError, sendableBeforePersist, type ConfChange, type Entry, type Message, type NodeId, type RaftConfig, type Ready, type Snapshot } from '../raft/index.js';
+import { Raft, RaftError, sendableBeforePersist, type ConfChange, type Proposed, type Entry, type Message, type NodeId, type RaftConfig, type Ready, type Snapshot } from '../raft/index.js';
 import type { Clock, LogStorage, PersistedState, StateMachine, Timer, Transport } from './interfaces.js';
 
 export interface NodeTimings {
@@ -129,23 +129,13 @@ export class RaftNode<R = unknown> {
    */
   propose(data: Uint8Array): Promise<R> {
     this.assertRunning();
-    const { index, term } = this.raft.propose([data]);
-    const promise = new Promise<R>((resolve, reject) => {
-      this.proposals.set(index, { resolve, reject, term, deadline: this.deadline() });
-    });
-    this.kick();
-    return promise;
+    return this.awaitApplied(this.raft.propose([data]));
   }
 
   /** Propose a membership change; resolves when it is applied on this node. */
   proposeConfChange(change: ConfChange): Promise<R> {
     this.assertRunning();
-    const { index, term } = this.raft.proposeConfChange(change);
-    const promise = new Promise<R>((resolve, reject) => {
-      this.proposals.set(index, { resolve, reject, term, deadline: this.deadline() });
-    });
-    this.kick();
-    return promise;
+    return this.awaitApplied(this.raft.proposeConfChange(change));
   }
 
   /**
@@ -187,6 +177,18 @@ export class RaftNode<R = unknown> {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  /** A promise for the result of applying the entry just appended at (index, term). */
+  private awaitApplied({ index, term }: Proposed): Promise<R> {
+    // An older proposal of ours at this index was truncated from our log to make room for this
+    // one; as we lead now without it, it can never commit (leader completeness).
+    this.proposals.get(index)?.reject(replaced(index));
+    const promise = new Promise<R>((resolve, reject) => {
+      this.proposals.set(index, { resolve, reject, term, deadline: this.deadline() });
+    });
+    this.kick();
+    return promise;
+  }
 
   private assertRunning(): void {
     if (this.stopped) throw new QuorateError('Stopped', `node ${this.id} is stopped`);
@@ -279,7 +281,7 @@ export class RaftNode<R = unknown> {
     if (waiter === undefined) return;
     this.proposals.delete(entry.index);
     if (waiter.term === entry.term) waiter.resolve(result);
-    else waiter.reject(new RaftError('ProposalDropped', `proposal ${entry.index} was replaced by a new leader's entry; it did not take effect`));
+    else waiter.reject(replaced(entry.index));
   }
 
   private readIndexKnown(context: string, index: number): void {
@@ -303,6 +305,10 @@ export class RaftNode<R = unknown> {
     if (this.isStopped()) return;
     await this.options.storage.compact(this.raft.firstIndex() - 1);
   }
+}
+
+function replaced(index: number): RaftError {
+  return new RaftError('ProposalDropped', `proposal ${index} was replaced by a new leader's entry; it did not take effect`);
 }
 
 function ticksFor(timings: NodeTimings): Pick<RaftConfig, 'electionTicks' | 'heartbeatTicks'> {

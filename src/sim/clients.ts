@@ -53,6 +53,10 @@ export class ClientWorkload {
     return this.outstanding === 0;
   }
 
+  outstandingCount(): number {
+    return this.outstanding;
+  }
+
   private next(clientId: number): void {
     if (!this.running) return;
     const delay = this.prng.next() * this.options.thinkMsMax;

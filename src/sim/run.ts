@@ -92,6 +92,9 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     if (!safetyBroken()) await healAndCheckLiveness(cluster, options.livenessMs ?? 10_000, fail);
     workload.stop();
     await scheduler.runUntil(scheduler.now() + 1500, () => safetyBroken() || workload.idle());
+    // Every request ends, one way or another, within its timeout: a promise that never
+    // settles is a client hung forever.
+    if (!workload.idle()) fail('liveness', `${workload.outstandingCount()} client operations never settled (a request promise was lost)`);
     cluster.checkLogs();
   } catch (error) {
     if (!(error instanceof AssertionError)) throw error;

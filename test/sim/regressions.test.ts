@@ -11,6 +11,10 @@ const regressions: readonly { seed: number; what: string }[] = [
     seed: 4158,
     what: 'a false "two leaders in term 7": the checker read the node\'s current term instead of the term its Ready described',
   },
+  {
+    seed: 189,
+    what: 'a client hung forever: a proposal waiter was overwritten when the node, leading again, appended at the same index',
+  },
 ];
 
 for (const { seed, what } of regressions) {
