@@ -1,0 +1,86 @@
+/**
+ * The KV as a replicated state machine: the node driver hands it committed log entries, it
+ * decodes each command and applies it to a KvStore. Reads (range, eventsSince, watch, lease
+ * queries) are called directly on the machine by the API layer, which first makes them
+ * linearizable with ReadIndex; they never go through the log.
+ */
+import type { Entry } from '../raft/index.js';
+import type { StateMachine } from '../node/index.js';
+import { isQuorateError } from '../util/errors.js';
+import { jsonKvCodec, type KvCommandCodec } from './command-codec.js';
+import { KvStore } from './kv-store.js';
+import { decodeKvSnapshot, encodeKvSnapshot } from './snapshot-codec.js';
+import {
+  commandBytesMax,
+  kvFailure,
+  type Disposable,
+  type EventsResult,
+  type KvApplyResult,
+  type KvEventsListener,
+  type KvFailure,
+  type LeaseInfo,
+  type RangeOptions,
+  type RangeResponse,
+} from './types.js';
+
+export class KvStateMachine implements StateMachine<KvApplyResult> {
+  private readonly store = new KvStore();
+
+  constructor(private readonly codec: KvCommandCodec = jsonKvCodec) {}
+
+  /** The last committed revision (1 for an empty store). */
+  get revision(): number {
+    return this.store.revision;
+  }
+
+  get compactRevision(): number {
+    return this.store.compactRevision;
+  }
+
+  apply(entry: Entry): KvApplyResult {
+    // A leader's empty no-op and membership changes do not touch the KV.
+    if (entry.type !== 'normal' || entry.data.byteLength === 0) return { ok: true, kind: 'noop', revision: this.store.revision };
+    if (entry.data.byteLength > commandBytesMax) return kvFailure('bad_command', `commands are limited to ${commandBytesMax} bytes (commandBytesMax)`);
+    let command;
+    try {
+      command = this.codec.decode(entry.data);
+    } catch (error) {
+      if (isQuorateError(error, 'bad_command')) return kvFailure('bad_command', error.message);
+      throw error;
+    }
+    return this.store.execute(command);
+  }
+
+  range(key: Uint8Array, rangeEnd?: Uint8Array, options: RangeOptions = {}): RangeResponse | KvFailure {
+    return this.store.range(key, rangeEnd, options);
+  }
+
+  eventsSince(from: number, key: Uint8Array, rangeEnd?: Uint8Array): EventsResult {
+    return this.store.eventsSince(from, key, rangeEnd);
+  }
+
+  onEvents(listener: KvEventsListener): Disposable {
+    return this.store.onEvents(listener);
+  }
+
+  watch(from: number, key: Uint8Array, rangeEnd: Uint8Array | undefined, listener: KvEventsListener): Disposable | KvFailure {
+    return this.store.watch(from, key, rangeEnd, listener);
+  }
+
+  lease(id: number): LeaseInfo | null {
+    return this.store.lease(id);
+  }
+
+  /** Every lease with its granted TTL and keys; the leader adds the remaining time it tracks. */
+  leases(): LeaseInfo[] {
+    return this.store.leases();
+  }
+
+  snapshot(): Uint8Array {
+    return encodeKvSnapshot(this.store.exportState());
+  }
+
+  restore(data: Uint8Array): void {
+    this.store.importState(decodeKvSnapshot(data));
+  }
+}
