@@ -27,10 +27,6 @@ export class Inflights {
     return this.indexes.length >= this.countMax || this.bytes >= this.bytesMax;
   }
 
-  count(): number {
-    return this.indexes.length;
-  }
-
   add(lastIndex: number, bytes: number): void {
     assert(!this.full(), 'adding to full inflights');
     const previous = this.indexes[this.indexes.length - 1];

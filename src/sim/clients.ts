@@ -123,7 +123,7 @@ export class ClientWorkload {
 
   /** NotLeader: retry once on the leader the node named, as a real client library would. */
   private redirect(clientId: number, input: KvInput, error: unknown, redirects: number): void {
-    if (!(error instanceof RaftError) && !isQuorateError(error)) throw error;
+    if (!isQuorateError(error)) throw error;
     const hinted = error instanceof RaftError && error.leader !== null ? this.cluster.nodes.get(error.leader) : undefined;
     if (hinted !== undefined && redirects < 2) this.invoke(clientId, hinted, input, redirects + 1);
     else this.next(clientId);

@@ -3,7 +3,6 @@
  * hammer one kind, others mix them) and the nemesis applies one every few hundred milliseconds
  * of virtual time, each healing itself after a while.
  */
-import { RaftError } from '../raft/index.js';
 import { isQuorateError } from '../util/errors.js';
 import type { Prng } from '../util/prng.js';
 import type { SimCluster } from './cluster.js';
@@ -284,7 +283,7 @@ export class Nemesis {
       if (result instanceof Promise) result.catch(() => undefined);
       return true;
     } catch (error) {
-      if (!(error instanceof RaftError) && !isQuorateError(error)) throw error;
+      if (!isQuorateError(error)) throw error;
       return false;
     }
   }

@@ -72,10 +72,6 @@ export class SimNetwork {
     this.faults = healthyLinks;
   }
 
-  isBlocked(from: NodeId, to: NodeId): boolean {
-    return this.blocked.has(linkKey(from, to));
-  }
-
   private sendOne(from: NodeId, m: Message): void {
     if (this.blocked.has(linkKey(from, m.to)) || this.prng.chance(this.faults.dropRate)) {
       this.dropped++;

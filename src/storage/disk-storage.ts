@@ -8,8 +8,9 @@
  *   snap/*.snap   the newest few snapshots
  *
  * Writes are serialized. A Ready's hard state goes to its file first (only when term or vote
- * changed), then its snapshot, entries and commit index to the WAL in one write and one
- * fdatasync, so a node never holds entries of a term newer than its durable term.
+ * changed), so a node never holds entries of a term newer than its durable term; then a
+ * received snapshot to its own file; then the reset marker, entries and commit index to the
+ * WAL in one write and one fdatasync.
  */
 import { join } from 'node:path';
 import type { Entry, HardState, Snapshot } from '../raft/index.js';

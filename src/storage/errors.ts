@@ -16,4 +16,4 @@ export class StorageError extends QuorateError<StorageErrorCode> {
 /** What an operator can do when a node's data cannot be trusted. */
 export const corruptionAdvice =
   'The node refuses to start rather than serve wrong data. Restore the data directory from a backup, ' +
-  'or remove this node from the cluster (quorate cluster leave / node remove) and let it rejoin empty to copy the data from its peers.';
+  'or remove this node from the cluster and let it rejoin with an empty data directory, copying the data from its peers.';

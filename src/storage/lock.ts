@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { StorageError } from './errors.js';
 import { writeFileAtomic } from './files.js';
 
-export const lockFileName = 'LOCK';
+const lockFileName = 'LOCK';
 
 export interface DirLock {
   release(): Promise<void>;

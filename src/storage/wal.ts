@@ -126,10 +126,6 @@ export class Wal {
     this.handle = null;
   }
 
-  segmentCount(): number {
-    return this.segments.length;
-  }
-
   /** The last index of the log written so far (every entry write is synced before the next). */
   lastIndex(): number {
     return this.lastIndexWritten;
