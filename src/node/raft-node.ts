@@ -153,6 +153,13 @@ export class RaftNode<R = unknown> {
     return promise;
   }
 
+  /** The transport finished (ok) or lost a snapshot stream to `to`. */
+  reportSnapshot(to: NodeId, ok: boolean): void {
+    if (this.stopped) return;
+    this.raft.reportSnapshot(to, ok);
+    this.kick();
+  }
+
   transferLeader(target: NodeId): void {
     this.assertRunning();
     this.raft.transferLeader(target);

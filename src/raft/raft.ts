@@ -187,6 +187,18 @@ export class Raft {
   }
 
   /**
+   * The transport's word on a snapshot stream to `to`. A failed stream puts the follower back
+   * to probing, so the next heartbeat response sends a new snapshot, instead of waiting out
+   * snapshotTicksMax for an acknowledgement that cannot come. A finished stream changes
+   * nothing: the follower's acknowledgement after installing it moves replication on.
+   */
+  reportSnapshot(to: NodeId, ok: boolean): void {
+    if (this.role !== 'leader' || ok) return;
+    const pr = this.tracker.progress.get(to);
+    if (pr?.state === 'snapshot') pr.becomeProbe();
+  }
+
+  /**
    * Hand leadership to `target` (thesis section 3.10). The leader stops accepting proposals,
    * brings the target's log up to date, and only then sends TimeoutNow; a target whose log is
    * still behind after an election timeout is refused and the transfer is abandoned.

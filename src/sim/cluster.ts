@@ -43,6 +43,7 @@ export class SimCluster {
   ) {
     this.network = new SimNetwork(scheduler, prng.fork(), trace);
     this.checker = new SafetyChecker(() => scheduler.now());
+    this.network.onSnapshotLost = (from, to) => this.nodes.get(from)?.node?.reportSnapshot(to, false);
     const voters = Array.from({ length: initialVoters }, (_, i) => `n${i + 1}`);
     this.nextNodeNumber = initialVoters + 1;
     const initial = bootstrapState(voters, new RegisterMachine().snapshot());

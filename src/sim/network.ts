@@ -23,6 +23,11 @@ export class SimNetwork {
   private readonly endpoints = new Map<NodeId, (m: Message) => void>();
   private readonly blocked = new Set<string>();
   faults: LinkFaults = healthyLinks;
+  /**
+   * Told about some lost snapshots, as a real transport learns that a snapshot stream broke;
+   * the others are lost silently (the leader's snapshot timeout must recover those).
+   */
+  onSnapshotLost: ((from: NodeId, to: NodeId) => void) | null = null;
   delivered = 0;
   dropped = 0;
 
@@ -74,11 +79,18 @@ export class SimNetwork {
 
   private sendOne(from: NodeId, m: Message): void {
     if (this.blocked.has(linkKey(from, m.to)) || this.prng.chance(this.faults.dropRate)) {
-      this.dropped++;
+      this.lost(m);
       return;
     }
     this.schedule(m);
     if (this.prng.chance(this.faults.duplicateRate)) this.schedule(m);
+  }
+
+  private lost(m: Message): void {
+    this.dropped++;
+    const report = this.onSnapshotLost;
+    // Later, as a real stream notices the break, not from inside the sender's send() call.
+    if (m.type === 'MsgSnap' && report !== null && this.prng.chance(0.5)) this.scheduler.after(1, () => report(m.from, m.to));
   }
 
   private schedule(m: Message): void {
@@ -88,7 +100,7 @@ export class SimNetwork {
       // A partition that began while the message was in flight loses it too.
       const receive = this.endpoints.get(m.to);
       if (receive === undefined || this.blocked.has(linkKey(m.from, m.to))) {
-        this.dropped++;
+        this.lost(m);
         return;
       }
       this.delivered++;

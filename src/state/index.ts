@@ -15,3 +15,8 @@ export {
   valueBytesMax,
 } from './types.js';
 export type * from './types.js';
+export { kvFailure } from './types.js';
+export { ClusterStateMachine, encodeKvCommand, encodeMemberCommand } from './cluster-machine.js';
+export type { ClusterApplyResult } from './cluster-machine.js';
+export { MemberRegistry, memberProblem } from './members.js';
+export type { Member, MemberSetRequest, MemberSetResponse } from './members.js';

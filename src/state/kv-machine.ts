@@ -39,11 +39,21 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
 
   apply(entry: Entry): KvApplyResult {
     // A leader's empty no-op and membership changes do not touch the KV.
-    if (entry.type !== 'normal' || entry.data.byteLength === 0) return { ok: true, kind: 'noop', revision: this.store.revision };
-    if (entry.data.byteLength > commandBytesMax) return kvFailure('bad_command', `commands are limited to ${commandBytesMax} bytes (commandBytesMax)`);
+    if (entry.type !== 'normal' || entry.data.byteLength === 0) return this.noop();
+    return this.applyCommand(entry.data);
+  }
+
+  /** The result of an entry that does not touch the KV. */
+  noop(): KvApplyResult {
+    return { ok: true, kind: 'noop', revision: this.store.revision };
+  }
+
+  /** Decode and apply one encoded command (the payload of a log entry). */
+  applyCommand(data: Uint8Array): KvApplyResult {
+    if (data.byteLength > commandBytesMax) return kvFailure('bad_command', `commands are limited to ${commandBytesMax} bytes (commandBytesMax)`);
     let command;
     try {
-      command = this.codec.decode(entry.data);
+      command = this.codec.decode(data);
     } catch (error) {
       if (isQuorateError(error, 'bad_command')) return kvFailure('bad_command', error.message);
       throw error;

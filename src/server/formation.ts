@@ -1,0 +1,68 @@
+/**
+ * How a node with an empty data directory enters the cluster. A founding member (a voter of
+ * the initial configuration, seed 002's role 0-2 with status 2, or a library node's peers)
+ * writes the same bootstrap state as every other founder, so their logs agree from index 1
+ * and any majority of them can elect a leader, in any boot order. Any other node starts empty
+ * and joins through an existing member as a learner.
+ *
+ * Library peers are given by address only (seed 001); their ids are asked with a hello before
+ * bootstrapping. A peer that already belongs to a formed cluster without us means the cluster
+ * exists and this node is a late arrival (seed 001 section 9): it joins instead.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { bootstrapState, emptyState, type PersistedState } from '../node/index.js';
+import { ClusterStateMachine, type Member } from '../state/index.js';
+import { assert } from '../util/assert.js';
+import type { Logger } from '../util/log.js';
+import type { ServerConfig } from './config.js';
+
+export interface Hello {
+  readonly id: string;
+  /** Whether the node holds a log, i.e. belongs to a formed cluster. */
+  readonly bootstrapped: boolean;
+  /** Voters and learners of its configuration. */
+  readonly members: readonly string[];
+}
+
+const helloRetryMs = 200;
+
+export function isFresh(persisted: PersistedState): boolean {
+  return persisted.snapshot === null && persisted.entries.length === 0 && persisted.hardState.term === 0;
+}
+
+export async function initialState(config: ServerConfig, hello: (address: string) => Promise<Hello>, log: Logger): Promise<PersistedState> {
+  const self = config.initialCluster.find((m) => m.id === config.nodeId);
+  assert(self !== undefined, 'the config lists this node (checked when it was parsed)');
+  if (!self.bootstrap) return emptyState;
+  const founders = config.initialCluster.filter((m) => m.bootstrap);
+  const ids = new Map<string, string>();
+  for (const m of founders) if (m.id !== null) ids.set(m.peerAddress, m.id);
+  while (ids.size < founders.length) {
+    for (const m of founders) {
+      if (ids.has(m.peerAddress)) continue;
+      try {
+        const answer = await hello(m.peerAddress);
+        if (answer.bootstrapped && !answer.members.includes(config.nodeId)) {
+          log.log('info', 'a peer belongs to a formed cluster; joining it as a learner', { peer: m.peerAddress });
+          return emptyState;
+        }
+        ids.set(m.peerAddress, answer.id);
+      } catch {
+        // Not up yet: boot order does not matter, so keep asking.
+      }
+    }
+    if (ids.size < founders.length) await sleep(helloRetryMs);
+  }
+  const members: Member[] = founders.map((m) => ({ id: ids.get(m.peerAddress) ?? '', peerAddress: m.peerAddress, apiAddress: m.apiAddress }));
+  return bootstrapState(
+    members.map((m) => m.id),
+    registryWith(members),
+  );
+}
+
+/** The snapshot of an empty state whose registry holds the founders' addresses. */
+function registryWith(members: readonly Member[]): Uint8Array {
+  const state = new ClusterStateMachine();
+  state.members.replace(members);
+  return state.snapshot();
+}

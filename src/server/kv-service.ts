@@ -1,0 +1,147 @@
+/**
+ * The KvService of one node (service.ts): writes go through the leader's log, linearizable
+ * reads wait for a read index from the leader, serializable reads and watches use the local
+ * applied state. The peer-transport half (what the leader runs for a follower's forwarded
+ * request) is `handle`, so both halves live side by side.
+ */
+import { randomInt } from 'node:crypto';
+import type { RaftNode } from '../node/index.js';
+import {
+  encodeKvCommand,
+  kvFailure,
+  type ClusterApplyResult,
+  type ClusterStateMachine,
+  type Disposable,
+  type KvApplyResult,
+  type KvCommand,
+  type KvEventsListener,
+  type KvFailure,
+  type LeaseGrantResponse,
+  type LeaseRevokeResponse,
+  type RangeRequest,
+  type RangeResponse,
+} from '../state/index.js';
+import { QuorateError } from '../util/errors.js';
+import type { AllVotersAck } from './all-voters-ack.js';
+import type { WriteQuorum } from './config.js';
+import type { LeaseKeeper } from './lease-keeper.js';
+import { routeToLeader, translate, type LeaderRouteContext } from './leader-route.js';
+import type { Consistency, KvService, LeaseStatus, NodeStatus } from './service.js';
+
+/** Lease ids are random below 2^52, so they stay exact in JSON and JavaScript numbers. */
+const leaseIdMax = 2 ** 52;
+
+export interface KvServiceContext extends LeaderRouteContext {
+  readonly raft: RaftNode<ClusterApplyResult>;
+  readonly state: ClusterStateMachine;
+  readonly leases: LeaseKeeper;
+  readonly allVotersAck: AllVotersAck;
+  readonly writeQuorum: WriteQuorum;
+  readonly requestTimeoutMs: number;
+  /** Ask the leader over the peer transport. */
+  request(to: string, method: string, body: unknown, timeoutMs: number): Promise<unknown>;
+  status(): NodeStatus;
+}
+
+export class NodeKvService implements KvService {
+  constructor(private readonly ctx: KvServiceContext) {}
+
+  write(command: Exclude<KvCommand, { op: 'leaseGrant' | 'leaseRevoke' }>): Promise<KvApplyResult> {
+    return this.propose(encodeKvCommand(command));
+  }
+
+  async range(request: RangeRequest, consistency: Consistency): Promise<RangeResponse | KvFailure> {
+    if (consistency === 'linearizable') await this.readBarrier();
+    return this.ctx.state.kv.range(request.key, request.rangeEnd, request);
+  }
+
+  watch(from: number, key: Uint8Array, rangeEnd: Uint8Array | undefined, listener: KvEventsListener): Disposable | KvFailure {
+    return this.ctx.state.kv.watch(from, key, rangeEnd, listener);
+  }
+
+  async leaseGrant(ttlSeconds: number, id = 0): Promise<LeaseGrantResponse | KvFailure> {
+    for (;;) {
+      const chosen = id === 0 ? randomInt(1, leaseIdMax) : id;
+      const result = await this.propose(encodeKvCommand({ op: 'leaseGrant', id: chosen, ttlSeconds }));
+      // A random id that happens to exist already is drawn again; a caller's id is not.
+      if (!result.ok && result.code === 'lease_exists' && id === 0) continue;
+      return result as LeaseGrantResponse | KvFailure;
+    }
+  }
+
+  async leaseRevoke(id: number): Promise<LeaseRevokeResponse | KvFailure> {
+    return (await this.propose(encodeKvCommand({ op: 'leaseRevoke', id }))) as LeaseRevokeResponse | KvFailure;
+  }
+
+  leaseKeepAlive(id: number): Promise<LeaseStatus | KvFailure> {
+    return this.routed('lease.keepAlive', { id }, () => Promise.resolve(this.keepAliveHere(id)));
+  }
+
+  leaseTimeToLive(id: number): Promise<LeaseStatus | KvFailure> {
+    return this.routed('lease.timeToLive', { id }, () => Promise.resolve(this.timeToLiveHere(id)));
+  }
+
+  status(): NodeStatus {
+    return this.ctx.status();
+  }
+
+  /** Replicate an encoded command through the leader and return what applying it gave. */
+  propose(data: Uint8Array): Promise<ClusterApplyResult & KvApplyResult> {
+    return this.routed('kv.write', data, () => this.proposeHere(data)) as Promise<ClusterApplyResult & KvApplyResult>;
+  }
+
+  /** A follower's forwarded request, run on this node, which must be the leader. */
+  async handle(method: string, body: unknown): Promise<unknown> {
+    try {
+      if (method === 'kv.write' && body instanceof Uint8Array) return await this.proposeHere(body);
+      const id = leaseIdOf(body);
+      if (method === 'lease.keepAlive' && id !== null) return this.keepAliveHere(id);
+      if (method === 'lease.timeToLive' && id !== null) return this.timeToLiveHere(id);
+    } catch (error) {
+      throw translate(error, this.ctx.id);
+    }
+    throw new QuorateError('bad_request', `unknown peer request ${method}`);
+  }
+
+  private async readBarrier(): Promise<void> {
+    const deadline = this.ctx.now() + this.ctx.requestTimeoutMs;
+    // ReadIndex runs on any node (a follower asks the leader), so "local" is used either way.
+    const read = (): Promise<undefined> => this.ctx.raft.read();
+    await routeToLeader(this.ctx, deadline, read, read);
+  }
+
+  /** Run `local` on the leader: here when this node leads, else via `method` on the leader. */
+  routed<T>(method: string, body: unknown, local: () => Promise<T>): Promise<T> {
+    const deadline = this.ctx.now() + this.ctx.requestTimeoutMs;
+    return routeToLeader(this.ctx, deadline, local, async (leader) => (await this.ctx.request(leader, method, body, Math.max(1, deadline - this.ctx.now()))) as T);
+  }
+
+  private async proposeHere(data: Uint8Array): Promise<ClusterApplyResult> {
+    const applied = this.ctx.raft.propose(data);
+    // propose() appended the entry to this leader's log, so it is the last one.
+    const index = this.ctx.raft.basicStatus().lastIndex;
+    const result = await applied;
+    if (this.ctx.writeQuorum === 'all') await this.ctx.allVotersAck.wait(index, this.ctx.now() + this.ctx.requestTimeoutMs);
+    return result;
+  }
+
+  private keepAliveHere(id: number): LeaseStatus | KvFailure {
+    if (this.ctx.raft.basicStatus().role !== 'leader') throw new QuorateError('not_leader', `node ${this.ctx.id} is not the leader`);
+    const lease = this.ctx.state.kv.lease(id);
+    if (lease === null || !this.ctx.leases.keepAlive(lease)) return kvFailure('lease_not_found', `lease ${id} not found or expired`);
+    return { id, grantedTtlSeconds: lease.ttlSeconds, ttlSeconds: lease.ttlSeconds, keys: [] };
+  }
+
+  private timeToLiveHere(id: number): LeaseStatus | KvFailure {
+    if (this.ctx.raft.basicStatus().role !== 'leader') throw new QuorateError('not_leader', `node ${this.ctx.id} is not the leader`);
+    const lease = this.ctx.state.kv.lease(id);
+    if (lease === null) return kvFailure('lease_not_found', `lease ${id} not found`);
+    return { id, grantedTtlSeconds: lease.ttlSeconds, ttlSeconds: this.ctx.leases.remainingSeconds(id), keys: lease.keys };
+  }
+}
+
+function leaseIdOf(body: unknown): number | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const id = (body as { id?: unknown }).id;
+  return typeof id === 'number' && Number.isSafeInteger(id) ? id : null;
+}

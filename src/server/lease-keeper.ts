@@ -1,0 +1,76 @@
+/**
+ * Lease time, kept by the leader. The replicated state knows each lease's granted TTL; when
+ * it runs out is the leader's decision, taken with its own clock and applied through the log
+ * as a revoke, so every replica deletes the attached keys at the same revision (DESIGN.md,
+ * "State machines": no clock in apply).
+ *
+ * A new leader cannot know how much time its predecessor had left on each lease, so it gives
+ * every lease a full TTL again when it takes over, as etcd does: a lease may outlive its TTL
+ * by up to one TTL across a leader change, but never expires early.
+ */
+import type { LeaseInfo } from '../state/index.js';
+
+export interface LeaseKeeperContext {
+  now(): number;
+  /** Every lease in the applied state. */
+  leases(): readonly LeaseInfo[];
+  /** Propose the revoke of an expired lease; never rejects (it logs failures itself). */
+  revoke(id: number): Promise<void>;
+}
+
+export class LeaseKeeper {
+  /** Lease id -> monotonic time (ms) at which it expires; only meaningful on the leader. */
+  private readonly deadlines = new Map<number, number>();
+  private readonly revoking = new Set<number>();
+  private leading = false;
+
+  constructor(private readonly ctx: LeaseKeeperContext) {}
+
+  /** Called on every leadership change of this node. */
+  setLeading(leading: boolean): void {
+    if (leading === this.leading) return;
+    this.leading = leading;
+    this.deadlines.clear();
+    if (!leading) return;
+    const now = this.ctx.now();
+    for (const lease of this.ctx.leases()) this.deadlines.set(lease.id, now + lease.ttlSeconds * 1000);
+  }
+
+  /** Restart the countdown; false when the lease is unknown or already expiring. */
+  keepAlive(lease: LeaseInfo): boolean {
+    if (!this.leading || this.revoking.has(lease.id)) return false;
+    this.deadlines.set(lease.id, this.ctx.now() + lease.ttlSeconds * 1000);
+    return true;
+  }
+
+  /** Seconds left, rounded up; -1 when the lease is not counted down here. */
+  remainingSeconds(id: number): number {
+    const deadline = this.deadlines.get(id);
+    if (deadline === undefined || this.revoking.has(id)) return -1;
+    return Math.max(0, Math.ceil((deadline - this.ctx.now()) / 1000));
+  }
+
+  /**
+   * Start counting down leases granted since the last call, forget revoked ones, and propose
+   * revokes for every lease past its deadline; called periodically on the leader. A lease is
+   * first seen here at most one period after its grant applied, which only lengthens it.
+   */
+  expire(): void {
+    if (!this.leading) return;
+    const now = this.ctx.now();
+    const live = new Map(this.ctx.leases().map((l) => [l.id, l.ttlSeconds]));
+    for (const id of this.deadlines.keys()) if (!live.has(id)) this.deadlines.delete(id);
+    for (const [id, ttlSeconds] of live) {
+      const deadline = this.deadlines.get(id);
+      if (deadline === undefined) this.deadlines.set(id, now + ttlSeconds * 1000);
+      else if (deadline <= now && !this.revoking.has(id)) this.startRevoke(id);
+    }
+  }
+
+  private startRevoke(id: number): void {
+    this.revoking.add(id);
+    // On failure (leadership lost, no quorum) the lease stays past its deadline and the next
+    // round proposes the revoke again; the context logs the error.
+    void this.ctx.revoke(id).finally(() => this.revoking.delete(id));
+  }
+}

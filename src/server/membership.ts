@@ -1,0 +1,79 @@
+/**
+ * Membership automation on the leader (seed 002): a node asks to join, the leader records its
+ * addresses in the member registry and adds it as a learner (it then catches up by snapshot
+ * and log without counting in any quorum), and once its log is nearly the leader's, promotes
+ * it to voter. One change at a time: the core refuses a second while one is pending.
+ */
+import type { RaftNode } from '../node/index.js';
+import type { RaftStatus } from '../raft/index.js';
+import { encodeMemberCommand, memberProblem, type ClusterApplyResult, type Member, type MemberRegistry } from '../state/index.js';
+import { QuorateError } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+
+/**
+ * A learner is promoted once its match index is within this fraction of the leader's last
+ * index (etcd's learner readiness rule), so a promotion does not stall commits while the new
+ * voter catches up on a long tail.
+ */
+const promoteMatchFraction = 0.9;
+
+export interface MembershipContext {
+  readonly raft: RaftNode<ClusterApplyResult>;
+  readonly members: MemberRegistry;
+  readonly log: Logger;
+  /** Replicate an encoded command through the leader (used for the registry entry). */
+  propose(data: Uint8Array): Promise<unknown>;
+}
+
+export class Membership {
+  private promoting = false;
+
+  constructor(private readonly ctx: MembershipContext) {}
+
+  /** Run on the leader for a node that asks to join. Idempotent: a member asking again is fine. */
+  async join(member: Member): Promise<{ readonly learner: boolean }> {
+    const problem = memberProblem(member);
+    if (problem !== null) throw new QuorateError('bad_request', `join refused: ${problem}`);
+    const status = this.ctx.raft.status();
+    if (status.role !== 'leader') throw new QuorateError('not_leader', `node ${status.id} is not the leader`);
+    const known = this.ctx.members.get(member.id);
+    const inConf = status.conf.voters.includes(member.id) || status.conf.learners.includes(member.id);
+    if (inConf && known !== undefined && known.peerAddress !== member.peerAddress) {
+      throw new QuorateError('member_exists', `a member with id ${member.id} already exists at ${known.peerAddress}; remove it first or use another id`);
+    }
+    if (known?.peerAddress !== member.peerAddress || known.apiAddress !== member.apiAddress) {
+      await this.ctx.propose(encodeMemberCommand({ op: 'memberSet', ...member }));
+    }
+    if (!inConf) {
+      await this.ctx.raft.proposeConfChange({ type: 'addLearner', nodeId: member.id });
+      this.ctx.log.log('info', 'member added as learner', { member: member.id, address: member.peerAddress });
+    }
+    return { learner: !status.conf.voters.includes(member.id) };
+  }
+
+  /** Called periodically on the leader: promote one caught-up learner. */
+  maybePromote(): void {
+    if (this.promoting) return;
+    const status = this.ctx.raft.status();
+    if (status.role !== 'leader') return;
+    const ready = status.conf.learners.find((id) => isCaughtUp(status, id));
+    if (ready === undefined) return;
+    this.promoting = true;
+    void this.promote(ready).finally(() => (this.promoting = false));
+  }
+
+  private async promote(id: string): Promise<void> {
+    try {
+      await this.ctx.raft.proposeConfChange({ type: 'promote', nodeId: id });
+      this.ctx.log.log('info', 'learner promoted to voter', { member: id });
+    } catch (error) {
+      // ConfChangePending and leadership changes are normal here; the next round retries.
+      this.ctx.log.log('debug', 'promotion deferred', { member: id, reason: String(error) });
+    }
+  }
+}
+
+function isCaughtUp(status: RaftStatus, id: string): boolean {
+  const match = status.progress.get(id)?.match ?? 0;
+  return match > 0 && match >= Math.floor(status.lastIndex * promoteMatchFraction);
+}

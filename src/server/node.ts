@@ -1,0 +1,338 @@
+/**
+ * One server process's node: it opens the data directory, starts the peer transport, forms or
+ * joins the cluster, and runs the Raft driver with the replicated state. Everything a node
+ * does on its own schedule (lease expiry, learner promotion, write_quorum = "all" checks,
+ * following membership changes) happens in one housekeeping round per heartbeat interval.
+ */
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RaftNode, systemClock, type LogStorage, type PersistedState } from '../node/index.js';
+import type { ConfState, Message, Ready, Snapshot } from '../raft/index.js';
+import { DiskStorage } from '../storage/index.js';
+import { ClusterStateMachine, encodeKvCommand, type ClusterApplyResult, type Member } from '../state/index.js';
+import { PeerTransport } from '../transport/index.js';
+import { QuorateError } from '../util/errors.js';
+import { silentLogger, type Logger } from '../util/log.js';
+import { Prng } from '../util/prng.js';
+import { AllVotersAck } from './all-voters-ack.js';
+import { formatHostPort, type ServerConfig } from './config.js';
+import { ConsensusCounters } from './counters.js';
+import { initialState, isFresh, type Hello } from './formation.js';
+import { NodeKvService } from './kv-service.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import { Membership } from './membership.js';
+import { nodeStatus } from './node-status.js';
+import type { NodeStatus } from './service.js';
+import { tlsMaterial } from './tls-material.js';
+
+export interface ServerNodeEvents {
+  leaderChanged: [leader: string | null, term: number];
+  membershipChanged: [conf: ConfState];
+}
+
+export interface StopOptions {
+  /** Hand leadership to the most up-to-date voter first (SIGTERM), so writes pause only briefly. */
+  readonly transferLeadership?: boolean;
+}
+
+export interface ServerNodeOptions {
+  readonly log?: Logger;
+}
+
+const joinRetryMs = 500;
+
+/** The parts a node is built from, made by ServerNode.start in dependency order. */
+interface Parts {
+  readonly config: ServerConfig;
+  readonly storage: DiskStorage;
+  readonly transport: PeerTransport;
+  readonly raft: RaftNode<ClusterApplyResult>;
+  readonly state: ClusterStateMachine;
+  readonly counters: ConsensusCounters;
+  readonly log: Logger;
+}
+
+export class ServerNode {
+  readonly id: string;
+  readonly config: ServerConfig;
+  readonly events = new EventEmitter<ServerNodeEvents>();
+  readonly counters: ConsensusCounters;
+  readonly state: ClusterStateMachine;
+  readonly service: NodeKvService;
+  private readonly raft: RaftNode<ClusterApplyResult>;
+  private readonly storage: DiskStorage;
+  private readonly transport: PeerTransport;
+  private readonly log: Logger;
+  private readonly leases: LeaseKeeper;
+  private readonly membership: Membership;
+  private readonly allVotersAck: AllVotersAck;
+  private readonly housekeeping: NodeJS.Timeout;
+  /** Peer addresses learned outside the registry (config, hello, join answers), by node id. */
+  private readonly knownAddresses = new Map<string, string>();
+  private lastLeader: string | null = null;
+  private lastConf = '';
+  private lastPeers = '';
+  private stopping = false;
+
+  private constructor(parts: Parts) {
+    this.config = parts.config;
+    this.id = parts.config.nodeId;
+    this.storage = parts.storage;
+    this.transport = parts.transport;
+    this.raft = parts.raft;
+    this.state = parts.state;
+    this.counters = parts.counters;
+    this.log = parts.log;
+    const now = (): number => systemClock.now();
+    this.allVotersAck = new AllVotersAck(() => this.raft.status(), now);
+    this.leases = new LeaseKeeper({ now, leases: () => this.state.kv.leases(), revoke: (id) => this.revokeExpired(id) });
+    this.service = new NodeKvService({
+      id: this.id,
+      raft: this.raft,
+      state: this.state,
+      leases: this.leases,
+      allVotersAck: this.allVotersAck,
+      writeQuorum: this.config.writeQuorum,
+      requestTimeoutMs: this.config.requestTimeoutMs,
+      leader: () => this.raft.basicStatus().leader,
+      isStopped: () => this.stopping || this.raft.isStopped(),
+      now,
+      request: (to, method, body, timeoutMs) => this.transport.request(to, method, body, timeoutMs),
+      status: () => this.status(),
+    });
+    this.membership = new Membership({ raft: this.raft, members: this.state.members, log: this.log, propose: (data) => this.service.propose(data) });
+    for (const member of this.config.initialCluster) if (member.id !== null) this.knownAddresses.set(member.id, member.peerAddress);
+    this.housekeeping = setInterval(() => this.housekeep(), this.config.heartbeatIntervalMs);
+    this.housekeep();
+  }
+
+  /** Open the data directory, then form the cluster, join it, or resume where the node was. */
+  static async start(config: ServerConfig, options: ServerNodeOptions = {}): Promise<ServerNode> {
+    const log = options.log ?? silentLogger;
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    const storage = await DiskStorage.open({ dir: config.dataDir, warn: (message) => log.log('warn', message) });
+    let transport: PeerTransport | null = null;
+    try {
+      const persisted = await storage.load();
+      const holder: { node: ServerNode | null } = { node: null };
+      const tls = await tlsMaterial(config);
+      transport = await PeerTransport.start({
+        nodeId: config.nodeId,
+        clusterId: config.clusterName,
+        listenHost: config.listen.host,
+        listenPort: config.listen.port,
+        advertiseHost: config.advertise.host,
+        tls,
+        onMessage: (m: Message) => holder.node?.receive(m),
+        onSnapshotStatus: (to: string, ok: boolean) => holder.node?.raft.reportSnapshot(to, ok),
+        onRequest: (from: string, method: string, body: unknown) =>
+          holder.node !== null ? holder.node.handleRequest(from, method, body) : Promise.resolve(preStartAnswer(config.nodeId, method, persisted)),
+        log: (level, message, fields) => log.log(level, message, fields),
+      });
+      const started = transport;
+      const initial = isFresh(persisted) ? await initialState(config, (address) => hello(started, address), log) : persisted;
+      if (initial !== persisted && initial.snapshot !== null) await storage.save({ hardState: initial.hardState, entries: [], snapshot: initial.snapshot, sync: true });
+      const state = new ClusterStateMachine();
+      const counters = new ConsensusCounters();
+      const raft = await RaftNode.start<ClusterApplyResult>({
+        id: config.nodeId,
+        storage: preloaded(storage, initial),
+        transport: started,
+        clock: systemClock,
+        stateMachine: state,
+        prng: new Prng(randomBytes(4).readUInt32LE(0)),
+        timings: { heartbeatMs: config.heartbeatIntervalMs, electionMs: config.electionTimeoutMs },
+        requestTimeoutMs: config.requestTimeoutMs,
+        raft: { snapshotEntries: config.snapshotEntries, snapshotTrailingEntries: config.snapshotTrailingEntries },
+        observer: {
+          ready: (_id: string, rd: Ready) => counters.observe(rd),
+          restored: (_id: string, snapshot: Snapshot) => log.log('info', 'installed a snapshot from the leader', { index: snapshot.meta.index, term: snapshot.meta.term }),
+          fatal: (_id: string, error: unknown) => log.log('error', 'the Raft driver stopped on an error; restart the node', { error: String(error) }),
+        },
+      });
+      holder.node = new ServerNode({ config, storage, transport: started, raft, state, counters, log });
+      if (initial.snapshot === null) holder.node.joinInBackground();
+      log.log('info', 'node started', { node: config.nodeId, peer: formatHostPort(config.advertise), dataDir: config.dataDir });
+      return holder.node;
+    } catch (error) {
+      await transport?.close();
+      await storage.close();
+      throw error;
+    }
+  }
+
+  status(): NodeStatus {
+    return nodeStatus(this.raft.status(), this.state.members, this.transport.peerStatus(), this.state.kv.revision, this.config);
+  }
+
+  /** The Raft status, for tests and the library's metrics. */
+  raftStatus(): ReturnType<RaftNode['status']> {
+    return this.raft.status();
+  }
+
+  /** Stop serving; with transferLeadership, a leader first hands over to a caught-up voter. */
+  async stop(options: StopOptions = {}): Promise<void> {
+    if (this.stopping) return;
+    if (options.transferLeadership === true) await this.handOverLeadership();
+    this.stopping = true;
+    clearInterval(this.housekeeping);
+    this.raft.stop();
+    this.allVotersAck.rejectAll(new QuorateError('unavailable', `node ${this.id} is stopping`));
+    await this.transport.close();
+    await this.storage.close();
+    this.log.log('info', 'node stopped', { node: this.id });
+  }
+
+  private receive(m: Message): void {
+    this.raft.receive(m);
+    this.allVotersAck.check();
+  }
+
+  private async handleRequest(_from: string, method: string, body: unknown): Promise<unknown> {
+    switch (method) {
+      case 'cluster.hello':
+        return this.hello();
+      case 'cluster.join':
+        return this.joinRequest(body);
+      default:
+        return this.service.handle(method, body);
+    }
+  }
+
+  private hello(): Hello {
+    const conf = this.raft.status().conf;
+    return { id: this.id, bootstrapped: conf.voters.length > 0, members: [...conf.voters, ...conf.learners] };
+  }
+
+  /** Any member takes a join request; the leader runs it. Answers with the members' addresses. */
+  private async joinRequest(body: unknown): Promise<{ members: Member[] }> {
+    const member = asMember(body);
+    await this.service.routed('cluster.join', member, () => this.membership.join(member));
+    return { members: this.state.members.list() };
+  }
+
+  /**
+   * A node that starts with an empty log asks the members it knows of to add it, until one
+   * does; the leader then sends it a snapshot and the log, and promotes it when caught up.
+   */
+  private joinInBackground(): void {
+    const self: Member = { id: this.id, peerAddress: formatHostPort(this.config.advertise), apiAddress: formatHostPort(this.config.api) };
+    const targets = this.config.initialCluster.filter((m) => m.bootstrap && m.peerAddress !== self.peerAddress).map((m) => m.peerAddress);
+    const attempt = async (): Promise<void> => {
+      for (let round = 0; !this.stopping; round++) {
+        const target = targets[round % targets.length];
+        if (target === undefined) return;
+        try {
+          const answer = (await this.transport.requestAddress(target, 'cluster.join', self, this.config.requestTimeoutMs)) as { members?: unknown };
+          for (const member of Array.isArray(answer.members) ? answer.members : []) {
+            const known = asMember(member);
+            this.knownAddresses.set(known.id, known.peerAddress);
+          }
+          this.syncPeers();
+          this.log.log('info', 'joined the cluster as a learner; catching up', { via: target });
+          return;
+        } catch (error) {
+          this.log.log('info', 'join attempt failed; retrying', { via: target, reason: (error as Error).message });
+          await sleep(joinRetryMs);
+        }
+      }
+    };
+    void attempt();
+  }
+
+  private housekeep(): void {
+    if (this.stopping) return;
+    const { role, leader, term } = this.raft.basicStatus();
+    this.leases.setLeading(role === 'leader');
+    if (role === 'leader') {
+      this.leases.expire();
+      this.membership.maybePromote();
+    }
+    this.allVotersAck.check();
+    if (leader !== this.lastLeader) {
+      this.lastLeader = leader;
+      this.events.emit('leaderChanged', leader, term);
+    }
+    const conf = this.raft.status().conf;
+    const confKey = JSON.stringify(conf);
+    if (confKey !== this.lastConf) {
+      this.lastConf = confKey;
+      this.events.emit('membershipChanged', conf);
+    }
+    this.syncPeers();
+  }
+
+  /** Dial the registry's members, and those known otherwise that the registry lacks so far. */
+  private syncPeers(): void {
+    const peers = new Map(this.knownAddresses);
+    for (const member of this.state.members.list()) peers.set(member.id, member.peerAddress);
+    peers.delete(this.id);
+    const key = JSON.stringify([...peers].sort());
+    if (key === this.lastPeers) return;
+    this.lastPeers = key;
+    this.transport.setPeers(peers);
+  }
+
+  private async revokeExpired(id: number): Promise<void> {
+    try {
+      await this.service.propose(encodeKvCommand({ op: 'leaseRevoke', id }));
+      this.log.log('info', 'lease expired', { lease: id });
+    } catch (error) {
+      this.log.log('warn', 'could not revoke an expired lease; retrying', { lease: id, reason: (error as Error).message });
+    }
+  }
+
+  /** Transfer leadership to the voter with the longest log and wait (bounded) until it leads. */
+  private async handOverLeadership(): Promise<void> {
+    const status = this.raft.status();
+    if (status.role !== 'leader') return;
+    const candidates = status.conf.voters.filter((id) => id !== this.id);
+    const target = candidates.sort((a, b) => (status.progress.get(b)?.match ?? 0) - (status.progress.get(a)?.match ?? 0))[0];
+    if (target === undefined) return;
+    try {
+      this.raft.transferLeader(target);
+    } catch (error) {
+      this.log.log('warn', 'leadership transfer refused; stopping anyway', { target, reason: (error as Error).message });
+      return;
+    }
+    const deadline = systemClock.now() + 2 * this.config.electionTimeoutMs;
+    while (this.raft.basicStatus().role === 'leader' && systemClock.now() < deadline) await sleep(5);
+    this.log.log('info', 'leadership handed over before stopping', { target, done: this.raft.basicStatus().role !== 'leader' });
+  }
+}
+
+/** Before the Raft node runs, a peer can only learn who we are and whether we hold a log. */
+function preStartAnswer(id: string, method: string, persisted: PersistedState): Hello {
+  if (method !== 'cluster.hello') throw new QuorateError('unavailable', `node ${id} is starting`);
+  const conf = persisted.snapshot?.meta.conf;
+  return { id, bootstrapped: !isFresh(persisted), members: conf === undefined ? [] : [...conf.voters, ...conf.learners] };
+}
+
+async function hello(transport: PeerTransport, address: string): Promise<Hello> {
+  const answer = await transport.requestAddress(address, 'cluster.hello', null, 1000);
+  if (typeof answer !== 'object' || answer === null) throw new QuorateError('bad_response', `${address} answered hello with ${String(answer)}`);
+  const { id, bootstrapped, members } = answer as Record<string, unknown>;
+  if (typeof id !== 'string' || typeof bootstrapped !== 'boolean' || !Array.isArray(members)) throw new QuorateError('bad_response', `${address} answered hello with a malformed message`);
+  return { id, bootstrapped, members: members.map(String) };
+}
+
+function asMember(body: unknown): Member {
+  const record = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const { id, peerAddress, apiAddress } = record;
+  if (typeof id !== 'string' || typeof peerAddress !== 'string' || typeof apiAddress !== 'string') {
+    throw new QuorateError('bad_request', 'a member needs id, peerAddress and apiAddress strings');
+  }
+  return { id, peerAddress, apiAddress };
+}
+
+/** Hand RaftNode the state this module already loaded (or made), instead of reading it twice. */
+function preloaded(storage: LogStorage, state: PersistedState): LogStorage {
+  return {
+    load: () => Promise.resolve(state),
+    save: (update) => storage.save(update),
+    saveSnapshot: (snapshot) => storage.saveSnapshot(snapshot),
+    compact: (index) => storage.compact(index),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * What one node offers the layers above it (the HTTP API, the etcd-compatible API, the library
+ * handle): the replicated KV and the node's view of the cluster. Any node accepts any request:
+ * writes are proposed on the leader (a follower forwards them over the peer transport) and
+ * linearizable reads first learn a read index from the leader (Raft's ReadIndex), then read
+ * the local state machine once it has applied that far.
+ *
+ * Expected failures of the cluster come back as rejected promises with a QuorateError whose
+ * `code` is a ServiceErrorCode; failures of the request itself (bad key, compare failed,
+ * unknown lease ...) come back as KvFailure values, as the state machine returns them.
+ */
+import type {
+  Disposable,
+  KvApplyResult,
+  KvCommand,
+  KvEventsListener,
+  KvFailure,
+  LeaseGrantResponse,
+  LeaseRevokeResponse,
+  RangeRequest,
+  RangeResponse,
+} from '../state/index.js';
+
+export type ServiceErrorCode =
+  /** No leader could commit the request within the request timeout (quorum lost or electing). */
+  | 'no_quorum'
+  /** The request may or may not have taken effect (the leader changed or the node stopped while it was in flight). */
+  | 'outcome_unknown'
+  /** The node is stopping or stopped. */
+  | 'unavailable';
+
+export type Consistency = 'linearizable' | 'serializable';
+
+export type MemberHealth = 'healthy' | 'degraded' | 'unreachable';
+
+export interface MemberStatus {
+  readonly id: string;
+  readonly voter: boolean;
+  readonly peerAddress: string;
+  readonly apiAddress: string;
+  /** As the leader sees it (the local node always counts as healthy); null when not known here. */
+  readonly health: MemberHealth | null;
+  /** Leader only: the member's replicated log index. */
+  readonly matchIndex: number | null;
+  /** Milliseconds since the last message from this member, null when never heard from. */
+  readonly lastContactMs: number | null;
+}
+
+export interface NodeStatus {
+  readonly id: string;
+  readonly role: 'leader' | 'follower' | 'candidate' | 'preCandidate' | 'learner';
+  readonly term: number;
+  readonly leader: string | null;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  /** The KV revision this node has applied. */
+  readonly revision: number;
+  readonly writeQuorum: 'majority' | 'all';
+  readonly members: readonly MemberStatus[];
+}
+
+export interface LeaseStatus {
+  readonly id: number;
+  readonly grantedTtlSeconds: number;
+  /** Seconds left as the leader counts them; -1 once expired or unknown. */
+  readonly ttlSeconds: number;
+  readonly keys: readonly Uint8Array[];
+}
+
+export interface KvService {
+  /** Put, deleteRange, txn or compact through the log. Resolves with the applied result. */
+  write(command: Exclude<KvCommand, { op: 'leaseGrant' | 'leaseRevoke' }>): Promise<KvApplyResult>;
+  range(request: RangeRequest, consistency: Consistency): Promise<RangeResponse | KvFailure>;
+  /**
+   * Events for keys in [key, rangeEnd) (just `key` without rangeEnd) from revision `from`
+   * (0: only future events), in revision order, each exactly once, on this node's applied
+   * state. Fails with `compacted` when `from` is older than the compaction point.
+   */
+  watch(from: number, key: Uint8Array, rangeEnd: Uint8Array | undefined, listener: KvEventsListener): Disposable | KvFailure;
+  /** The serving node picks a random id when `id` is 0 or absent. */
+  leaseGrant(ttlSeconds: number, id?: number): Promise<LeaseGrantResponse | KvFailure>;
+  leaseRevoke(id: number): Promise<LeaseRevokeResponse | KvFailure>;
+  /** Restart the lease's countdown on the leader; resolves with the granted TTL. */
+  leaseKeepAlive(id: number): Promise<LeaseStatus | KvFailure>;
+  leaseTimeToLive(id: number): Promise<LeaseStatus | KvFailure>;
+  status(): NodeStatus;
+}

@@ -1,0 +1,102 @@
+/**
+ * The node's whole replicated state: the user's KV and the member registry, behind one
+ * StateMachine. A log entry's first byte says which of them a command is for, so the KV's
+ * command format stays etcd's and internal data never shows up in a user's range or watch.
+ */
+import { Buffer } from 'node:buffer';
+import type { Entry } from '../raft/index.js';
+import type { StateMachine } from '../node/index.js';
+import { assert } from '../util/assert.js';
+import { jsonKvCodec } from './command-codec.js';
+import { KvStateMachine } from './kv-machine.js';
+import { MemberRegistry, type Member, type MemberSetRequest, type MemberSetResponse } from './members.js';
+import { kvFailure, type KvApplyResult, type KvCommand } from './types.js';
+
+const kvTag = 1;
+const memberTag = 2;
+
+export type ClusterApplyResult = KvApplyResult | MemberSetResponse;
+
+export function encodeKvCommand(command: KvCommand): Uint8Array {
+  return tagged(kvTag, jsonKvCodec.encode(command));
+}
+
+export function encodeMemberCommand(command: MemberSetRequest): Uint8Array {
+  return tagged(memberTag, new TextEncoder().encode(JSON.stringify(command)));
+}
+
+function tagged(tag: number, body: Uint8Array): Uint8Array {
+  const data = new Uint8Array(body.byteLength + 1);
+  data[0] = tag;
+  data.set(body, 1);
+  return data;
+}
+
+export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
+  readonly kv = new KvStateMachine();
+  readonly members = new MemberRegistry();
+
+  apply(entry: Entry): ClusterApplyResult {
+    if (entry.type === 'conf') {
+      if (entry.change.type === 'remove') this.members.remove(entry.change.nodeId);
+      return this.kv.noop();
+    }
+    if (entry.data.byteLength === 0) return this.kv.noop();
+    const body = entry.data.subarray(1);
+    switch (entry.data[0]) {
+      case kvTag:
+        return this.kv.applyCommand(body);
+      case memberTag:
+        return this.applyMemberCommand(body);
+      default:
+        return kvFailure('bad_command', `unknown command tag ${entry.data[0]}`);
+    }
+  }
+
+  /**
+   * Layout: [u32 length of the members JSON][members JSON][KV snapshot]. Members come in id
+   * order, so equal states give equal bytes (replicas are compared by snapshot bytes).
+   */
+  snapshot(): Uint8Array {
+    const members = Buffer.from(JSON.stringify(this.members.list().map((m) => [m.id, m.peerAddress, m.apiAddress])));
+    const kv = this.kv.snapshot();
+    const data = Buffer.alloc(4 + members.byteLength + kv.byteLength);
+    data.writeUInt32BE(members.byteLength, 0);
+    members.copy(data, 4);
+    data.set(kv, 4 + members.byteLength);
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  restore(data: Uint8Array): void {
+    const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    assert(bytes.byteLength >= 4, 'snapshot: too short for a member table');
+    const length = bytes.readUInt32BE(0);
+    assert(4 + length <= bytes.byteLength, 'snapshot: member table overruns the data');
+    const rows: unknown = JSON.parse(bytes.subarray(4, 4 + length).toString('utf8'));
+    assert(Array.isArray(rows), 'snapshot: member table is not a list');
+    const members = rows.map((row: unknown): Member => {
+      assert(Array.isArray(row) && row.length === 3 && row.every((field) => typeof field === 'string'), 'snapshot: malformed member row');
+      const [id, peerAddress, apiAddress] = row as [string, string, string];
+      return { id, peerAddress, apiAddress };
+    });
+    this.kv.restore(data.subarray(4 + length));
+    this.members.replace(members);
+  }
+
+  private applyMemberCommand(body: Uint8Array): ClusterApplyResult {
+    let command: unknown;
+    try {
+      command = JSON.parse(new TextDecoder().decode(body));
+    } catch {
+      return kvFailure('bad_command', 'malformed member command: not JSON');
+    }
+    if (!isMemberSet(command)) return kvFailure('bad_command', 'malformed member command');
+    return this.members.set(command);
+  }
+}
+
+function isMemberSet(value: unknown): value is MemberSetRequest {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return record.op === 'memberSet' && typeof record.id === 'string' && typeof record.peerAddress === 'string' && typeof record.apiAddress === 'string';
+}

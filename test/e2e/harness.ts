@@ -1,0 +1,166 @@
+/**
+ * Real `quorate server` processes for end-to-end tests: a cluster of three nodes on
+ * 127.0.N.1-3 with the same ports (as the seeds' 10.0.0.1-3), each with its own TOML config
+ * and data directory, started from the built CLI. Test files pick different blocks N so they
+ * can run in parallel. Every process started is killed by pid in stop(), even on failure.
+ *
+ * The client side uses the documented HTTP API with fetch, the way a user's program would.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const cliPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
+
+export const apiPort = 8080;
+export const peerPort = 8081;
+
+export interface ClusterOptions {
+  /** Loopback block: nodes get 127.0.<block>.1 .. .<size>. */
+  readonly block: number;
+  readonly size?: number;
+  /** Extra lines for every node's [cluster] table. */
+  readonly extraConfig?: string;
+}
+
+export interface HttpResult {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+export class E2eCluster {
+  readonly size: number;
+  readonly processes: (ChildProcess | null)[];
+  private constructor(
+    readonly dir: string,
+    readonly options: ClusterOptions,
+  ) {
+    this.size = options.size ?? 3;
+    this.processes = Array.from({ length: this.size }, () => null);
+  }
+
+  static async create(options: ClusterOptions): Promise<E2eCluster> {
+    const cluster = new E2eCluster(await mkdtemp(join(tmpdir(), `quorate-e2e-${options.block}-`)), options);
+    for (let i = 0; i < cluster.size; i++) await cluster.writeConfig(i);
+    return cluster;
+  }
+
+  host(i: number): string {
+    return `127.0.${this.options.block}.${i + 1}`;
+  }
+
+  api(i: number): string {
+    return `http://${this.host(i)}:${apiPort}`;
+  }
+
+  configPath(i: number): string {
+    return join(this.dir, `n${i + 1}.toml`);
+  }
+
+  private async writeConfig(i: number): Promise<void> {
+    const members = Array.from({ length: this.size }, (_, j) => `  { id = ${j + 1}, address = "${this.host(j)}:${peerPort}", role = 1, status = 2 },`).join('\n');
+    const text = [
+      '[cluster]',
+      `node_id = ${i + 1}`,
+      `listen_address = "${this.host(i)}:${peerPort}"`,
+      `api_address = "${this.host(i)}:${apiPort}"`,
+      'initial_cluster = [',
+      members,
+      ']',
+      `db_root_dir = "${join(this.dir, 'db')}"`,
+      'cluster_secret = "e2e-test-secret-0123456789"',
+      this.options.extraConfig ?? '',
+      '',
+    ].join('\n');
+    await writeFile(this.configPath(i), text);
+  }
+
+  /** Start node i and wait until its API answers. */
+  async start(i: number): Promise<void> {
+    const log = createWriteStream(join(this.dir, `n${i + 1}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, [cliPath, 'server', '--config', this.configPath(i)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
+    this.processes[i] = child;
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`node ${i + 1} exited with ${child.exitCode}; see ${join(this.dir, `n${i + 1}.log`)}`);
+      try {
+        await fetch(`${this.api(i)}/v1/status`, { signal: AbortSignal.timeout(500) });
+        return;
+      } catch {
+        await sleep(50);
+      }
+    }
+    throw new Error(`node ${i + 1} did not answer on ${this.api(i)} within 15 s`);
+  }
+
+  async startAll(): Promise<void> {
+    await Promise.all(Array.from({ length: this.size }, (_, i) => this.start(i)));
+  }
+
+  /** Send a signal; for SIGKILL wait until the process is gone. */
+  async signal(i: number, signal: NodeJS.Signals): Promise<void> {
+    const child = this.processes[i];
+    if (child === null || child === undefined) return;
+    const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    if (signal === 'SIGKILL' || signal === 'SIGTERM') {
+      await exited;
+      this.processes[i] = null;
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (let i = 0; i < this.size; i++) {
+      const child = this.processes[i];
+      if (child === null || child === undefined) continue;
+      child.kill('SIGCONT');
+      await this.signal(i, 'SIGKILL');
+    }
+    // QUORATE_E2E_KEEP=1 keeps the configs, data and node logs for a post-mortem.
+    if (process.env.QUORATE_E2E_KEEP === '1') console.error(`e2e: kept ${this.dir}`);
+    else await rm(this.dir, { recursive: true, force: true });
+  }
+
+  async request(i: number, method: string, path: string, body?: string, timeoutMs = 10_000): Promise<HttpResult> {
+    const response = await fetch(`${this.api(i)}${path}`, { method, body: body ?? null, signal: AbortSignal.timeout(timeoutMs) });
+    const text = await response.text();
+    return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+  }
+
+  put(i: number, key: string, value: string): Promise<HttpResult> {
+    return this.request(i, 'PUT', `/v1/kv/${encodeURIComponent(key)}`, value);
+  }
+
+  get(i: number, key: string, consistency: 'linearizable' | 'serializable' = 'linearizable'): Promise<HttpResult> {
+    return this.request(i, 'GET', `/v1/kv/${encodeURIComponent(key)}?consistency=${consistency}`);
+  }
+
+  async status(i: number): Promise<Record<string, unknown>> {
+    return (await this.request(i, 'GET', '/v1/status', undefined, 2000)).body;
+  }
+
+  /** The index of the node every live node agrees leads, once they agree. */
+  async waitForLeader(live: readonly number[], timeoutMs = 10_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      try {
+        const leaders = await Promise.all(live.map(async (i) => (await this.status(i)).leader));
+        const first = leaders[0];
+        if (typeof first === 'string' && leaders.every((l) => l === first)) {
+          const index = Number(first) - 1;
+          if (live.includes(index)) return index;
+        }
+      } catch {
+        // A node may be starting or paused; ask again.
+      }
+      await sleep(50);
+    }
+    throw new Error(`no leader agreed by nodes ${live.map((i) => i + 1).join(', ')} within ${timeoutMs} ms`);
+  }
+}
