@@ -12,6 +12,7 @@ import { median } from '../src/util/stats.js';
 import { benchRecovery } from './recovery.js';
 import { benchAppends, type AppendResult } from './storage.js';
 
+if (process.argv[2] === 'cluster') process.exit(await (await import('./cluster/index.js')).benchCluster(process.argv.slice(3)));
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },

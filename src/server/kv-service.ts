@@ -28,8 +28,8 @@ import type { LeaseKeeper } from './lease-keeper.js';
 import { routeToLeader, translate, type LeaderRouteContext } from './leader-route.js';
 import type { Consistency, KvService, LeaseStatus, NodeStatus } from './service.js';
 
-/** Lease ids are random below 2^52, so they stay exact in JSON and JavaScript numbers. */
-const leaseIdMax = 2 ** 52;
+/** Random lease ids stay below 2^47: exact in JSON numbers, and within crypto.randomInt's range. */
+const leaseIdMax = 2 ** 47;
 
 export interface KvServiceContext extends LeaderRouteContext {
   readonly raft: RaftNode<ClusterApplyResult>;
@@ -136,7 +136,7 @@ export class NodeKvService implements KvService {
     if (this.ctx.raft.basicStatus().role !== 'leader') throw new QuorateError('not_leader', `node ${this.ctx.id} is not the leader`);
     const lease = this.ctx.state.kv.lease(id);
     if (lease === null) return kvFailure('lease_not_found', `lease ${id} not found`);
-    return { id, grantedTtlSeconds: lease.ttlSeconds, ttlSeconds: this.ctx.leases.remainingSeconds(id), keys: lease.keys };
+    return { id, grantedTtlSeconds: lease.ttlSeconds, ttlSeconds: this.ctx.leases.remainingSeconds(lease), keys: lease.keys };
   }
 }
 

@@ -43,10 +43,15 @@ export class LeaseKeeper {
     return true;
   }
 
-  /** Seconds left, rounded up; -1 when the lease is not counted down here. */
-  remainingSeconds(id: number): number {
-    const deadline = this.deadlines.get(id);
-    if (deadline === undefined || this.revoking.has(id)) return -1;
+  /** Seconds left, rounded up; -1 when this node does not lead or the lease is being revoked. */
+  remainingSeconds(lease: LeaseInfo): number {
+    if (!this.leading || this.revoking.has(lease.id)) return -1;
+    // A lease granted since the last round starts its countdown now (expire() would do the same).
+    let deadline = this.deadlines.get(lease.id);
+    if (deadline === undefined) {
+      deadline = this.ctx.now() + lease.ttlSeconds * 1000;
+      this.deadlines.set(lease.id, deadline);
+    }
     return Math.max(0, Math.ceil((deadline - this.ctx.now()) / 1000));
   }
 

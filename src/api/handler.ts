@@ -1,0 +1,27 @@
+/** What a route handler receives and returns. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { KvService } from '../server/index.js';
+import type { Query } from './request.js';
+import type { WatchHub } from './watch-hub.js';
+
+export interface Reply {
+  readonly status: number;
+  readonly body: object;
+}
+
+export interface RequestContext {
+  readonly service: KvService;
+  readonly request: IncomingMessage;
+  readonly response: ServerResponse;
+  readonly query: Query;
+  /** The route pattern's captured path segments, still percent-encoded. */
+  readonly captures: readonly string[];
+  readonly watches: WatchHub;
+}
+
+/** Answers with a Reply, or with null after taking over the response itself (a watch stream). */
+export type Handler = (context: RequestContext) => Promise<Reply | null>;
+
+export function ok(body: object): Reply {
+  return { status: 200, body };
+}

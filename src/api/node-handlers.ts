@@ -1,0 +1,26 @@
+/**
+ * GET /v1/status (the node's own view, as service.status() reports it) and GET /v1/health,
+ * which load balancers and probes poll: 200 while this node is a member and knows a leader,
+ * 503 with the reason otherwise. Neither goes through the log, so both answer without quorum.
+ */
+import { ApiError } from './errors.js';
+import { ok, type Reply, type RequestContext } from './handler.js';
+import type { HealthJson } from './wire.js';
+
+export function status(context: RequestContext): Promise<Reply> {
+  context.query.allowOnly([]);
+  return Promise.resolve(ok(context.service.status()));
+}
+
+export function health(context: RequestContext): Promise<Reply> {
+  context.query.allowOnly([]);
+  const { id, leader, role, term, revision, members } = context.service.status();
+  const view: Omit<HealthJson, 'healthy'> = { id, leader, role, term, revision };
+  if (leader === null) {
+    throw new ApiError('no_leader', 'this node knows no leader (an election is under way or quorum is lost)', { healthy: false, ...view });
+  }
+  if (!members.some((member) => member.id === id)) {
+    throw new ApiError('not_member', 'this node is not a member of the cluster (not joined yet, or removed)', { healthy: false, ...view });
+  }
+  return Promise.resolve(ok({ healthy: true, ...view }));
+}

@@ -1,0 +1,45 @@
+/**
+ * The route table: path patterns and the handler for each method. Matching is a pure function
+ * of method and path, so a path that exists answers 405 (with the allowed methods) for the
+ * wrong method and anything else answers 404.
+ */
+import type { Handler } from './handler.js';
+import { deleteKey, getKey, listKeys, putKey, txn } from './kv-handlers.js';
+import { leaseGrant, leaseKeepAlive, leaseRevoke, leaseTimeToLive } from './lease-handlers.js';
+import { health, status } from './node-handlers.js';
+import { watch } from './watch-handler.js';
+
+interface Route {
+  /** Anchored; capture groups become the handler's `captures`. */
+  readonly pattern: RegExp;
+  readonly methods: Readonly<Partial<Record<string, Handler>>>;
+}
+
+const routes: readonly Route[] = [
+  { pattern: /^\/v1\/kv$/, methods: { GET: listKeys } },
+  // Keys may contain "/" (encoded or not), so the key is the whole rest of the path.
+  { pattern: /^\/v1\/kv\/(.+)$/, methods: { GET: getKey, PUT: putKey, DELETE: deleteKey } },
+  { pattern: /^\/v1\/txn$/, methods: { POST: txn } },
+  { pattern: /^\/v1\/lease$/, methods: { POST: leaseGrant } },
+  { pattern: /^\/v1\/lease\/([^/]+)$/, methods: { GET: leaseTimeToLive, DELETE: leaseRevoke } },
+  { pattern: /^\/v1\/lease\/([^/]+)\/keepalive$/, methods: { POST: leaseKeepAlive } },
+  { pattern: /^\/v1\/watch$/, methods: { GET: watch } },
+  { pattern: /^\/v1\/status$/, methods: { GET: status } },
+  { pattern: /^\/v1\/health$/, methods: { GET: health } },
+];
+
+export type RouteMatch =
+  | { readonly kind: 'found'; readonly handler: Handler; readonly captures: readonly string[] }
+  | { readonly kind: 'wrongMethod'; readonly allowed: readonly string[] }
+  | { readonly kind: 'notFound' };
+
+export function matchRoute(method: string, path: string): RouteMatch {
+  for (const route of routes) {
+    const match = route.pattern.exec(path);
+    if (match === null) continue;
+    const handler = route.methods[method];
+    if (handler === undefined) return { kind: 'wrongMethod', allowed: Object.keys(route.methods) };
+    return { kind: 'found', handler, captures: match.slice(1) };
+  }
+  return { kind: 'notFound' };
+}

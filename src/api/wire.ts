@@ -1,0 +1,132 @@
+/**
+ * The JSON shapes of the HTTP API, shared by the server (which writes them) and the client
+ * (which reads them). Byte fields follow json-bytes.ts: `key`/`value` as UTF-8 text, or
+ * `keyBase64`/`valueBase64` when the bytes are not valid UTF-8. Every successful response
+ * carries `revision`, the store's current revision when the request was answered.
+ */
+import type { NodeStatus } from '../server/index.js';
+import type { CompareResult } from '../state/index.js';
+import type { BytesJson } from './json-bytes.js';
+
+/** GET /v1/status answers the node's status as the service reports it. */
+export type StatusJson = NodeStatus;
+
+export type KeyValueJson = BytesJson<'key'> &
+  BytesJson<'value'> & {
+    readonly createRevision: number;
+    readonly modRevision: number;
+    readonly version: number;
+    /** The attached lease id, 0 for none. */
+    readonly lease: number;
+  };
+
+/** Every error: `{code, message}`, plus `revision` for compare_failed. */
+export interface ErrorJson {
+  readonly code: string;
+  readonly message: string;
+  readonly revision?: number;
+}
+
+export interface PutJson {
+  readonly revision: number;
+}
+
+/** GET /v1/kv/{key}: the key-value's fields and the store's revision, side by side. */
+export type GetJson = KeyValueJson & { readonly revision: number };
+
+export interface ListJson {
+  readonly kvs: readonly KeyValueJson[];
+  /** How many keys match, ignoring limit. */
+  readonly count: number;
+  /** Whether limit cut the list short. */
+  readonly more: boolean;
+  readonly revision: number;
+}
+
+export interface DeleteJson {
+  readonly deleted: number;
+  readonly revision: number;
+}
+
+// Request shapes allow `undefined` for absent options (JSON.stringify drops them), so callers
+// need not build objects conditionally under exactOptionalPropertyTypes.
+
+/** A txn compare: `value` is text or `valueBase64` bytes for target value, a number otherwise. */
+export type CompareJson = BytesJson<'key'> & {
+  readonly prefix?: boolean | undefined;
+  readonly result: CompareResult;
+} & (
+    | ({ readonly target: 'value' } & BytesJson<'value'>)
+    | { readonly target: 'version' | 'createRevision' | 'modRevision' | 'lease'; readonly value: number }
+  );
+
+export type TxnOpJson =
+  | (BytesJson<'key'> & BytesJson<'value'> & { readonly op: 'put'; readonly lease?: number | undefined })
+  | (BytesJson<'key'> & { readonly op: 'delete'; readonly prefix?: boolean | undefined })
+  | (BytesJson<'key'> & {
+      readonly op: 'get';
+      readonly prefix?: boolean | undefined;
+      readonly limit?: number | undefined;
+      readonly keysOnly?: boolean | undefined;
+      readonly revision?: number | undefined;
+    });
+
+export interface TxnRequestJson {
+  readonly compares: readonly CompareJson[];
+  readonly success: readonly TxnOpJson[];
+  readonly failure: readonly TxnOpJson[];
+}
+
+export type TxnOpResultJson =
+  | { readonly op: 'put'; readonly revision: number }
+  | { readonly op: 'delete'; readonly deleted: number; readonly revision: number }
+  | { readonly op: 'get'; readonly kvs: readonly KeyValueJson[]; readonly count: number; readonly more: boolean; readonly revision: number };
+
+export interface TxnJson {
+  readonly succeeded: boolean;
+  /** The revision after the transaction (unchanged when the chosen branch wrote nothing). */
+  readonly revision: number;
+  readonly responses: readonly TxnOpResultJson[];
+}
+
+export interface LeaseGrantJson {
+  readonly id: number;
+  readonly ttl: number;
+  readonly revision: number;
+}
+
+export interface LeaseRevokeJson {
+  readonly id: number;
+  /** How many attached keys the revoke deleted. */
+  readonly deleted: number;
+  readonly revision: number;
+}
+
+export interface LeaseJson {
+  readonly id: number;
+  /** Seconds left as the leader counts them; -1 once expired or unknown. */
+  readonly ttl: number;
+  readonly grantedTtl: number;
+  /** Attached keys (GET /v1/lease/{id} only). */
+  readonly keys?: readonly BytesJson<'key'>[];
+  readonly revision: number;
+}
+
+/**
+ * One line of a watch stream. An event line's `revision` is the revision of the write that
+ * made it (equal to modRevision; a delete has createRevision and version 0 and an empty
+ * value). A progress line promises that every event up to its revision has been sent.
+ */
+export type WatchLineJson =
+  | (KeyValueJson & { readonly type: 'put' | 'delete'; readonly revision: number })
+  | { readonly type: 'progress'; readonly revision: number };
+
+/** GET /v1/health; an unhealthy node answers 503 with these fields plus `code` and `message`. */
+export interface HealthJson {
+  readonly healthy: boolean;
+  readonly id: string;
+  readonly leader: string | null;
+  readonly role: NodeStatus['role'];
+  readonly term: number;
+  readonly revision: number;
+}

@@ -1,0 +1,26 @@
+/**
+ * The `quorate` command tree. Global options may come before or after the subcommand:
+ * --endpoints (comma-separated API URLs; default $QUORATE_ENDPOINTS or http://127.0.0.1:8080),
+ * --json (machine-readable output) and --timeout (milliseconds per request).
+ */
+import { Command, Option } from 'commander';
+import { defaultEndpoint, parseCount } from './context.js';
+import { addKvCommands } from './kv-commands.js';
+import { addLeaseCommands } from './lease-commands.js';
+import { addLocalClusterCommand } from './local-cluster-command.js';
+import { addServerCommand } from './server-command.js';
+
+export function buildProgram(): Command {
+  const program = new Command('quorate')
+    .description('Quorate: a Raft-replicated control plane for small high-availability clusters')
+    .addOption(new Option('--endpoints <urls>', 'API endpoints, comma-separated; tried in order when one is unreachable').env('QUORATE_ENDPOINTS').default(defaultEndpoint))
+    .option('--json', 'print JSON instead of text')
+    .option('--timeout <ms>', 'time allowed for each request', parseCount)
+    .showHelpAfterError()
+    .exitOverride();
+  addKvCommands(program);
+  addLeaseCommands(program);
+  addServerCommand(program);
+  addLocalClusterCommand(program);
+  return program;
+}

@@ -1,0 +1,139 @@
+/**
+ * QuorateClient: the typed client of the HTTP API (api/wire.ts describes the JSON), for the
+ * CLI, the tests and library users. Failures are QuorateClientErrors carrying the API's code
+ * and message; which endpoint answers, and when another is tried, is transport.ts's business.
+ */
+import type { HealthJson, StatusJson } from '../api/index.js';
+import { answerJson, arrayField, bodyJson, bytesField, keyValue, kvList, numberField, txnOpResult } from './decode.js';
+import { percentEncode, queryString, toBytes, txnJson, type QueryValue } from './encode.js';
+import { QuorateClientError } from './errors.js';
+import { Endpoints, parseEndpoint, type HttpCall } from './transport.js';
+import type {
+  Bytes,
+  DeleteResult,
+  GetOptions,
+  KeyValue,
+  KvList,
+  LeaseGrant,
+  LeaseRevoke,
+  LeaseState,
+  LeaseWithKeys,
+  ListOptions,
+  PutOptions,
+  TxnInput,
+  TxnResult,
+  WatchTarget,
+  WriteResult,
+} from './types.js';
+import { WatchStream, type WatchOptions } from './watch.js';
+
+export interface QuorateClientOptions {
+  /** API base URLs such as http://10.0.0.1:8080, tried in order when one is unreachable. */
+  readonly endpoints: readonly string[];
+  /** How long one request may take, across endpoints; a write that times out may still happen. */
+  readonly requestTimeoutMs?: number;
+  /** How long to wait for one endpoint to accept a connection before trying the next. */
+  readonly connectTimeoutMs?: number;
+}
+
+const defaultRequestTimeoutMs = 15_000;
+const defaultConnectTimeoutMs = 3_000;
+
+type Json = Readonly<Record<string, unknown>>;
+
+function kvPath(key: Bytes, query: Readonly<Record<string, QueryValue>> = {}): string {
+  return `/v1/kv/${percentEncode(key)}${queryString(query)}`;
+}
+
+function leaseState(json: Json): LeaseState {
+  return { id: numberField(json, 'id'), ttl: numberField(json, 'ttl'), grantedTtl: numberField(json, 'grantedTtl'), revision: numberField(json, 'revision') };
+}
+
+export class QuorateClient {
+  private readonly endpoints: Endpoints;
+  private readonly requestTimeoutMs: number;
+
+  constructor(options: QuorateClientOptions) {
+    if (options.endpoints.length === 0) throw new QuorateClientError('bad_endpoint', 'no endpoints given');
+    this.endpoints = new Endpoints(options.endpoints.map(parseEndpoint), options.connectTimeoutMs ?? defaultConnectTimeoutMs);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs;
+  }
+
+  async put(key: Bytes, value: Bytes, options: PutOptions = {}): Promise<WriteResult> {
+    const json = await this.call({ method: 'PUT', path: kvPath(key, { lease: options.lease, prevModRevision: options.prevModRevision }), body: toBytes(value) });
+    return { revision: numberField(json, 'revision') };
+  }
+
+  /** The key, or null when it does not exist. */
+  async get(key: Bytes, options: GetOptions = {}): Promise<KeyValue | null> {
+    try {
+      return keyValue(await this.call({ method: 'GET', path: kvPath(key, { ...options }) }));
+    } catch (error) {
+      if (error instanceof QuorateClientError && error.code === 'key_not_found') return null;
+      throw error;
+    }
+  }
+
+  /** Every key starting with `prefix` ("" for all keys), in key order. */
+  async list(prefix: Bytes, options: ListOptions = {}): Promise<KvList> {
+    return kvList(await this.call({ method: 'GET', path: `/v1/kv${queryString({ prefix, ...options })}` }));
+  }
+
+  async delete(key: Bytes, options: { readonly prefix?: boolean } = {}): Promise<DeleteResult> {
+    const json = await this.call({ method: 'DELETE', path: kvPath(key, { prefix: options.prefix }) });
+    return { deleted: numberField(json, 'deleted'), revision: numberField(json, 'revision') };
+  }
+
+  async txn(txn: TxnInput): Promise<TxnResult> {
+    const json = await this.call({ method: 'POST', path: '/v1/txn', body: JSON.stringify(txnJson(txn)) });
+    return { succeeded: json.succeeded === true, revision: numberField(json, 'revision'), responses: arrayField(json, 'responses').map(txnOpResult) };
+  }
+
+  /** A new lease of `ttl` seconds; the leader picks the id unless one is given. */
+  async leaseGrant(ttl: number, options: { readonly id?: number } = {}): Promise<LeaseGrant> {
+    const json = await this.call({ method: 'POST', path: '/v1/lease', body: JSON.stringify({ ttl, ...options }) });
+    return { id: numberField(json, 'id'), ttl: numberField(json, 'ttl'), revision: numberField(json, 'revision') };
+  }
+
+  /** Ends the lease and deletes every key attached to it. */
+  async leaseRevoke(id: number): Promise<LeaseRevoke> {
+    const json = await this.call({ method: 'DELETE', path: `/v1/lease/${id}` });
+    return { id: numberField(json, 'id'), deleted: numberField(json, 'deleted'), revision: numberField(json, 'revision') };
+  }
+
+  async leaseKeepAlive(id: number): Promise<LeaseState> {
+    return leaseState(await this.call({ method: 'POST', path: `/v1/lease/${id}/keepalive` }));
+  }
+
+  async leaseTimeToLive(id: number): Promise<LeaseWithKeys> {
+    const json = await this.call({ method: 'GET', path: `/v1/lease/${id}` });
+    return { ...leaseState(json), keys: arrayField(json, 'keys').map((key) => bytesField(key, 'key')) };
+  }
+
+  /**
+   * Events on one key or a prefix, from revision `from` (default: changes after now), as an
+   * async iterator; close() ends it. A broken stream resumes on another endpoint without
+   * missing or repeating an event.
+   */
+  watch(target: WatchTarget, options: WatchOptions = {}): WatchStream {
+    return new WatchStream(this.endpoints, target, options);
+  }
+
+  async status(): Promise<StatusJson> {
+    return (await this.call({ method: 'GET', path: '/v1/status' })) as unknown as StatusJson;
+  }
+
+  /** The node's health; an unhealthy node's answer (HTTP 503 with a code and message) is returned, not thrown. */
+  async health(): Promise<HealthJson & { readonly code?: string; readonly message?: string }> {
+    const answer = await this.endpoints.send({ method: 'GET', path: '/v1/health' }, this.requestTimeoutMs);
+    if (answer.status === 503) {
+      const json = bodyJson(answer);
+      if (json.healthy === false) return json as unknown as HealthJson;
+    }
+    return answerJson(answer) as unknown as HealthJson;
+  }
+
+  private async call(call: HttpCall): Promise<Json> {
+    return answerJson(await this.endpoints.send(call, this.requestTimeoutMs));
+  }
+}

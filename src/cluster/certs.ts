@@ -1,0 +1,304 @@
+/**
+ * The cluster's certificate authority and the node certificates the peer transport's mutual
+ * TLS runs on, all ECDSA P-256 with SHA-256 (@peculiar/x509 over Node's WebCrypto).
+ *
+ * Two ways to get a CA:
+ * - `createCa`: a fresh random key, kept by `cluster init` and handed to joiners.
+ * - `deriveCa`: the key is derived from a shared secret and the cluster id, so every node that
+ *   knows the secret holds the same CA key and can issue itself a certificate the others
+ *   trust. This is how a static bootstrap (the same TOML on every node) gets mutual TLS with
+ *   no step that distributes a CA. The CA certificate's content (subject, serial, validity,
+ *   extensions) is fixed too, and its signature is deterministic (RFC 6979), so the certificate
+ *   is byte-identical on every node and has one fingerprint.
+ */
+import { KeyObject, createECDH, createHash, createHmac, createPrivateKey, hkdfSync, webcrypto } from 'node:crypto';
+import { isIP } from 'node:net';
+import type * as X509 from '@peculiar/x509';
+import { QuorateError } from '../util/errors.js';
+
+export interface CertAndKey {
+  readonly certPem: string;
+  /** PKCS #8 PEM. */
+  readonly keyPem: string;
+}
+
+export interface NodeCertRequest {
+  /** Becomes the certificate's common name: the identity the transport checks at hello. */
+  readonly nodeId: string;
+  readonly ipAddresses: readonly string[];
+  readonly dnsNames?: readonly string[];
+  readonly validityDays?: number;
+}
+
+export interface CertInfo {
+  readonly commonName: string | null;
+  readonly issuer: string;
+  readonly serialNumber: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly isCa: boolean;
+  readonly ipAddresses: readonly string[];
+  readonly dnsNames: readonly string[];
+  readonly fingerprint: string;
+}
+
+/** Below this the secret could be guessed, and whoever guesses it can join the cluster. */
+export const clusterSecretLengthMin = 16;
+
+const ecdsa = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+const signingAlgorithm = { name: 'ECDSA', hash: 'SHA-256' } as const;
+const dayMs = 24 * 60 * 60 * 1000;
+/** Certificates start an hour in the past, so that a peer whose clock is behind accepts them. */
+const clockSkewMs = 60 * 60 * 1000;
+/** The order of the P-256 group: private scalars lie in [1, n - 1]. */
+const p256Order = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+let x509Module: Promise<typeof X509> | null = null;
+
+/**
+ * @peculiar/x509 resolves its algorithms through tsyringe, which refuses to load unless the
+ * Reflect metadata API exists (the `reflect-metadata` package, not a dependency here). Its use
+ * of that API is limited to metadata its decorators store and read back, so a small map-backed
+ * stand-in is installed, only if nothing provides the API, before the library is first loaded.
+ */
+function loadX509(): Promise<typeof X509> {
+  const reflect = Reflect as unknown as Record<string, unknown>;
+  if (typeof reflect['getMetadata'] !== 'function') {
+    const store = new WeakMap<object, Map<unknown, unknown>>();
+    const own = (key: unknown, target: object): unknown => store.get(target)?.get(key);
+    reflect['getOwnMetadata'] = own;
+    reflect['getMetadata'] = (key: unknown, target: object): unknown => {
+      for (let t: object | null = target; t !== null; t = Object.getPrototypeOf(t) as object | null) {
+        const value = own(key, t);
+        if (value !== undefined) return value;
+      }
+      return undefined;
+    };
+    reflect['defineMetadata'] = (key: unknown, value: unknown, target: object): void => {
+      const map = store.get(target) ?? new Map<unknown, unknown>();
+      map.set(key, value);
+      store.set(target, map);
+    };
+  }
+  x509Module ??= import('@peculiar/x509');
+  return x509Module;
+}
+
+/** A new CA with a random key, valid for ten years. */
+export async function createCa(commonName: string): Promise<CertAndKey> {
+  const x509 = await loadX509();
+  const keys = await webcrypto.subtle.generateKey(ecdsa, true, ['sign', 'verify']);
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned(
+    {
+      name: [{ CN: [commonName] }],
+      keys,
+      serialNumber: randomSerial(),
+      notBefore: new Date(now - clockSkewMs),
+      notAfter: new Date(now + 3652 * dayMs),
+      signingAlgorithm,
+      extensions: await caExtensions(x509, keys.publicKey),
+    },
+    webcrypto,
+  );
+  return { certPem: cert.toString('pem'), keyPem: exportKeyPem(keys.privateKey) };
+}
+
+/**
+ * The CA every holder of `secret` derives for cluster `clusterId`: the key is HKDF-SHA256 of
+ * the secret, salted with the cluster id, reduced to a P-256 scalar.
+ */
+export async function deriveCa(secret: string, clusterId: string): Promise<CertAndKey> {
+  if (secret.length < clusterSecretLengthMin) {
+    throw new QuorateError(
+      'weak_secret',
+      `the cluster secret has ${secret.length} characters, fewer than ${clusterSecretLengthMin}: every node derives the cluster CA key from it, so anyone who guesses it can join the cluster; use a long random string (e.g. \`openssl rand -hex 32\`)`,
+    );
+  }
+  if (clusterId === '') throw new QuorateError('invalid_config', 'deriving the cluster CA needs a cluster id');
+  const x509 = await loadX509();
+  const { privateRaw, keys } = await derivedKeyPair(secret, clusterId);
+  const spki = await webcrypto.subtle.exportKey('spki', keys.publicKey);
+  // WebCrypto's ECDSA signs with a random nonce, which would give every node a CA certificate
+  // with its own signature and so its own fingerprint. Signing with the RFC 6979 nonce makes
+  // the certificate byte-identical on every node, so a fingerprint pins it wherever it is read.
+  const deterministic = { subtle: { sign: (_algorithm: unknown, _key: unknown, tbs: ArrayBuffer) => Promise.resolve(ecdsaSignDeterministic(privateRaw, new Uint8Array(tbs))) } };
+  const cert = await x509.X509CertificateGenerator.create(
+    {
+      subject: derivedCaName(clusterId),
+      issuer: derivedCaName(clusterId),
+      publicKey: spki,
+      signingKey: keys.privateKey,
+      serialNumber: serialFrom(createHash('sha256').update(new Uint8Array(spki)).digest()),
+      notBefore: new Date(Date.UTC(2020, 0, 1)),
+      notAfter: new Date(Date.UTC(2120, 0, 1)),
+      signingAlgorithm,
+      extensions: await caExtensions(x509, keys.publicKey),
+    },
+    deterministic,
+  );
+  return { certPem: cert.toString('pem'), keyPem: exportKeyPem(keys.privateKey) };
+}
+
+/** A certificate for one node, for both ends of a TLS connection, signed by `ca`. */
+export async function issueNodeCert(ca: CertAndKey, request: NodeCertRequest): Promise<CertAndKey> {
+  const { nodeId, ipAddresses, dnsNames = [], validityDays = 365 } = request;
+  if (nodeId === '') throw new QuorateError('invalid_config', 'a node certificate needs a node id');
+  for (const ip of ipAddresses) if (isIP(ip) === 0) throw new QuorateError('invalid_address', `"${ip}" is not an IP address; put host names in dnsNames`);
+  if (!Number.isSafeInteger(validityDays) || validityDays <= 0) throw new QuorateError('invalid_config', `validityDays must be a positive integer, got ${validityDays}`);
+  const x509 = await loadX509();
+  const caCert = new x509.X509Certificate(ca.certPem);
+  const caKey = await webcrypto.subtle.importKey('pkcs8', createPrivateKey(ca.keyPem).export({ type: 'pkcs8', format: 'der' }), ecdsa, false, ['sign']);
+  const keys = await webcrypto.subtle.generateKey(ecdsa, true, ['sign', 'verify']);
+  const names: X509.JsonGeneralName[] = [...ipAddresses.map((value) => ({ type: 'ip' as const, value })), ...dnsNames.map((value) => ({ type: 'dns' as const, value }))];
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.create(
+    {
+      subject: [{ CN: [nodeId] }],
+      issuer: caCert.subjectName,
+      publicKey: keys.publicKey,
+      signingKey: caKey,
+      serialNumber: randomSerial(),
+      notBefore: new Date(now - clockSkewMs),
+      notAfter: new Date(now + validityDays * dayMs),
+      signingAlgorithm,
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+        ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names)] : []),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, webcrypto),
+        await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey, false, webcrypto),
+      ],
+    },
+    webcrypto,
+  );
+  return { certPem: cert.toString('pem'), keyPem: exportKeyPem(keys.privateKey) };
+}
+
+/** `sha256:<hex>` of the certificate's DER: what join tokens pin the CA by. */
+export function certFingerprint(pem: string): string {
+  return `sha256:${createHash('sha256').update(pemToDer(pem)).digest('hex')}`;
+}
+
+export async function certInfo(pem: string): Promise<CertInfo> {
+  const x509 = await loadX509();
+  const cert = new x509.X509Certificate(pem);
+  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  const sanValues = (type: string): string[] => san?.names.toJSON().filter((n) => n.type === type).map((n) => n.value) ?? [];
+  return {
+    commonName: cert.subjectName.getField('CN')[0] ?? null,
+    issuer: cert.issuer,
+    serialNumber: cert.serialNumber,
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+    isCa: cert.getExtension(x509.BasicConstraintsExtension)?.ca ?? false,
+    ipAddresses: sanValues('ip'),
+    dnsNames: sanValues('dns'),
+    fingerprint: certFingerprint(pem),
+  };
+}
+
+async function caExtensions(x509: typeof X509, publicKey: webcrypto.CryptoKey): Promise<X509.Extension[]> {
+  return [
+    // pathLength 0: the CA signs node certificates only, never another CA.
+    new x509.BasicConstraintsExtension(true, 0, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+    await x509.SubjectKeyIdentifierExtension.create(publicKey, false, webcrypto),
+  ];
+}
+
+function derivedCaName(clusterId: string): X509.JsonName {
+  return [{ CN: ['Quorate cluster CA'] }, { OU: [clusterId] }];
+}
+
+/**
+ * HKDF-SHA256(secret, salt = cluster id) gives 48 bytes, reduced into [1, n - 1]: 128 bits
+ * more than the group order, so the reduction's bias is negligible (FIPS 186-5, A.2.1).
+ */
+async function derivedKeyPair(secret: string, clusterId: string): Promise<{ privateRaw: Buffer; keys: webcrypto.CryptoKeyPair }> {
+  const okm = Buffer.from(hkdfSync('sha256', secret, clusterId, 'quorate cluster CA key v1', 48));
+  const privateRaw = toBytes32((toBigInt(okm) % (p256Order - 1n)) + 1n);
+  const ecdh = createECDH('prime256v1');
+  ecdh.setPrivateKey(privateRaw);
+  const point = ecdh.getPublicKey(); // uncompressed: 0x04 || x || y
+  const jwk = { kty: 'EC', crv: 'P-256', x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33, 65).toString('base64url') };
+  const keys = {
+    privateKey: await webcrypto.subtle.importKey('jwk', { ...jwk, d: privateRaw.toString('base64url') }, ecdsa, true, ['sign']),
+    publicKey: await webcrypto.subtle.importKey('jwk', jwk, ecdsa, true, ['verify']),
+  };
+  return { privateRaw, keys };
+}
+
+/**
+ * ECDSA over P-256 with SHA-256 and the nonce of RFC 6979 (section 3.2): the same key and
+ * message always give the same signature, `r || s` as WebCrypto returns it. The scalar
+ * multiplication k*G is OpenSSL's (an ECDH public key is exactly that); the rest is modular
+ * arithmetic on BigInts, which is not constant-time: it runs once per node start, locally.
+ */
+export function ecdsaSignDeterministic(privateKey: Uint8Array, message: Uint8Array): Uint8Array {
+  const n = p256Order;
+  const d = toBigInt(privateKey);
+  const e = toBigInt(createHash('sha256').update(message).digest());
+  const x = toBytes32(d);
+  const h1 = toBytes32(e % n);
+  const hmac = (key: Buffer, ...parts: Uint8Array[]): Buffer => createHmac('sha256', key).update(Buffer.concat(parts)).digest();
+  let v: Buffer = Buffer.alloc(32, 1);
+  let k: Buffer = Buffer.alloc(32, 0);
+  k = hmac(k, v, Uint8Array.of(0), x, h1);
+  v = hmac(k, v);
+  k = hmac(k, v, Uint8Array.of(1), x, h1);
+  v = hmac(k, v);
+  for (;;) {
+    v = hmac(k, v);
+    const nonce = toBigInt(v);
+    if (nonce >= 1n && nonce < n) {
+      const ecdh = createECDH('prime256v1');
+      ecdh.setPrivateKey(v);
+      const r = toBigInt(ecdh.getPublicKey().subarray(1, 33)) % n;
+      const s = (modPow(nonce, n - 2n, n) * (e + r * d)) % n;
+      if (r !== 0n && s !== 0n) return Buffer.concat([toBytes32(r), toBytes32(s)]);
+    }
+    k = hmac(k, v, Uint8Array.of(0));
+    v = hmac(k, v);
+  }
+}
+
+function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
+  let result = 1n;
+  let b = base % modulus;
+  for (let x = exponent; x > 0n; x >>= 1n) {
+    if ((x & 1n) === 1n) result = (result * b) % modulus;
+    b = (b * b) % modulus;
+  }
+  return result;
+}
+
+function toBigInt(bytes: Uint8Array): bigint {
+  return BigInt(`0x${Buffer.from(bytes).toString('hex') || '0'}`);
+}
+
+function toBytes32(value: bigint): Buffer {
+  return Buffer.from(value.toString(16).padStart(64, '0'), 'hex');
+}
+
+function exportKeyPem(key: webcrypto.CryptoKey): string {
+  return KeyObject.from(key).export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+/** 16 bytes as a positive DER integer with no leading zero byte (RFC 5280 allows up to 20). */
+function serialFrom(bytes: Uint8Array): string {
+  const serial = Buffer.from(bytes.subarray(0, 16));
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x40;
+  return serial.toString('hex');
+}
+
+function randomSerial(): string {
+  return serialFrom(webcrypto.getRandomValues(new Uint8Array(16)));
+}
+
+function pemToDer(pem: string): Buffer {
+  const match = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/.exec(pem);
+  if (match?.[1] === undefined) throw new QuorateError('invalid_certificate', 'not a PEM certificate (no BEGIN CERTIFICATE block)');
+  return Buffer.from(match[1].replace(/\s+/g, ''), 'base64');
+}

@@ -1,0 +1,20 @@
+/**
+ * A real KvService with some methods replaced, for conditions a healthy single node cannot
+ * produce on demand: the cluster's errors (no_quorum, outcome_unknown ...), an unknown leader,
+ * unexpected exceptions. Every other method goes to the real service.
+ */
+import type { KvService } from '../../src/server/index.js';
+
+export function overriding(real: KvService, overrides: Partial<KvService>): KvService {
+  return {
+    write: (command) => real.write(command),
+    range: (request, consistency) => real.range(request, consistency),
+    watch: (from, key, rangeEnd, listener) => real.watch(from, key, rangeEnd, listener),
+    leaseGrant: (ttl, id) => real.leaseGrant(ttl, id),
+    leaseRevoke: (id) => real.leaseRevoke(id),
+    leaseKeepAlive: (id) => real.leaseKeepAlive(id),
+    leaseTimeToLive: (id) => real.leaseTimeToLive(id),
+    status: () => real.status(),
+    ...overrides,
+  };
+}
