@@ -56,31 +56,12 @@ const p256Order = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc63
 let x509Module: Promise<typeof X509> | null = null;
 
 /**
- * @peculiar/x509 resolves its algorithms through tsyringe, which refuses to load unless the
- * Reflect metadata API exists (the `reflect-metadata` package, not a dependency here). Its use
- * of that API is limited to metadata its decorators store and read back, so a small map-backed
- * stand-in is installed, only if nothing provides the API, before the library is first loaded.
+ * @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata API
+ * (reflect-metadata) loaded first. Both load on first use, so CLI commands that never touch
+ * certificates do not pay for them.
  */
 function loadX509(): Promise<typeof X509> {
-  const reflect = Reflect as unknown as Record<string, unknown>;
-  if (typeof reflect['getMetadata'] !== 'function') {
-    const store = new WeakMap<object, Map<unknown, unknown>>();
-    const own = (key: unknown, target: object): unknown => store.get(target)?.get(key);
-    reflect['getOwnMetadata'] = own;
-    reflect['getMetadata'] = (key: unknown, target: object): unknown => {
-      for (let t: object | null = target; t !== null; t = Object.getPrototypeOf(t) as object | null) {
-        const value = own(key, t);
-        if (value !== undefined) return value;
-      }
-      return undefined;
-    };
-    reflect['defineMetadata'] = (key: unknown, value: unknown, target: object): void => {
-      const map = store.get(target) ?? new Map<unknown, unknown>();
-      map.set(key, value);
-      store.set(target, map);
-    };
-  }
-  x509Module ??= import('@peculiar/x509');
+  x509Module ??= import('reflect-metadata').then(() => import('@peculiar/x509'));
   return x509Module;
 }
 

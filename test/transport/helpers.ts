@@ -95,6 +95,20 @@ export function logged(node: TestNode, text: string): boolean {
   return node.logs.some((line) => line.msg.includes(text));
 }
 
+let markers = 0;
+
+/**
+ * Send heartbeats from `from` to `to` until one of them arrives. Each call marks its own (in
+ * `context`), so a message still in flight from earlier cannot satisfy it.
+ */
+export async function deliverOne(from: TestNode, to: TestNode): Promise<void> {
+  const context = `marker-${++markers}`;
+  await waitFor(() => {
+    from.transport.send([message({ type: 'MsgHeartbeat', from: from.id, to: to.id, term: 1, context })]);
+    return to.received.some((m) => m.context === context);
+  }, `a message from ${from.id} to ${to.id}`);
+}
+
 export function heartbeat(from: string, to: string, term = 1): Message {
   return message({ type: 'MsgHeartbeat', from, to, term, commit: 7, context: 'ctx' });
 }

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import { message, type Message } from '../../src/raft/index.js';
-import { CuttingProxy, assertNoLeakedHandles, heartbeat, logged, startNode, waitFor, type NodeSpec, type TestNode } from './helpers.js';
+import { CuttingProxy, assertNoLeakedHandles, deliverOne, heartbeat, logged, startNode, waitFor, type NodeSpec, type TestNode } from './helpers.js';
 
 const started: TestNode[] = [];
 const proxies: CuttingProxy[] = [];
@@ -32,13 +32,6 @@ function snapshotMessage(from: string, to: string, data: Uint8Array): Message {
   return message({ type: 'MsgSnap', from, to, term: 4, snapshot: { meta: { index: 1000, term: 3, conf: { voters: [from, to], learners: ['l1'] } }, data } });
 }
 
-async function deliverOne(from: TestNode, to: TestNode): Promise<void> {
-  const before = to.received.length;
-  await waitFor(() => {
-    from.transport.send([heartbeat(from.id, to.id)]);
-    return to.received.length > before;
-  }, `a message from ${from.id} to ${to.id}`);
-}
 
 test('a 20 MB snapshot streams in chunks, lets a heartbeat through, and arrives intact', async () => {
   const a = await start({ id: 'sn-a', host: '127.0.0.1' });
