@@ -1,29 +1,25 @@
 /**
  * The wire's framing: `[length u32 big-endian][msgpack payload]`, where `length` counts the
- * payload. msgpackr runs with `useRecords: false` so that the payload is plain msgpack that
+ * payload. @msgpack/msgpack writes plain msgpack (no extensions), so the payload is msgpack that
  * any other implementation can read. The decoder checks the announced length against
  * `frameBytesMax` as soon as the header arrives, before buffering the body, so a broken or
  * hostile peer cannot make this node allocate more than the limit.
  */
-import { Packr, Unpackr } from 'msgpackr';
+import { decode, encode } from '@msgpack/msgpack';
 import { assert } from '../util/assert.js';
 import { QuorateError } from '../util/errors.js';
 
 export const frameHeaderBytes = 4;
 
-const packr = new Packr({ useRecords: false });
-const unpackr = new Unpackr({ useRecords: false });
-
 /** Encode one frame; a payload above `frameBytesMax` is refused before anything is written. */
 export function encodeFrame(value: unknown, frameBytesMax: number): Buffer {
-  // The packer reuses its buffer for the next value, so the payload is copied right away.
-  const payload = packr.pack(value);
+  const payload = encode(value);
   if (payload.length > frameBytesMax) {
     throw new QuorateError('frame_too_large', `a frame of ${payload.length} bytes exceeds frameBytesMax (${frameBytesMax} bytes)`);
   }
   const frame = Buffer.allocUnsafe(frameHeaderBytes + payload.length);
   frame.writeUInt32BE(payload.length, 0);
-  payload.copy(frame, frameHeaderBytes);
+  frame.set(payload, frameHeaderBytes);
   return frame;
 }
 
@@ -87,7 +83,7 @@ export class FrameDecoder {
 
 function unpack(payload: Buffer): unknown {
   try {
-    return unpackr.unpack(payload);
+    return decode(payload);
   } catch (error) {
     throw new QuorateError('protocol_error', `a frame is not valid msgpack: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -40,7 +40,7 @@ export function asFlag(value: unknown, what: string): boolean {
 }
 
 /**
- * Binary data as a plain Uint8Array view (msgpackr returns Buffers, whose `slice` shares memory
+ * Binary data as a plain Uint8Array view (a decoder may return Buffers, whose `slice` shares memory
  * where a Uint8Array's copies; code above the transport expects Uint8Array semantics).
  */
 export function asBytes(value: unknown, what: string): Uint8Array {
