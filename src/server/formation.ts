@@ -11,6 +11,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bootstrapState, emptyState, type PersistedState } from '../node/index.js';
+import type { ConfState } from '../raft/index.js';
 import { ClusterStateMachine, type Member } from '../state/index.js';
 import { assert } from '../util/assert.js';
 import type { Logger } from '../util/log.js';
@@ -25,6 +26,11 @@ export interface Hello {
 }
 
 const helloRetryMs = 200;
+
+/** What this node tells a peer that asks: a node belongs to a formed cluster once it has voters. */
+export function helloFrom(id: string, conf: ConfState | undefined): Hello {
+  return { id, bootstrapped: conf !== undefined && conf.voters.length > 0, members: conf === undefined ? [] : [...conf.voters, ...conf.learners] };
+}
 
 export function isFresh(persisted: PersistedState): boolean {
   return persisted.snapshot === null && persisted.entries.length === 0 && persisted.hardState.term === 0;

@@ -12,8 +12,8 @@ import type { LeaseInfo } from '../state/index.js';
 
 export interface LeaseKeeperContext {
   now(): number;
-  /** Every lease in the applied state. */
-  leases(): readonly LeaseInfo[];
+  /** Every lease in the applied state: id -> granted TTL in seconds. */
+  leaseTtls(): ReadonlyMap<number, number>;
   /** Propose the revoke of an expired lease; never rejects (it logs failures itself). */
   revoke(id: number): Promise<void>;
 }
@@ -33,7 +33,7 @@ export class LeaseKeeper {
     this.deadlines.clear();
     if (!leading) return;
     const now = this.ctx.now();
-    for (const lease of this.ctx.leases()) this.deadlines.set(lease.id, now + lease.ttlSeconds * 1000);
+    for (const [id, ttlSeconds] of this.ctx.leaseTtls()) this.deadlines.set(id, now + ttlSeconds * 1000);
   }
 
   /** Restart the countdown; false when the lease is unknown or already expiring. */
@@ -63,7 +63,7 @@ export class LeaseKeeper {
   expire(): void {
     if (!this.leading) return;
     const now = this.ctx.now();
-    const live = new Map(this.ctx.leases().map((l) => [l.id, l.ttlSeconds]));
+    const live = this.ctx.leaseTtls();
     for (const id of this.deadlines.keys()) if (!live.has(id)) this.deadlines.delete(id);
     for (const [id, ttlSeconds] of live) {
       const deadline = this.deadlines.get(id);

@@ -5,7 +5,7 @@
  */
 import type { RaftStatus } from '../raft/index.js';
 import type { MemberRegistry } from '../state/index.js';
-import type { PeerStatus } from '../transport/index.js';
+import { defaultTransportLimits, type PeerStatus } from '../transport/index.js';
 import { formatHostPort, type ServerConfig } from './config.js';
 import type { MemberHealth, MemberStatus, NodeStatus } from './service.js';
 
@@ -46,13 +46,15 @@ export function nodeStatus(
 }
 
 /**
- * Healthy: heard from within an election timeout (a follower hears the leader every
- * heartbeat; followers hear each other only during elections, so a non-leader reports null
- * for peers it has no reason to hear from). Degraded: within three election timeouts.
+ * Any frame counts as contact: a leader hears each follower every heartbeat, but followers hear
+ * each other only through the transport's idle pings (defaultTransportLimits.pingIntervalMs).
+ * So a member is healthy when heard from within an election timeout or 1.5 ping intervals,
+ * whichever is longer (a quiet but connected peer must not flap), degraded within the
+ * transport's silence limit (after which it drops the connection), and unreachable beyond.
  */
 function health(lastContactMs: number | null, config: ServerConfig): MemberHealth | null {
   if (lastContactMs === null) return null;
-  if (lastContactMs <= config.electionTimeoutMs) return 'healthy';
-  if (lastContactMs <= 3 * config.electionTimeoutMs) return 'degraded';
+  if (lastContactMs <= Math.max(config.electionTimeoutMs, 1.5 * defaultTransportLimits.pingIntervalMs)) return 'healthy';
+  if (lastContactMs <= defaultTransportLimits.silenceMsMax) return 'degraded';
   return 'unreachable';
 }

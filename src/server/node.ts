@@ -19,7 +19,7 @@ import { Prng } from '../util/prng.js';
 import { AllVotersAck } from './all-voters-ack.js';
 import { formatHostPort, type ServerConfig } from './config.js';
 import { ConsensusCounters } from './counters.js';
-import { initialState, isFresh, type Hello } from './formation.js';
+import { helloFrom, initialState, isFresh, type Hello } from './formation.js';
 import { NodeKvService } from './kv-service.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { Membership } from './membership.js';
@@ -87,7 +87,7 @@ export class ServerNode {
     this.log = parts.log;
     const now = (): number => systemClock.now();
     this.allVotersAck = new AllVotersAck(() => this.raft.status(), now);
-    this.leases = new LeaseKeeper({ now, leases: () => this.state.kv.leases(), revoke: (id) => this.revokeExpired(id) });
+    this.leases = new LeaseKeeper({ now, leaseTtls: () => this.state.kv.leaseTtls(), revoke: (id) => this.revokeExpired(id) });
     this.service = new NodeKvService({
       id: this.id,
       raft: this.raft,
@@ -167,11 +167,6 @@ export class ServerNode {
     return nodeStatus(this.raft.status(), this.state.members, this.transport.peerStatus(), this.state.kv.revision, this.config);
   }
 
-  /** The Raft status, for tests and the library's metrics. */
-  raftStatus(): ReturnType<RaftNode['status']> {
-    return this.raft.status();
-  }
-
   /** Stop serving; with transferLeadership, a leader first hands over to a caught-up voter. */
   async stop(options: StopOptions = {}): Promise<void> {
     if (this.stopping) return;
@@ -202,8 +197,7 @@ export class ServerNode {
   }
 
   private hello(): Hello {
-    const conf = this.raft.status().conf;
-    return { id: this.id, bootstrapped: conf.voters.length > 0, members: [...conf.voters, ...conf.learners] };
+    return helloFrom(this.id, this.raft.status().conf);
   }
 
   /** Any member takes a join request; the leader runs it. Answers with the members' addresses. */
@@ -306,8 +300,7 @@ export class ServerNode {
 /** Before the Raft node runs, a peer can only learn who we are and whether we hold a log. */
 function preStartAnswer(id: string, method: string, persisted: PersistedState): Hello {
   if (method !== 'cluster.hello') throw new QuorateError('unavailable', `node ${id} is starting`);
-  const conf = persisted.snapshot?.meta.conf;
-  return { id, bootstrapped: !isFresh(persisted), members: conf === undefined ? [] : [...conf.voters, ...conf.learners] };
+  return helloFrom(id, persisted.snapshot?.meta.conf);
 }
 
 async function hello(transport: PeerTransport, address: string): Promise<Hello> {

@@ -5,6 +5,7 @@
  * CA, certificate and key come from files made by the operator's own PKI.
  */
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { deriveCa, issueNodeCert } from '../cluster/certs.js';
 import { QuorateError } from '../util/errors.js';
 import type { ServerConfig } from './config.js';
@@ -19,7 +20,9 @@ export async function tlsMaterial(config: ServerConfig): Promise<TlsMaterial> {
   const tls = config.tls;
   if (tls.kind === 'secret') {
     const ca = await deriveCa(tls.secret, config.clusterName);
-    const node = await issueNodeCert(ca, { nodeId: config.nodeId, ipAddresses: [config.advertise.host] });
+    // An advertise address may be a host name; it then goes into the certificate as a DNS name.
+    const host = config.advertise.host;
+    const node = await issueNodeCert(ca, isIP(host) === 0 ? { nodeId: config.nodeId, ipAddresses: [], dnsNames: [host] } : { nodeId: config.nodeId, ipAddresses: [host] });
     return { caPem: ca.certPem, certPem: node.certPem, keyPem: node.keyPem };
   }
   const read = async (field: string, path: string): Promise<string> => {

@@ -86,6 +86,11 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
     return this.store.leases();
   }
 
+  /** Lease id -> granted TTL in seconds, for the leader's countdown (no keys, no sorting). */
+  leaseTtls(): ReadonlyMap<number, number> {
+    return this.store.leaseTtls();
+  }
+
   snapshot(): Uint8Array {
     return encodeKvSnapshot(this.store.exportState());
   }

@@ -184,6 +184,10 @@ export class KvStore {
     return this.leaseTable.list();
   }
 
+  leaseTtls(): Map<number, number> {
+    return this.leaseTable.ttls();
+  }
+
   /**
    * Changes with revision >= from in [key, rangeEnd), in revision order. `from` must be after
    * the compaction revision: the events at it were dropped with the rest of its history.

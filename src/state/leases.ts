@@ -59,6 +59,11 @@ export class LeaseTable {
     return lease === undefined ? null : { id, ttlSeconds: lease.ttlSeconds, keys: this.keysOf(id).map(binaryToBytes) };
   }
 
+  /** Lease id -> granted TTL, without the keys: what the leader's countdown needs, cheaply. */
+  ttls(): Map<number, number> {
+    return new Map([...this.leases].map(([id, lease]) => [id, lease.ttlSeconds]));
+  }
+
   /** Every lease in id order (Map order depends on history, which a restore does not keep). */
   list(): LeaseInfo[] {
     return [...this.leases.keys()].sort((a, b) => a - b).flatMap((id) => this.get(id) ?? []);
