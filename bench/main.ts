@@ -8,6 +8,7 @@
  *   npm run bench -- --only storage|recovery|cluster
  *   npm run bench -- cluster [--quick] ...  the cluster bench alone, with its own flags
  *   npm run bench -- --recovery-gib 0.25   a smaller recovery test
+ *   npm run bench -- --profile DIR         CPU profiles of the cluster bench's Quorate nodes
  */
 import { parseArgs } from 'node:util';
 import { median } from '../src/util/stats.js';
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '3' },
     only: { type: 'string' },
     'recovery-gib': { type: 'string', default: '1' },
+    profile: { type: 'string' },
   },
 });
 const runs = Number(values.runs);
@@ -65,4 +67,4 @@ async function recoveryTable(): Promise<void> {
 
 if (values.only === undefined || values.only === 'storage') await storageTable();
 if (values.only === undefined || values.only === 'recovery') await recoveryTable();
-if (values.only === undefined || values.only === 'cluster') process.exitCode = await benchCluster([]);
+if (values.only === undefined || values.only === 'cluster') process.exitCode = await benchCluster(values.profile === undefined ? [] : ['--profile', values.profile]);

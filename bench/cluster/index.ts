@@ -8,8 +8,12 @@
  *   npm run bench -- cluster --quick             3 runs of 1 s, 3 leader kills: a smoke run
  *   npm run bench -- cluster --runs 5 --seconds 10 --failovers 50
  *   npm run bench -- cluster --targets etcd      one target only (quorate, etcd)
+ *   npm run bench -- cluster --profile DIR       V8 CPU profiles of the Quorate nodes into DIR
+ *                                                (open in Chrome DevTools or summarize with
+ *                                                `node dist/bench/profile-summary.js DIR`)
  */
 import { cpus } from 'node:os';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { etcdInstalled, etcdTarget } from './etcd.js';
 import { rows, runTarget, type BenchConfig, type TargetReport } from './run.js';
@@ -36,7 +40,7 @@ export async function benchCluster(argv: readonly string[]): Promise<number> {
     process.stderr.write(`bench cluster: ${parsed}\n`);
     return 2;
   }
-  const { config, targets } = parsed;
+  const { config, targets, profileDir } = parsed;
   process.stdout.write(
     `\nCluster: 3 nodes on ${hosts.join(', ')} (${cpus().length} cores, shared with the client), ${valueBytes}-byte values over ${keyCount} keys, clients spread over the 3 endpoints\n` +
       `median [min-max] of ${config.runs} runs of ${config.seconds}s; failover gap over ${config.failovers} leader kills; ratio = quorate/etcd\n`,
@@ -57,7 +61,7 @@ export async function benchCluster(argv: readonly string[]): Promise<number> {
         process.stdout.write(`${name}: skipped, ${loaded.skipped}\n`);
         continue;
       }
-      const target = loaded.factory({ hosts });
+      const target = loaded.factory(profileDir === undefined ? { hosts } : { hosts, profileDir });
       active.add(target);
       try {
         reports.push(await runTarget(target, config));
@@ -81,7 +85,7 @@ export async function benchCluster(argv: readonly string[]): Promise<number> {
   }
 }
 
-function parseConfig(argv: readonly string[]): { config: BenchConfig; targets: TargetName[] } | string {
+function parseConfig(argv: readonly string[]): { config: BenchConfig; targets: TargetName[]; profileDir: string | undefined } | string {
   let values;
   try {
     ({ values } = parseArgs({
@@ -92,6 +96,7 @@ function parseConfig(argv: readonly string[]): { config: BenchConfig; targets: T
         seconds: { type: 'string' },
         failovers: { type: 'string' },
         targets: { type: 'string', default: columns.join(',') },
+        profile: { type: 'string' },
       },
     }));
   } catch (error) {
@@ -108,6 +113,6 @@ function parseConfig(argv: readonly string[]): { config: BenchConfig; targets: T
   const targets = values.targets.split(',');
   const unknown = targets.filter((t) => !columns.some((c) => c === t));
   if (unknown.length > 0) return `unknown target ${unknown.join(', ')} (known: ${columns.join(', ')})`;
-  return { config, targets: columns.filter((c) => targets.includes(c)) };
+  return { config, targets: columns.filter((c) => targets.includes(c)), profileDir: values.profile === undefined ? undefined : resolve(values.profile) };
 }
 

@@ -37,6 +37,8 @@ export abstract class LocalCluster implements ClusterTarget {
   constructor(
     protected readonly hosts: readonly string[],
     clientPort: number,
+    /** When set, stop() SIGTERMs the nodes and waits this long before SIGKILL (to let them write profiles). */
+    private readonly stopGraceMs?: number,
   ) {
     this.endpoints = hosts.map((host) => `http://${host}:${clientPort}`);
     this.agents = hosts.map(() => keepAliveAgent(socketsPerEndpointMax));
@@ -82,7 +84,8 @@ export abstract class LocalCluster implements ClusterTarget {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.processes.flatMap((p) => (p === undefined ? [] : [p.kill()])));
+    const grace = this.stopGraceMs;
+    await Promise.all(this.processes.flatMap((p) => (p === undefined ? [] : [grace === undefined ? p.kill() : p.terminate(grace)])));
     for (const agent of this.agents) agent.destroy();
     if (this.dir !== undefined) await rm(this.dir, { recursive: true, force: true });
     this.dir = undefined;

@@ -50,4 +50,15 @@ export class NodeProcess {
     if (this.alive) this.child.kill('SIGKILL');
     await this.exited;
   }
+
+  /**
+   * SIGTERMs the process and SIGKILLs it if it is still running after graceMs: a node that exits
+   * on its own writes what it writes at exit, such as a `--cpu-prof` profile.
+   */
+  async terminate(graceMs: number): Promise<void> {
+    if (this.alive) this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
 }

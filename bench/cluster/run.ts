@@ -78,7 +78,8 @@ export async function runTarget(target: ClusterTarget, config: BenchConfig): Pro
       progress(`${target.name}  failover: ${gapMs.toFixed(0)} ms`),
     );
     gaps.sort((a, b) => a - b);
-    for (const m of failoverMetrics) report.cells.set(`${failoverName}  ${m.suffix}`, { value: percentile(gaps, m.percentile) });
+    // With --failovers 0 there is nothing to report: the cells stay empty ('-').
+    if (gaps.length > 0) for (const m of failoverMetrics) report.cells.set(`${failoverName}  ${m.suffix}`, { value: percentile(gaps, m.percentile) });
     report.notes.push(`${failoverName}: ${gaps.length} leader kills`);
   } catch (error) {
     report.failure = errorMessage(error);

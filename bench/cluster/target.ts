@@ -31,6 +31,11 @@ export interface ClusterTarget {
 export interface TargetOptions {
   /** One loopback address per node; each target picks its own ports. */
   readonly hosts: readonly string[];
+  /**
+   * Where to write a V8 CPU profile per node process (`--cpu-prof`), for targets that run on
+   * Node.js; the nodes are then stopped with SIGTERM so that they write it.
+   */
+  readonly profileDir?: string;
 }
 
 export type TargetFactory = (options: TargetOptions) => ClusterTarget;

@@ -58,7 +58,7 @@ export async function putKey(context: RequestContext): Promise<Reply> {
   const key = pathKey(context);
   const lease = query.count('lease');
   const prevModRevision = query.count('prevModRevision');
-  const tooLarge = new ApiError('value_too_large', `values are limited to ${valueBytesMax} bytes (valueBytesMax)`);
+  const tooLarge = (): ApiError => new ApiError('value_too_large', `values are limited to ${valueBytesMax} bytes (valueBytesMax)`);
   const value = await readBody(context.request, valueBytesMax, tooLarge);
   if (prevModRevision === undefined) {
     return ok({ revision: applied(await service.write({ op: 'put', key, value, lease }), 'put').revision });
@@ -96,7 +96,7 @@ export async function deleteKey(context: RequestContext): Promise<Reply> {
 
 export async function txn(context: RequestContext): Promise<Reply> {
   context.query.allowOnly([]);
-  const tooLarge = new ApiError('body_too_large', `a txn body is limited to ${jsonBodyBytesMax} bytes`);
+  const tooLarge = (): ApiError => new ApiError('body_too_large', `a txn body is limited to ${jsonBodyBytesMax} bytes`);
   const request = parseTxnRequest(parseJson(await readBody(context.request, jsonBodyBytesMax, tooLarge)));
   return ok(txnJson(applied(await context.service.write(request), 'txn')));
 }

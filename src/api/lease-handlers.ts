@@ -32,7 +32,7 @@ function leaseJson(lease: LeaseStatus, revision: number, withKeys: boolean): Lea
 
 export async function leaseGrant(context: RequestContext): Promise<Reply> {
   context.query.allowOnly([]);
-  const tooLarge = new ApiError('body_too_large', `a lease body is limited to ${leaseBodyBytesMax} bytes`);
+  const tooLarge = (): ApiError => new ApiError('body_too_large', `a lease body is limited to ${leaseBodyBytesMax} bytes`);
   const body = parseWith(grantSchema, parseJson(await readBody(context.request, leaseBodyBytesMax, tooLarge)), 'lease body');
   const granted = unwrap(await context.service.leaseGrant(body.ttl, body.id));
   return ok({ id: granted.id, ttl: granted.ttlSeconds, revision: granted.revision });

@@ -7,18 +7,19 @@ import { Buffer } from 'node:buffer';
 import type { Entry } from '../raft/index.js';
 import type { StateMachine } from '../node/index.js';
 import { assert } from '../util/assert.js';
-import { jsonKvCodec } from './command-codec.js';
+import { msgpackKvCodec } from './command-codec.js';
 import { KvStateMachine } from './kv-machine.js';
 import { MemberRegistry, type Member, type MemberSetRequest, type MemberSetResponse } from './members.js';
 import { kvFailure, type KvApplyResult, type KvCommand } from './types.js';
 
-const kvTag = 1;
+/** Tags are never reused: 1 held KV commands as JSON in development builds before msgpack. */
+const kvTag = 3;
 const memberTag = 2;
 
 export type ClusterApplyResult = KvApplyResult | MemberSetResponse;
 
 export function encodeKvCommand(command: KvCommand): Uint8Array {
-  return tagged(kvTag, jsonKvCodec.encode(command));
+  return tagged(kvTag, msgpackKvCodec.encode(command));
 }
 
 export function encodeMemberCommand(command: MemberSetRequest): Uint8Array {

@@ -1,7 +1,7 @@
 /** The replicated state machines' public surface (DESIGN.md section 2, rule 9). */
 export { KvStateMachine } from './kv-machine.js';
 export { KvStore } from './kv-store.js';
-export { jsonKvCodec } from './command-codec.js';
+export { msgpackKvCodec } from './command-codec.js';
 export type { KvCommandCodec } from './command-codec.js';
 export { prefixEnd } from './keys.js';
 export {

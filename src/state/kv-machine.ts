@@ -7,7 +7,7 @@
 import type { Entry } from '../raft/index.js';
 import type { StateMachine } from '../node/index.js';
 import { isQuorateError } from '../util/errors.js';
-import { jsonKvCodec, type KvCommandCodec } from './command-codec.js';
+import { msgpackKvCodec, type KvCommandCodec } from './command-codec.js';
 import { KvStore } from './kv-store.js';
 import { decodeKvSnapshot, encodeKvSnapshot } from './snapshot-codec.js';
 import {
@@ -26,7 +26,7 @@ import {
 export class KvStateMachine implements StateMachine<KvApplyResult> {
   private readonly store = new KvStore();
 
-  constructor(private readonly codec: KvCommandCodec = jsonKvCodec) {}
+  constructor(private readonly codec: KvCommandCodec = msgpackKvCodec) {}
 
   /** The last committed revision (1 for an empty store). */
   get revision(): number {

@@ -48,6 +48,7 @@ test('percent-decoding yields bytes, including non-UTF-8 ones and raw non-ASCII 
   assert.deepEqual(percentDecode('☃'), utf8Bytes('☃'));
   assert.deepEqual(percentDecode('a+b'), utf8Bytes('a+b'), 'in a path a plus is a plus');
   assert.deepEqual(percentDecode('a+b', true), utf8Bytes('a b'), 'in a query a plus is a space');
+  assert.deepEqual(percentDecode('☃%41😀+%2B', true), utf8Bytes('☃A😀 +'), 'runs of raw text between escapes');
   assert.equal(percentDecode('%G1'), null);
   assert.equal(percentDecode('%4'), null);
 });

@@ -3,7 +3,7 @@
  * entries with increasing indexes, as the Raft node driver would.
  */
 import assert from 'node:assert/strict';
-import { jsonKvCodec, KvStateMachine, type KvApplyResult, type KvCommand, type KvFailure } from '../../src/state/index.js';
+import { msgpackKvCodec, KvStateMachine, type KvApplyResult, type KvCommand, type KvFailure } from '../../src/state/index.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -27,7 +27,7 @@ export class Driver {
   /** Apply one command through the codec, exactly as a committed entry would be. */
   apply(command: KvCommand): KvApplyResult {
     this.index++;
-    return this.machine.apply({ type: 'normal', index: this.index, term: 1, data: jsonKvCodec.encode(command) });
+    return this.machine.apply({ type: 'normal', index: this.index, term: 1, data: msgpackKvCodec.encode(command) });
   }
 
   put(key: string, value: string, lease?: number): KvApplyResult {

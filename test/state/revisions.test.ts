@@ -6,6 +6,7 @@
  * missing keys; a multi-op transaction is one revision; malformed commands are typed failures.
  */
 import assert from 'node:assert/strict';
+import { encode } from '@msgpack/msgpack';
 import { test } from 'node:test';
 import type { KvCommand, PutResponse, TxnResponse } from '../../src/state/index.js';
 import { b, Driver, failure, ok, s } from './helpers.js';
@@ -134,11 +135,12 @@ test('a multi-op transaction is one revision, its ops see earlier writes, and it
 
 test('malformed and oversized commands are typed failures, not exceptions', () => {
   const d = new Driver();
-  const apply = (text: string) => d.machine.apply({ type: 'normal', index: 1, term: 1, data: b(text) });
-  assert.equal(failure(apply('not json')), 'bad_command');
-  assert.equal(failure(apply('{"op":"put","key":"k","value":"v"}')), 'bad_command');
-  assert.equal(failure(apply('{"op":"explode"}')), 'bad_command');
-  assert.equal(failure(apply('{"op":"txn","compares":[],"success":[{"op":"leaseGrant","id":1,"ttlSeconds":1}],"failure":[]}')), 'bad_command');
+  const apply = (data: Uint8Array) => d.machine.apply({ type: 'normal', index: 1, term: 1, data });
+  assert.equal(failure(apply(b('not msgpack'))), 'bad_command');
+  assert.equal(failure(apply(encode({ op: 'put', key: 'k', value: 'v' }))), 'bad_command', 'key and value must be binary');
+  assert.equal(failure(apply(encode({ op: 'explode' }))), 'bad_command');
+  assert.equal(failure(apply(encode({ op: 'txn', compares: [], success: [{ op: 'leaseGrant', id: 1, ttlSeconds: 1 }], failure: [] }))), 'bad_command');
+  assert.equal(failure(apply(encode([1, 2]))), 'bad_command');
   assert.equal(failure(d.put('', 'v')), 'empty_key');
   assert.equal(failure(d.put('k'.repeat(5000), 'v')), 'key_too_large');
   assert.equal(failure(d.apply({ op: 'put', key: b('k'), value: new Uint8Array(1024 * 1024 + 1) })), 'value_too_large');
