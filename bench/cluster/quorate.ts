@@ -17,17 +17,24 @@ const peerPort = 8081;
 /** Longer than the server's request timeout (5 s), so that the server ends a stuck write, not us. */
 const requestTimeoutMs = 10_000;
 const statusTimeoutMs = 1_000;
+/** A node hands leadership over and closes its files on SIGTERM; then V8 writes the profile. */
+const profileStopGraceMs = 10_000;
 const cliPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
 
 export function quorateTarget(options: TargetOptions): ClusterTarget {
-  return new QuorateCluster(options.hosts);
+  return new QuorateCluster(options.hosts, options.profileDir);
 }
 
 class QuorateCluster extends LocalCluster {
   readonly name = 'quorate';
+  /** How many times each node has been spawned. */
+  private readonly starts: number[] = [];
 
-  constructor(hosts: readonly string[]) {
-    super(hosts, apiPort);
+  constructor(
+    hosts: readonly string[],
+    private readonly profileDir: string | undefined,
+  ) {
+    super(hosts, apiPort, profileDir === undefined ? undefined : profileStopGraceMs);
   }
 
   async put(endpointIndex: number, key: string, value: Uint8Array): Promise<void> {
@@ -42,7 +49,10 @@ class QuorateCluster extends LocalCluster {
   protected async command(i: number, dir: string): Promise<{ file: string; args: string[] }> {
     const configPath = join(dir, `n${i + 1}.toml`);
     await writeFile(configPath, this.config(i, dir));
-    return { file: process.execPath, args: [cliPath, 'server', '--config', configPath] };
+    // One file per process: a node killed in a failover round writes none, its restart its own.
+    const starts = (this.starts[i] = (this.starts[i] ?? 0) + 1);
+    const profile = this.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${this.profileDir}`, `--cpu-prof-name=n${i + 1}-${starts}.cpuprofile`];
+    return { file: process.execPath, args: [...profile, cliPath, 'server', '--config', configPath] };
   }
 
   protected async status(i: number): Promise<NodeStatus> {

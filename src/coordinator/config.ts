@@ -5,7 +5,7 @@
  * and a node whose peers already form a cluster without it joins as a learner (section 9).
  */
 import { QuorateError } from '../util/errors.js';
-import { defaultApiPort, defaultRequestTimeoutMs, formatHostPort, parseHostPort, type ServerConfig, type WriteQuorum } from '../server/index.js';
+import { defaultApiPort, defaultRequestTimeoutMs, defaultSnapshotEntries, defaultSnapshotTrailingEntries, formatHostPort, parseHostPort, type ServerConfig, type WriteQuorum } from '../server/index.js';
 
 export interface ClusterConfig {
   /** Short, stable, unique: "node1". */
@@ -65,7 +65,7 @@ export function toServerConfig(config: ClusterConfig): ServerConfig {
     electionTimeoutMs,
     heartbeatIntervalMs,
     requestTimeoutMs: config.requestTimeoutMs ?? defaultRequestTimeoutMs,
-    snapshotEntries: 10_000,
-    snapshotTrailingEntries: 5_000,
+    snapshotEntries: defaultSnapshotEntries,
+    snapshotTrailingEntries: defaultSnapshotTrailingEntries,
   };
 }

@@ -37,7 +37,10 @@ export interface LogStorage {
   load(): Promise<PersistedState>;
   /** Resolves once the update is durable (when `sync`), or at least written (when not). */
   save(update: LogUpdate): Promise<void>;
-  /** Durably record a snapshot this node took of its own state machine. */
+  /**
+   * Durably record a snapshot this node took of its own state machine. May run while save()
+   * calls proceed (the driver does not wait for it before appending more).
+   */
   saveSnapshot(snapshot: Snapshot): Promise<void>;
   /** Drop entries up to and including `index`; a snapshot covering them is already saved. */
   compact(index: number): Promise<void>;

@@ -249,6 +249,9 @@ export class RaftNode<R = unknown> {
     );
   }
 
+  /** The background persistence of the last snapshot taken, while it runs. */
+  private snapshotting: Promise<void> | null = null;
+
   private async processReadies(): Promise<void> {
     while (!this.stopped && this.raft.hasReady()) {
       const rd = this.raft.ready();
@@ -266,7 +269,7 @@ export class RaftNode<R = unknown> {
       for (const rs of rd.readStates) this.readIndexKnown(rs.context, rs.index);
       this.raft.advance();
       this.releaseReads();
-      if (rd.snapshotDue) await this.takeSnapshot();
+      if (rd.snapshotDue && this.snapshotting === null) this.takeSnapshot();
     }
   }
 
@@ -305,12 +308,33 @@ export class RaftNode<R = unknown> {
     }
   }
 
-  /** The core asked for a snapshot: hand it the state, persist it, then compact the log. */
-  private async takeSnapshot(): Promise<void> {
+  /**
+   * The core asked for a snapshot: hand it the state now (it must be the state at the applied
+   * index), then persist it and compact the stored log in the background. The Ready loop does
+   * not wait: on a loaded leader, writing and fsyncing a large snapshot in line paused every
+   * write for hundreds of milliseconds. Until the snapshot is durable the stored log still
+   * holds every entry it covers, so a crash in between loses nothing. A snapshot that comes
+   * due while one is being written waits for the next Ready after it.
+   */
+  private takeSnapshot(): void {
     const snapshot = this.raft.compact(this.options.stateMachine.snapshot());
+    const compactIndex = this.raft.firstIndex() - 1;
+    this.snapshotting = this.persistSnapshot(snapshot, compactIndex).then(
+      () => {
+        this.snapshotting = null;
+      },
+      (error: unknown) => {
+        this.snapshotting = null;
+        this.options.observer?.fatal?.(this.id, error);
+        this.stop();
+      },
+    );
+  }
+
+  private async persistSnapshot(snapshot: Snapshot, compactIndex: number): Promise<void> {
     await this.options.storage.saveSnapshot(snapshot);
     if (this.isStopped()) return;
-    await this.options.storage.compact(this.raft.firstIndex() - 1);
+    await this.options.storage.compact(compactIndex);
   }
 }
 

@@ -18,7 +18,7 @@
  * write_quorum = "majority"                 # or "all"
  * ```
  * Optional: advertise_address, cluster_name, election_timeout_ms (300), heartbeat_interval_ms
- * (100), request_timeout_ms (5000), snapshot_entries (10000), snapshot_trailing_entries (5000).
+ * (100), request_timeout_ms (5000), snapshot_entries (100000), snapshot_trailing_entries (5000).
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve, dirname } from 'node:path';
@@ -71,6 +71,15 @@ export interface ServerConfig {
 export const defaultApiPort = 8080;
 export const defaultPeerPort = 8081;
 export const defaultRequestTimeoutMs = 5000;
+/**
+ * etcd's defaults (--snapshot-count 100000, 5000 entries kept for followers catching up). A
+ * snapshot encodes the whole state, all of it at the applied index, so its cost grows with
+ * the data, not with the interval: at 10,000 a loaded 3-node cluster spent a few percent of
+ * its CPU on snapshots and paused writes for ~300 ms every two seconds. The price of the
+ * longer interval is memory: up to this many entries stay in the in-memory log.
+ */
+export const defaultSnapshotEntries = 100_000;
+export const defaultSnapshotTrailingEntries = 5_000;
 
 export function configError(field: string, problem: string): QuorateError {
   return new QuorateError('invalid_config', `${field}: ${problem}`);
@@ -121,8 +130,8 @@ const clusterSchema = z
     election_timeout_ms: z.number().int().min(20).max(60_000).default(300),
     heartbeat_interval_ms: z.number().int().min(5).max(10_000).default(100),
     request_timeout_ms: z.number().int().min(100).max(600_000).default(defaultRequestTimeoutMs),
-    snapshot_entries: z.number().int().min(10).max(10_000_000).default(10_000),
-    snapshot_trailing_entries: z.number().int().min(0).max(10_000_000).default(5_000),
+    snapshot_entries: z.number().int().min(10).max(10_000_000).default(defaultSnapshotEntries),
+    snapshot_trailing_entries: z.number().int().min(0).max(10_000_000).default(defaultSnapshotTrailingEntries),
   })
   .strict();
 

@@ -39,7 +39,13 @@ export class DiskStorage implements LogStorage {
   private wal: Wal | null = null;
   private durableHardState: HardState = emptyHardState;
   /** Every operation runs after the previous one finished: the WAL has one writer. */
+  /** WAL and hard-state operations, one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Snapshot-file operations, one at a time but beside the WAL's queue: writing a large
+   * snapshot of this node's own state must not hold back the appends (and fsyncs) behind it.
+   */
+  private snapshotQueue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly options: DiskStorageOptions,
@@ -67,7 +73,7 @@ export class DiskStorage implements LogStorage {
       await this.wal?.close();
       this.wal = null;
       const stored = await readHardState(this.options.dir);
-      const snapshot = await this.snapshots.loadNewest();
+      const snapshot = await this.serializeSnapshots(() => this.snapshots.loadNewest());
       const { wal, contents, tornTail } = await Wal.recover({
         dir: join(this.options.dir, 'wal'),
         segmentBytesMax: this.options.segmentBytesMax ?? 64 * 1024 * 1024,
@@ -96,7 +102,8 @@ export class DiskStorage implements LogStorage {
       }
       const records: WalRecord[] = [];
       if (update.snapshot !== null) {
-        await this.snapshots.save(update.snapshot);
+        const snapshot = update.snapshot;
+        await this.serializeSnapshots(() => this.snapshots.save(snapshot));
         records.push({ type: RecordType.Reset, index: update.snapshot.meta.index, term: update.snapshot.meta.term });
       }
       for (const entry of update.entries) records.push({ type: RecordType.Entry, entry });
@@ -105,8 +112,9 @@ export class DiskStorage implements LogStorage {
     });
   }
 
+  /** Runs beside save(): appends keep flowing while the snapshot is written and fsynced. */
   saveSnapshot(snapshot: Snapshot): Promise<void> {
-    return this.serialize(() => this.snapshots.save(snapshot));
+    return this.serializeSnapshots(() => this.snapshots.save(snapshot));
   }
 
   compact(index: number): Promise<void> {
@@ -116,6 +124,7 @@ export class DiskStorage implements LogStorage {
   /** Close the WAL and release the lock. */
   close(): Promise<void> {
     return this.serialize(async () => {
+      await this.snapshotQueue;
       await this.wal?.close();
       this.wal = null;
       await this.lock.release();
@@ -134,6 +143,12 @@ export class DiskStorage implements LogStorage {
   private serialize<T>(operation: () => Promise<T>): Promise<T> {
     const result = this.queue.then(operation);
     this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private serializeSnapshots<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.snapshotQueue.then(operation);
+    this.snapshotQueue = result.catch(() => undefined);
     return result;
   }
 

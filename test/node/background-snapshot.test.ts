@@ -1,0 +1,77 @@
+/**
+ * The node driver persists its own snapshots beside the Ready loop: while a snapshot is being
+ * written (here: held back until the test releases it), proposals keep committing, and the
+ * stored log is compacted only after the snapshot is durable. A loaded leader that waited for
+ * its snapshot file paused every write for hundreds of milliseconds.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { RaftNode, bootstrapState, systemClock, type LogStorage, type PersistedState } from '../../src/node/index.js';
+import type { Snapshot } from '../../src/raft/index.js';
+import { RegisterMachine, encodeCommand, type RegisterResult } from '../../src/sim/register-machine.js';
+import { Prng } from '../../src/util/prng.js';
+
+class HeldSnapshotStorage implements LogStorage {
+  readonly events: string[] = [];
+  private release: (() => void) | null = null;
+  private readonly released: Promise<void> = new Promise((resolve) => (this.release = resolve));
+
+  constructor(private readonly initial: PersistedState) {}
+
+  load(): Promise<PersistedState> {
+    return Promise.resolve(this.initial);
+  }
+
+  save(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async saveSnapshot(snapshot: Snapshot): Promise<void> {
+    this.events.push(`snapshot ${snapshot.meta.index} started`);
+    await this.released;
+    this.events.push(`snapshot ${snapshot.meta.index} durable`);
+  }
+
+  compact(index: number): Promise<void> {
+    this.events.push(`compact ${index}`);
+    return Promise.resolve();
+  }
+
+  letSnapshotsFinish(): void {
+    this.release?.();
+  }
+}
+
+test('proposals commit while a snapshot is written; compaction waits for it', async () => {
+  const machine = new RegisterMachine();
+  const storage = new HeldSnapshotStorage(bootstrapState(['n1'], machine.snapshot()));
+  const node = await RaftNode.start<RegisterResult>({
+    id: 'n1',
+    storage,
+    transport: { send: () => undefined },
+    clock: systemClock,
+    stateMachine: machine,
+    prng: new Prng(1),
+    raft: { snapshotEntries: 10, snapshotTrailingEntries: 2 },
+  });
+  try {
+    const deadline = Date.now() + 5_000;
+    while (node.basicStatus().role !== 'leader') {
+      assert.ok(Date.now() < deadline, 'a single voter elects itself');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    for (let i = 0; i < 40; i++) await node.propose(encodeCommand({ op: 'put', key: 'k', value: String(i) }));
+    assert.equal(storage.events.length, 1, `one snapshot started and none finished: ${storage.events.join(', ')}`);
+    assert.match(storage.events[0] ?? '', /^snapshot \d+ started$/);
+    storage.letSnapshotsFinish();
+    for (let i = 40; i < 45; i++) await node.propose(encodeCommand({ op: 'put', key: 'k', value: String(i) }));
+    const events = [...storage.events];
+    const [started, durable, compacted] = events;
+    const index = Number(/\d+/.exec(started ?? '')?.[0]);
+    assert.equal(durable, `snapshot ${index} durable`);
+    assert.equal(compacted, `compact ${index - 2}`, 'the log is compacted behind the durable snapshot, keeping the trailing entries');
+    assert.ok(events.length >= 4, `a later snapshot was taken once the first finished: ${events.join(', ')}`);
+  } finally {
+    node.stop();
+  }
+});
