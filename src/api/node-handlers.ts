@@ -1,5 +1,6 @@
 /**
- * GET /v1/status (the node's own view, as service.status() reports it) and GET /v1/health,
+ * GET /v1/status (the node's own view, as service.status() reports it), GET /v1/cluster/status
+ * (every member's own report, gathered by this node) and GET /v1/health,
  * which load balancers and probes poll: 200 while this node is a member and knows a leader,
  * 503 with the reason otherwise. Neither goes through the log, so both answer without quorum.
  */
@@ -10,6 +11,12 @@ import type { HealthJson } from './wire.js';
 export function status(context: RequestContext): Promise<Reply> {
   context.query.allowOnly([]);
   return Promise.resolve(ok(context.service.status()));
+}
+
+/** Answers without quorum too: the gathering asks each member directly, with a short timeout. */
+export async function clusterStatus(context: RequestContext): Promise<Reply> {
+  context.query.allowOnly([]);
+  return ok(await context.service.clusterStatus());
 }
 
 export function health(context: RequestContext): Promise<Reply> {

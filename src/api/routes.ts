@@ -6,7 +6,7 @@
 import type { Handler } from './handler.js';
 import { deleteKey, getKey, listKeys, putKey, txn } from './kv-handlers.js';
 import { leaseGrant, leaseKeepAlive, leaseRevoke, leaseTimeToLive } from './lease-handlers.js';
-import { health, status } from './node-handlers.js';
+import { clusterStatus, health, status } from './node-handlers.js';
 import { watch } from './watch-handler.js';
 
 interface Route {
@@ -25,6 +25,7 @@ const routes: readonly Route[] = [
   { pattern: /^\/v1\/lease\/([^/]+)\/keepalive$/, methods: { POST: leaseKeepAlive } },
   { pattern: /^\/v1\/watch$/, methods: { GET: watch } },
   { pattern: /^\/v1\/status$/, methods: { GET: status } },
+  { pattern: /^\/v1\/cluster\/status$/, methods: { GET: clusterStatus } },
   { pattern: /^\/v1\/health$/, methods: { GET: health } },
 ];
 

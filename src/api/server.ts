@@ -5,7 +5,8 @@
  * with errorReply(), so bad input never crashes the process or leaks a stack trace.
  */
 import { Buffer } from 'node:buffer';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { KvService } from '../server/index.js';
 import { QuorateError } from '../util/errors.js';
@@ -24,11 +25,13 @@ export interface ApiServerOptions {
   readonly watch?: Partial<WatchStreamOptions>;
   /** Where unexpected errors go; standard error by default. */
   readonly log?: (message: string) => void;
+  /** Serve HTTPS with this certificate (the node's, from the cluster CA); plain HTTP without. */
+  readonly tls?: { readonly certPem: string; readonly keyPem: string };
 }
 
 export interface ApiServer {
   readonly address: { readonly host: string; readonly port: number };
-  /** `http://host:port`, for clients. */
+  /** `http://host:port` or `https://host:port`, for clients. */
   readonly url: string;
   /** Stop listening and close every connection, watch streams included. */
   close(): Promise<void>;
@@ -76,7 +79,7 @@ async function dispatch(service: KvService, watches: WatchHub, log: (message: st
   }
 }
 
-function listen(server: ReturnType<typeof createServer>, host: string, port: number): Promise<AddressInfo> {
+function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => reject(new QuorateError('listen_failed', `the API cannot listen on ${host}:${port}: ${error.message}`));
     server.once('error', onError);
@@ -92,14 +95,17 @@ export async function startApiServer(service: KvService, options: ApiServerOptio
   const watches = new WatchHub({ ...defaultWatchStreamOptions, ...options.watch }, log);
   const requestTimeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs;
   // headersTimeout may not exceed requestTimeout; Node checks both on the same timer.
-  const server = createServer({ requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs }, (request, response) => {
+  const timeouts = { requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs };
+  const handler = (request: IncomingMessage, response: ServerResponse): void => {
     void dispatch(service, watches, log, request, response);
-  });
+  };
+  const tls = options.tls;
+  const server: Server = tls === undefined ? createServer(timeouts, handler) : createTlsServer({ ...timeouts, cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2' }, handler);
   const address = await listen(server, options.host, options.port);
   let closing: Promise<void> | null = null;
   return {
     address: { host: address.address, port: address.port },
-    url: `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`,
+    url: `${tls === undefined ? 'http' : 'https'}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`,
     close() {
       closing ??= new Promise((resolve) => {
         watches.closeAll();

@@ -4,12 +4,15 @@
  * `keyBase64`/`valueBase64` when the bytes are not valid UTF-8. Every successful response
  * carries `revision`, the store's current revision when the request was answered.
  */
-import type { NodeStatus } from '../server/index.js';
+import type { ClusterStatus, NodeStatus } from '../server/index.js';
 import type { CompareResult } from '../state/index.js';
 import type { BytesJson } from './json-bytes.js';
 
 /** GET /v1/status answers the node's status as the service reports it. */
 export type StatusJson = NodeStatus;
+
+/** GET /v1/cluster/status: every member's own report and the warnings (seed 000's `cluster status`). */
+export type ClusterStatusJson = ClusterStatus;
 
 export type KeyValueJson = BytesJson<'key'> &
   BytesJson<'value'> & {

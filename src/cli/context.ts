@@ -10,6 +10,10 @@ export const defaultEndpoint = 'http://127.0.0.1:8080';
 
 export interface GlobalOptions {
   readonly endpoints: string;
+  /** False when --endpoints and $QUORATE_ENDPOINTS are both absent: then the local node is used if there is one. */
+  readonly endpointsGiven: boolean;
+  readonly dataDir?: string;
+  readonly caFile?: string;
   readonly json?: boolean;
   readonly timeout?: number;
 }
@@ -20,15 +24,44 @@ export class CliError extends Error {
 }
 
 export function globalOptions(command: Command): GlobalOptions {
-  return command.optsWithGlobals<GlobalOptions>();
+  return { ...command.optsWithGlobals<Omit<GlobalOptions, 'endpointsGiven'>>(), endpointsGiven: command.getOptionValueSourceWithGlobals('endpoints') !== 'default' };
 }
 
-export function clientFor(options: GlobalOptions): QuorateClient {
+/**
+ * A client for the given endpoints; without any, for the node whose data directory this is
+ * (--data-dir, $QUORATE_DATA_DIR or /var/lib/quorate), with its CA and admin token, and
+ * otherwise for http://127.0.0.1:8080.
+ */
+export async function clientFor(options: GlobalOptions): Promise<QuorateClient> {
+  const timeout = options.timeout === undefined ? {} : { requestTimeoutMs: options.timeout };
+  const local = options.endpointsGiven ? null : await localNode(options);
+  if (local !== null) return new QuorateClient({ ...local, ...timeout });
   const endpoints = options.endpoints
     .split(',')
     .map((endpoint) => endpoint.trim())
     .filter((endpoint) => endpoint !== '');
-  return new QuorateClient({ endpoints, ...(options.timeout === undefined ? {} : { requestTimeoutMs: options.timeout }) });
+  return new QuorateClient({ endpoints, ...timeout, ...(options.caFile === undefined ? {} : { ca: await readCaFile(options.caFile) }) });
+}
+
+async function readCaFile(path: string): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CliError(`--ca-file: cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** The local node's API endpoint and credentials, or null when the data directory holds no node. */
+export async function localNode(options: GlobalOptions): Promise<{ endpoints: string[]; ca: string; token?: string } | null> {
+  const { DataDir, resolveDataDir } = await import('../cluster/data-dir.js');
+  const { formatHostPort } = await import('../server/config.js');
+  const dir = new DataDir(resolveDataDir(options.dataDir));
+  if (!(await dir.isInitialized())) return null;
+  const identity = await dir.readIdentity();
+  const { caCertPem } = await dir.readTls();
+  const token = await dir.readAdminToken();
+  return { endpoints: [`https://${formatHostPort({ host: identity.advertise, port: identity.apiPort })}`], ca: caCertPem, ...(token === null ? {} : { token }) };
 }
 
 export function print(text: string | Uint8Array): void {

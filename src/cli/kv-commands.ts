@@ -21,7 +21,7 @@ function putCommand(kv: Command): void {
     .option('--lease <id>', 'attach the key to this lease', parseCount)
     .action(async (key: string, value: string, options: { lease?: number }, command: Command) => {
       const global = globalOptions(command);
-      const result = await clientFor(global).put(key, value, options.lease === undefined ? {} : { lease: options.lease });
+      const result = await (await clientFor(global)).put(key, value, options.lease === undefined ? {} : { lease: options.lease });
       if (global.json === true) printJson(result);
       else print(`OK (revision ${result.revision})\n`);
     });
@@ -46,7 +46,7 @@ function getCommand(kv: Command): void {
     .option('--keys-only', 'with --prefix: keys without values')
     .action(async (key: string, options: GetOptions, command: Command) => {
       const global = globalOptions(command);
-      const client = clientFor(global);
+      const client = await clientFor(global);
       const read = { consistency: options.consistency, ...(options.revision === undefined ? {} : { revision: options.revision }) };
       if (options.prefix === true) {
         const list = await client.list(key, { ...read, ...(options.limit === undefined ? {} : { limit: options.limit }), keysOnly: options.keysOnly === true });
@@ -68,7 +68,7 @@ function delCommand(kv: Command): void {
     .option('--prefix', 'every key starting with KEY')
     .action(async (key: string, options: { prefix?: boolean }, command: Command) => {
       const global = globalOptions(command);
-      const result = await clientFor(global).delete(key, { prefix: options.prefix === true });
+      const result = await (await clientFor(global)).delete(key, { prefix: options.prefix === true });
       if (global.json === true) printJson(result);
       else print(`deleted ${result.deleted} (revision ${result.revision})\n`);
     });
@@ -82,7 +82,7 @@ function watchCommand(kv: Command): void {
     .option('--from <revision>', 'start with the changes at and after this revision', parseCount)
     .action(async (key: string, options: { prefix?: boolean; from?: number }, command: Command) => {
       const global = globalOptions(command);
-      const watch = clientFor(global).watch(options.prefix === true ? { prefix: key } : { key }, options.from === undefined ? {} : { from: options.from });
+      const watch = (await clientFor(global)).watch(options.prefix === true ? { prefix: key } : { key }, options.from === undefined ? {} : { from: options.from });
       void untilSignal().then(() => watch.close());
       for await (const event of watch) {
         if (global.json === true) printJson({ type: event.type, ...keyValueJson(event.kv), revision: event.revision });
@@ -132,7 +132,7 @@ function txnCommand(kv: Command): void {
     .option('--lease <id>', 'with --put: attach the key to this lease', parseCount)
     .action(async (options: TxnOptions, command: Command) => {
       const global = globalOptions(command);
-      const result = await clientFor(global).txn({ compares: [guard(options)], success: [action(options)], failure: [{ op: 'get', key: options.key }] });
+      const result = await (await clientFor(global)).txn({ compares: [guard(options)], success: [action(options)], failure: [{ op: 'get', key: options.key }] });
       if (global.json === true) printJson({ succeeded: result.succeeded, revision: result.revision });
       else if (result.succeeded) print(`OK (revision ${result.revision})\n`);
       if (!result.succeeded) throw new CliError(`compare failed: ${describeCurrent(result)}`);

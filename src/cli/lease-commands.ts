@@ -14,7 +14,7 @@ function grantCommand(lease: Command): void {
     .argument('<ttl>', 'seconds', parseCount)
     .action(async (ttl: number, _options: object, command: Command) => {
       const global = globalOptions(command);
-      const granted = await clientFor(global).leaseGrant(ttl);
+      const granted = await (await clientFor(global)).leaseGrant(ttl);
       if (global.json === true) printJson(granted);
       else print(`lease ${granted.id} granted with TTL ${granted.ttl}s\n`);
     });
@@ -27,7 +27,7 @@ function revokeCommand(lease: Command): void {
     .argument('<id>', 'lease id', parseCount)
     .action(async (id: number, _options: object, command: Command) => {
       const global = globalOptions(command);
-      const revoked = await clientFor(global).leaseRevoke(id);
+      const revoked = await (await clientFor(global)).leaseRevoke(id);
       if (global.json === true) printJson(revoked);
       else print(`lease ${id} revoked (${revoked.deleted} keys deleted)\n`);
     });
@@ -41,7 +41,7 @@ function keepAliveCommand(lease: Command): void {
     .option('--once', 'renew once and exit')
     .action(async (id: number, options: { once?: boolean }, command: Command) => {
       const global = globalOptions(command);
-      const client = clientFor(global);
+      const client = await clientFor(global);
       const stop = new AbortController();
       void untilSignal().then(() => stop.abort());
       while (!stop.signal.aborted) {

@@ -5,19 +5,25 @@
  */
 import { Command, Option } from 'commander';
 import { defaultEndpoint, parseCount } from './context.js';
+import { addClusterCommands } from './cluster-commands.js';
 import { addKvCommands } from './kv-commands.js';
 import { addLeaseCommands } from './lease-commands.js';
 import { addLocalClusterCommand } from './local-cluster-command.js';
 import { addServerCommand } from './server-command.js';
+import { addStopCommand } from './stop-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('quorate')
     .description('Quorate: a Raft-replicated control plane for small high-availability clusters')
     .addOption(new Option('--endpoints <urls>', 'API endpoints, comma-separated; tried in order when one is unreachable').env('QUORATE_ENDPOINTS').default(defaultEndpoint))
+    .addOption(new Option('--data-dir <dir>', "this node's data directory (default /var/lib/quorate)").env('QUORATE_DATA_DIR'))
+    .option('--ca-file <file>', 'the cluster CA certificate (PEM) for https:// endpoints')
     .option('--json', 'print JSON instead of text')
     .option('--timeout <ms>', 'time allowed for each request', parseCount)
     .showHelpAfterError()
     .exitOverride();
+  addClusterCommands(program);
+  addStopCommand(program);
   addKvCommands(program);
   addLeaseCommands(program);
   addServerCommand(program);

@@ -1,37 +1,91 @@
 /**
- * `quorate server --config FILE`: run one voting member with its HTTP API until SIGTERM or
- * SIGINT, then close the API (so clients move to other endpoints at once) and stop the node,
- * handing leadership over first. The server modules are imported only when this command
- * runs, so the client commands start fast and do not depend on them.
+ * `quorate server [--config FILE]`: run a server until SIGTERM or SIGINT, then close the API
+ * (so clients move to other endpoints at once) and stop the node, handing leadership over
+ * first. With --config it is a static bootstrap from a TOML file (seed 002); without, the
+ * node made by `quorate cluster init` or `join` in the data directory (what the systemd unit
+ * runs), which also records its pid there for `quorate stop`. The server modules are imported
+ * only when this command runs, so the client commands start fast and do not depend on them.
  */
 import type { Command } from 'commander';
-import { print, untilSignal } from './context.js';
+import type { ServerConfig } from '../server/index.js';
+import { globalOptions, print, untilSignal } from './context.js';
 
-async function runServer(configPath: string): Promise<void> {
-  const { loadServerConfig, ServerNode, formatHostPort } = await import('../server/index.js');
+export interface RunningServer {
+  readonly apiUrl: string;
+}
+
+export interface ServeOptions {
+  readonly config: ServerConfig;
+  /** HTTPS for the API (data-directory nodes); plain HTTP without. */
+  readonly apiTls?: { readonly certPem: string; readonly keyPem: string };
+  /** Called once the node and its API run, before waiting for a signal. */
+  readonly started?: (server: RunningServer) => Promise<void>;
+}
+
+/** Runs a node with its API until a signal; resolves once it has stopped. */
+export async function serve(options: ServeOptions): Promise<void> {
+  const { config } = options;
+  const { ServerNode, formatHostPort } = await import('../server/index.js');
   const { startApiServer } = await import('../api/index.js');
   const { jsonLogger } = await import('../util/log.js');
-  const config = loadServerConfig(configPath);
   const log = jsonLogger({ node: config.nodeId });
   const node = await ServerNode.start(config, { log });
   let api;
   try {
-    api = await startApiServer(node.service, { ...config.api, log: (message) => log.log('error', message) });
+    api = await startApiServer(node.service, { ...config.api, log: (message) => log.log('error', message), ...(options.apiTls === undefined ? {} : { tls: options.apiTls }) });
   } catch (error) {
     await node.stop();
     throw error;
   }
-  print(`quorate server: node ${config.nodeId} listening on ${api.url} (API) and ${formatHostPort(config.listen)} (peers)\n`);
-  const signal = await untilSignal();
-  log.log('info', `${signal}: stopping`);
-  await api.close();
-  await node.stop({ transferLeadership: true });
+  log.log('info', `listening on ${api.url} (API) and ${formatHostPort(config.listen)} (peers)`);
+  try {
+    await options.started?.({ apiUrl: api.url });
+    const signal = await untilSignal();
+    log.log('info', `${signal}: stopping`);
+  } finally {
+    await api.close();
+    await node.stop({ transferLeadership: true });
+  }
+}
+
+/** The node in a data directory, with the pid file that `quorate stop` reads. */
+export async function serveDataDir(path: string, started?: (server: RunningServer) => Promise<void>): Promise<void> {
+  const { DataDir } = await import('../cluster/data-dir.js');
+  const { serverConfigFromDataDir } = await import('../server/index.js');
+  const { writePidFile, removePidFile } = await import('./pid-file.js');
+  const dir = new DataDir(path);
+  const identity = await dir.readIdentity();
+  const tls = await dir.readTls();
+  await writePidFile(dir.pidPath);
+  try {
+    await serve({ config: serverConfigFromDataDir(dir, identity, []), apiTls: { certPem: tls.nodeCertPem, keyPem: tls.nodeKeyPem }, ...(started === undefined ? {} : { started }) });
+  } finally {
+    await removePidFile(dir.pidPath);
+  }
+}
+
+/** The one line a started server prints (tests and scripts wait for it). */
+function announce(what: string): (server: RunningServer) => Promise<void> {
+  return ({ apiUrl }) => {
+    print(`quorate server: ${what} listening on ${apiUrl} (API)\n`);
+    return Promise.resolve();
+  };
 }
 
 export function addServerCommand(program: Command): void {
   program
     .command('server')
-    .description('run a voting member of a cluster (static bootstrap from a TOML file)')
-    .requiredOption('--config <file>', 'the TOML configuration file')
-    .action((options: { config: string }) => runServer(options.config));
+    .description('run a server: the initialized node in the data directory, or a static bootstrap with --config')
+    .option('--config <file>', 'a TOML file for a static bootstrap (seed 002) instead of the data directory')
+    .action(async (options: { config?: string }, command: Command) => {
+      if (options.config !== undefined) {
+        const { loadServerConfig } = await import('../server/index.js');
+        const config = loadServerConfig(options.config);
+        await serve({ config, started: announce(`node ${config.nodeId}`) });
+        return;
+      }
+      const { resolveDataDir } = await import('../cluster/data-dir.js');
+      const path = resolveDataDir(globalOptions(command).dataDir);
+      await serveDataDir(path, announce(`node in ${path}`));
+    });
 }

@@ -3,7 +3,7 @@
  * CLI, the tests and library users. Failures are QuorateClientErrors carrying the API's code
  * and message; which endpoint answers, and when another is tried, is transport.ts's business.
  */
-import type { HealthJson, StatusJson } from '../api/index.js';
+import type { ClusterStatusJson, HealthJson, StatusJson } from '../api/index.js';
 import { answerJson, arrayField, bodyJson, bytesField, keyValue, kvList, numberField, txnOpResult } from './decode.js';
 import { percentEncode, queryString, toBytes, txnJson, type QueryValue } from './encode.js';
 import { QuorateClientError } from './errors.js';
@@ -28,12 +28,16 @@ import type {
 import { WatchStream, type WatchOptions } from './watch.js';
 
 export interface QuorateClientOptions {
-  /** API base URLs such as http://10.0.0.1:8080, tried in order when one is unreachable. */
+  /** API base URLs such as https://10.0.0.1:8080, tried in order when one is unreachable. */
   readonly endpoints: readonly string[];
   /** How long one request may take, across endpoints; a write that times out may still happen. */
   readonly requestTimeoutMs?: number;
   /** How long to wait for one endpoint to accept a connection before trying the next. */
   readonly connectTimeoutMs?: number;
+  /** The cluster CA (PEM) for https:// endpoints (tls/ca.crt in a node's data directory). */
+  readonly ca?: string;
+  /** A credential sent with every request (the admin token from a node's data directory). */
+  readonly token?: string;
 }
 
 const defaultRequestTimeoutMs = 15_000;
@@ -55,7 +59,11 @@ export class QuorateClient {
 
   constructor(options: QuorateClientOptions) {
     if (options.endpoints.length === 0) throw new QuorateClientError('bad_endpoint', 'no endpoints given');
-    this.endpoints = new Endpoints(options.endpoints.map(parseEndpoint), options.connectTimeoutMs ?? defaultConnectTimeoutMs);
+    this.endpoints = new Endpoints(options.endpoints.map(parseEndpoint), {
+      connectTimeoutMs: options.connectTimeoutMs ?? defaultConnectTimeoutMs,
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
+      ...(options.token === undefined ? {} : { token: options.token }),
+    });
     this.requestTimeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs;
   }
 
@@ -121,6 +129,11 @@ export class QuorateClient {
 
   async status(): Promise<StatusJson> {
     return (await this.call({ method: 'GET', path: '/v1/status' })) as unknown as StatusJson;
+  }
+
+  /** The whole cluster as the answering node gathers it: every member's report, quorum, warnings. */
+  async clusterStatus(): Promise<ClusterStatusJson> {
+    return (await this.call({ method: 'GET', path: '/v1/cluster/status' })) as unknown as ClusterStatusJson;
   }
 
   /** The node's health; an unhealthy node's answer (HTTP 503 with a code and message) is returned, not thrown. */

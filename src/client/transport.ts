@@ -12,12 +12,23 @@
  */
 import { Buffer } from 'node:buffer';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { QuorateClientError } from './errors.js';
 
 export interface Endpoint {
   readonly url: string;
   readonly host: string;
   readonly port: number;
+  /** https: the server must present a certificate the client's CA signed for this host. */
+  readonly secure: boolean;
+}
+
+export interface ConnectOptions {
+  readonly connectTimeoutMs: number;
+  /** The CA (PEM) that https endpoints' certificates must chain to; the system's CAs when absent. */
+  readonly ca?: string;
+  /** Sent as `Authorization: Bearer <token>`. */
+  readonly token?: string;
 }
 
 export interface HttpCall {
@@ -42,10 +53,11 @@ export function parseEndpoint(text: string): Endpoint {
   } catch {
     throw new QuorateClientError('bad_endpoint', `endpoint "${text}" is not a URL (expected e.g. http://127.0.0.1:8080)`);
   }
-  if (url.protocol !== 'http:') throw new QuorateClientError('bad_endpoint', `endpoint "${text}" must start with http://`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new QuorateClientError('bad_endpoint', `endpoint "${text}" must start with http:// or https://`);
+  const secure = url.protocol === 'https:';
   // URL keeps IPv6 brackets in hostname; node:http wants the bare address.
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  return { url: `http://${url.host}`, host, port: url.port === '' ? 80 : Number(url.port) };
+  return { url: `${url.protocol}//${url.host}`, host, port: url.port === '' ? (secure ? 443 : 80) : Number(url.port), secure };
 }
 
 type Attempt =
@@ -66,20 +78,30 @@ function describe(error: Error): string {
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
       return 'host unreachable';
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+      return `TLS: the server's certificate is not signed by the trusted CA (${code}); on a node the CLI trusts the CA in its data directory, elsewhere pass --ca-file`;
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `TLS: the server's certificate is not valid for this address (${error.message})`;
     default:
       return error.message;
   }
 }
 
 /** One try on one endpoint, until the response headers arrive. */
-function attempt(endpoint: Endpoint, call: HttpCall, connectTimeoutMs: number, deadline: number): Promise<Attempt> {
+function attempt(endpoint: Endpoint, call: HttpCall, options: ConnectOptions, deadline: number): Promise<Attempt> {
+  const { connectTimeoutMs } = options;
   return new Promise((resolve) => {
     let connected = false;
     let settled = false;
     const body = call.body === undefined ? undefined : typeof call.body === 'string' ? Buffer.from(call.body) : call.body;
     const headers: Record<string, string | number> = body === undefined ? {} : { 'content-length': body.byteLength };
     if (typeof call.body === 'string') headers['content-type'] = 'application/json';
-    const request = httpRequest({ host: endpoint.host, port: endpoint.port, method: call.method, path: call.path, agent: false, headers });
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    const target = { host: endpoint.host, port: endpoint.port, method: call.method, path: call.path, agent: false, headers } as const;
+    const request = endpoint.secure ? httpsRequest({ ...target, ...(options.ca === undefined ? {} : { ca: options.ca }) }) : httpRequest(target);
     const settle = (outcome: Attempt): void => {
       if (settled) return;
       settled = true;
@@ -90,8 +112,10 @@ function attempt(endpoint: Endpoint, call: HttpCall, connectTimeoutMs: number, d
     };
     const connectTimer = setTimeout(() => settle({ kind: 'unreachable', reason: `no connection within ${connectTimeoutMs} ms` }), connectTimeoutMs);
     const requestTimer = setTimeout(() => settle(connected ? { kind: 'timeout' } : { kind: 'unreachable', reason: 'no connection before the request timed out' }), Math.max(0, deadline - Date.now()));
+    // Over TLS nothing is sent before the handshake succeeds: a certificate the client
+    // refuses makes the endpoint unreachable, never a write of unknown outcome.
     request.on('socket', (socket) => {
-      socket.once('connect', () => {
+      socket.once(endpoint.secure ? 'secureConnect' : 'connect', () => {
         connected = true;
         clearTimeout(connectTimer);
       });
@@ -109,7 +133,7 @@ export class Endpoints {
 
   constructor(
     private readonly list: readonly Endpoint[],
-    private readonly connectTimeoutMs: number,
+    private readonly options: ConnectOptions,
   ) {}
 
   /** The answer's headers, from the first endpoint that accepts the connection. */
@@ -120,7 +144,7 @@ export class Endpoints {
       const index = (this.preferred + i) % this.list.length;
       const endpoint = this.list[index];
       if (endpoint === undefined) continue;
-      const outcome = await attempt(endpoint, call, this.connectTimeoutMs, deadline);
+      const outcome = await attempt(endpoint, call, this.options, deadline);
       if (outcome.kind === 'answered') {
         this.preferred = index;
         return { response: outcome.response, endpoint };

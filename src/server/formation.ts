@@ -9,11 +9,14 @@
  * bootstrapping. A peer that already belongs to a formed cluster without us means the cluster
  * exists and this node is a late arrival (seed 001 section 9): it joins instead.
  */
+import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bootstrapState, emptyState, type PersistedState } from '../node/index.js';
 import type { ConfState } from '../raft/index.js';
 import { ClusterStateMachine, type Member } from '../state/index.js';
+import { DiskStorage } from '../storage/index.js';
 import { assert } from '../util/assert.js';
+import { QuorateError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { ServerConfig } from './config.js';
 
@@ -64,6 +67,25 @@ export async function initialState(config: ServerConfig, hello: (address: string
     members.map((m) => m.id),
     registryWith(members),
   );
+}
+
+/**
+ * `cluster init`: the one-voter bootstrap state, written when the node is created rather than
+ * when its server first starts. `quorate server --data-dir` never bootstraps, so a node whose
+ * log is later lost refuses to start instead of quietly founding a second cluster.
+ */
+export async function writeFounderState(config: ServerConfig): Promise<void> {
+  const [self, ...others] = config.initialCluster;
+  assert(self !== undefined && others.length === 0 && self.id === config.nodeId && self.bootstrap, 'cluster init founds a one-voter cluster');
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const storage = await DiskStorage.open({ dir: config.dataDir });
+  try {
+    if (!isFresh(await storage.load())) throw new QuorateError('already_initialized', `${config.dataDir} already holds a Raft log`);
+    const initial = bootstrapState([config.nodeId], registryWith([{ id: config.nodeId, peerAddress: self.peerAddress, apiAddress: self.apiAddress }]));
+    await storage.save({ hardState: initial.hardState, entries: [], snapshot: initial.snapshot, sync: true });
+  } finally {
+    await storage.close();
+  }
 }
 
 /** The snapshot of an empty state whose registry holds the founders' addresses. */

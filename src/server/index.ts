@@ -4,3 +4,7 @@ export type { ServerNodeEvents, ServerNodeOptions, StopOptions } from './node.js
 export { defaultApiPort, defaultPeerPort, defaultRequestTimeoutMs, defaultSnapshotEntries, defaultSnapshotTrailingEntries, formatHostPort, loadServerConfig, parseHostPort, parseServerConfig } from './config.js';
 export type { HostPort, InitialMember, ServerConfig, TlsConfig, WriteQuorum } from './config.js';
 export type * from './service.js';
+export type { ClusterStatus, MemberView, NodeReport } from './cluster-status.js';
+export { laggingEntriesMax } from './cluster-status.js';
+export { founder, serverConfigFromDataDir } from './data-dir-config.js';
+export { writeFounderState } from './formation.js';

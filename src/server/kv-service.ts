@@ -26,6 +26,7 @@ import type { AllVotersAck } from './all-voters-ack.js';
 import type { WriteQuorum } from './config.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { routeToLeader, translate, type LeaderRouteContext } from './leader-route.js';
+import type { ClusterStatus } from './cluster-status.js';
 import type { Consistency, KvService, LeaseStatus, NodeStatus } from './service.js';
 
 /** Random lease ids stay below 2^47: exact in JSON numbers, and within crypto.randomInt's range. */
@@ -41,6 +42,7 @@ export interface KvServiceContext extends LeaderRouteContext {
   /** Ask the leader over the peer transport. */
   request(to: string, method: string, body: unknown, timeoutMs: number): Promise<unknown>;
   status(): NodeStatus;
+  clusterStatus(): Promise<ClusterStatus>;
 }
 
 export class NodeKvService implements KvService {
@@ -83,6 +85,10 @@ export class NodeKvService implements KvService {
 
   status(): NodeStatus {
     return this.ctx.status();
+  }
+
+  clusterStatus(): Promise<ClusterStatus> {
+    return this.ctx.clusterStatus();
   }
 
   /** Replicate an encoded command through the leader and return what applying it gave. */

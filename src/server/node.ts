@@ -21,6 +21,7 @@ import { formatHostPort, type ServerConfig } from './config.js';
 import { ConsensusCounters } from './counters.js';
 import { helloFrom, initialState, isFresh, type Hello } from './formation.js';
 import { NodeKvService } from './kv-service.js';
+import { gatherClusterStatus, localReport, parseNodeReport, reportTimeoutMs, type ClusterStatus } from './cluster-status.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { Membership } from './membership.js';
 import { nodeStatus } from './node-status.js';
@@ -101,6 +102,7 @@ export class ServerNode {
       now,
       request: (to, method, body, timeoutMs) => this.transport.request(to, method, body, timeoutMs),
       status: () => this.status(),
+      clusterStatus: () => this.clusterStatus(),
     });
     this.membership = new Membership({ raft: this.raft, members: this.state.members, log: this.log, propose: (data) => this.service.propose(data) });
     for (const member of this.config.initialCluster) if (member.id !== null) this.knownAddresses.set(member.id, member.peerAddress);
@@ -132,6 +134,12 @@ export class ServerNode {
         log: (level, message, fields) => log.log(level, message, fields),
       });
       const started = transport;
+      if (isFresh(persisted) && !config.initialCluster.some((m) => m.id === config.nodeId)) {
+        throw new QuorateError(
+          'no_raft_state',
+          `${config.dataDir} holds no Raft state and this node is not a founding member that could create it: its log was lost or never written. Join the node again (quorate cluster join) or restore a backup`,
+        );
+      }
       const initial = isFresh(persisted) ? await initialState(config, (address) => hello(started, address), log) : persisted;
       if (initial !== persisted && initial.snapshot !== null) await storage.save({ hardState: initial.hardState, entries: [], snapshot: initial.snapshot, sync: true });
       const state = new ClusterStateMachine();
@@ -167,6 +175,14 @@ export class ServerNode {
     return nodeStatus(this.raft.status(), this.state.members, this.transport.peerStatus(), this.state.kv.revision, this.config);
   }
 
+  clusterStatus(): Promise<ClusterStatus> {
+    return gatherClusterStatus({
+      self: this.status(),
+      report: () => localReport(this.status()),
+      ask: async (id) => parseNodeReport(await this.transport.request(id, 'node.report', null, reportTimeoutMs), id),
+    });
+  }
+
   /** Stop serving; with transferLeadership, a leader first hands over to a caught-up voter. */
   async stop(options: StopOptions = {}): Promise<void> {
     if (this.stopping) return;
@@ -191,6 +207,8 @@ export class ServerNode {
         return this.hello();
       case 'cluster.join':
         return this.joinRequest(body);
+      case 'node.report':
+        return localReport(this.status());
       default:
         return this.service.handle(method, body);
     }

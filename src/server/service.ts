@@ -20,6 +20,7 @@ import type {
   RangeRequest,
   RangeResponse,
 } from '../state/index.js';
+import type { ClusterStatus } from './cluster-status.js';
 
 export type ServiceErrorCode =
   /** No leader could commit the request within the request timeout (quorum lost or electing). */
@@ -84,4 +85,6 @@ export interface KvService {
   leaseKeepAlive(id: number): Promise<LeaseStatus | KvFailure>;
   leaseTimeToLive(id: number): Promise<LeaseStatus | KvFailure>;
   status(): NodeStatus;
+  /** Every member's own report, gathered by this node (seed 000's `cluster status`). */
+  clusterStatus(): Promise<ClusterStatus>;
 }

@@ -15,6 +15,7 @@ export function overriding(real: KvService, overrides: Partial<KvService>): KvSe
     leaseKeepAlive: (id) => real.leaseKeepAlive(id),
     leaseTimeToLive: (id) => real.leaseTimeToLive(id),
     status: () => real.status(),
+    clusterStatus: () => real.clusterStatus(),
     ...overrides,
   };
 }

@@ -1,0 +1,42 @@
+/**
+ * The server configuration of a node made by `quorate cluster init` (and later `cluster join`):
+ * everything comes from its data directory, so `quorate server --data-dir D` needs no other
+ * input. The API listens on the advertise address with HTTPS from the cluster CA, peers on the
+ * same address; timings and limits are the defaults (the TOML bootstrap can tune them).
+ */
+import type { DataDir, NodeIdentity } from '../cluster/data-dir.js';
+import { defaultRequestTimeoutMs, defaultSnapshotEntries, defaultSnapshotTrailingEntries, formatHostPort, type InitialMember, type ServerConfig } from './config.js';
+
+/** Seed 001's timings. */
+const electionTimeoutMs = 300;
+const heartbeatIntervalMs = 100;
+
+export function serverConfigFromDataDir(dir: DataDir, identity: NodeIdentity, initialCluster: readonly InitialMember[]): ServerConfig {
+  const peer = { host: identity.advertise, port: identity.peerPort };
+  return {
+    nodeId: identity.nodeId,
+    clusterName: identity.clusterName,
+    listen: peer,
+    advertise: peer,
+    api: { host: identity.advertise, port: identity.apiPort },
+    initialCluster,
+    dataDir: dir.raftDir,
+    tls: { kind: 'files', caFile: dir.caCertPath, certFile: dir.nodeCertPath, keyFile: dir.nodeKeyPath },
+    writeQuorum: 'majority',
+    electionTimeoutMs,
+    heartbeatIntervalMs,
+    requestTimeoutMs: defaultRequestTimeoutMs,
+    snapshotEntries: defaultSnapshotEntries,
+    snapshotTrailingEntries: defaultSnapshotTrailingEntries,
+  };
+}
+
+/** The one founding member of a cluster started by `cluster init`. */
+export function founder(identity: NodeIdentity): InitialMember {
+  return {
+    id: identity.nodeId,
+    peerAddress: formatHostPort({ host: identity.advertise, port: identity.peerPort }),
+    apiAddress: formatHostPort({ host: identity.advertise, port: identity.apiPort }),
+    bootstrap: true,
+  };
+}
