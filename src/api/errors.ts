@@ -18,9 +18,14 @@ export type ApiOwnErrorCode =
   | 'compare_failed'
   | 'no_leader'
   | 'not_member'
+  | 'unauthorized'
+  | 'forbidden'
   | 'internal';
 
-export type ApiErrorCode = ApiOwnErrorCode | KvErrorCode | ServiceErrorCode;
+/** Codes of admission (server/admission.ts), which the API passes through. */
+type AdmissionErrorCode = 'bad_token' | 'token_expired' | 'token_revoked' | 'wrong_role' | 'address_in_use' | 'member_exists';
+
+export type ApiErrorCode = ApiOwnErrorCode | KvErrorCode | ServiceErrorCode | AdmissionErrorCode;
 
 // A Record over the union, so the compiler insists that every code has a status.
 const statusByCode: Readonly<Record<ApiErrorCode, number>> = {
@@ -31,7 +36,16 @@ const statusByCode: Readonly<Record<ApiErrorCode, number>> = {
   compare_failed: 412,
   no_leader: 503,
   not_member: 503,
+  unauthorized: 401,
+  forbidden: 403,
   internal: 500,
+  // Admission: a token that does not admit this node, or a node that clashes with a member.
+  bad_token: 401,
+  token_expired: 401,
+  token_revoked: 401,
+  wrong_role: 403,
+  address_in_use: 409,
+  member_exists: 409,
   // The state machine's failures: the request is wrong, names something missing, or hits a limit.
   bad_command: 400,
   empty_key: 400,

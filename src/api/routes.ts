@@ -6,6 +6,7 @@
 import type { Handler } from './handler.js';
 import { deleteKey, getKey, listKeys, putKey, txn } from './kv-handlers.js';
 import { leaseGrant, leaseKeepAlive, leaseRevoke, leaseTimeToLive } from './lease-handlers.js';
+import { caCertificate, createJoinToken, join, listJoinTokens, revokeJoinToken } from './cluster-handlers.js';
 import { clusterStatus, health, status } from './node-handlers.js';
 import { watch } from './watch-handler.js';
 
@@ -26,6 +27,10 @@ const routes: readonly Route[] = [
   { pattern: /^\/v1\/watch$/, methods: { GET: watch } },
   { pattern: /^\/v1\/status$/, methods: { GET: status } },
   { pattern: /^\/v1\/cluster\/status$/, methods: { GET: clusterStatus } },
+  { pattern: /^\/v1\/cluster\/ca$/, methods: { GET: caCertificate } },
+  { pattern: /^\/v1\/cluster\/join-tokens$/, methods: { GET: listJoinTokens, POST: createJoinToken } },
+  { pattern: /^\/v1\/cluster\/join-tokens\/([^/]+)$/, methods: { DELETE: revokeJoinToken } },
+  { pattern: /^\/v1\/cluster\/join$/, methods: { POST: join } },
   { pattern: /^\/v1\/health$/, methods: { GET: health } },
 ];
 

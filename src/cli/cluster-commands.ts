@@ -6,23 +6,19 @@
  * --foreground, for systemd and containers) and prints seed 000's lines once the node leads.
  * status asks any node for the whole cluster's view and prints seed 000's layout.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { closeSync, openSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { ClusterStatusJson } from '../api/index.js';
 import type { QuorateClient } from '../client/index.js';
 import { CliError, clientFor, globalOptions, localNode, print, printJson } from './context.js';
+import { addJoinCommands } from './join-commands.js';
+import { printSummary, startInBackground, untilExitOr } from './server-launch.js';
 import { formatStatus } from './status-format.js';
 
 /** How long init waits for the new node to elect itself and answer. */
 const initReadyTimeoutMs = 30_000;
 const readyPollMs = 100;
 const logTailBytes = 2_000;
-const mainPath = fileURLToPath(new URL('./main.js', import.meta.url));
 
 interface InitOptions {
   readonly advertise: string;
@@ -49,6 +45,7 @@ async function init(options: InitOptions, command: Command): Promise<void> {
   const { DataDir, newSecret, resolveDataDir } = await import('../cluster/data-dir.js');
   const { createCa, issueNodeCert } = await import('../cluster/certs.js');
   const { founder, serverConfigFromDataDir, writeFounderState } = await import('../server/index.js');
+  const { secretHash } = await import('../cluster/join-token.js');
   const { randomBytes } = await import('node:crypto');
   const global = globalOptions(command);
   const dir = new DataDir(resolveDataDir(global.dataDir));
@@ -63,11 +60,12 @@ async function init(options: InitOptions, command: Command): Promise<void> {
   };
   const ca = await createCa(`Quorate cluster ${identity.clusterName} ${identity.clusterId}`);
   const node = await issueNodeCert(ca, { nodeId: identity.nodeId, ipAddresses: [identity.advertise] });
-  await dir.create(identity, { caCertPem: ca.certPem, caKeyPem: ca.keyPem, nodeCertPem: node.certPem, nodeKeyPem: node.keyPem }, newSecret());
-  await writeFounderState(serverConfigFromDataDir(dir, identity, [founder(identity)]));
+  const adminToken = newSecret();
+  await dir.create(identity, { caCertPem: ca.certPem, caKeyPem: ca.keyPem, nodeCertPem: node.certPem, nodeKeyPem: node.keyPem }, adminToken);
+  await writeFounderState(serverConfigFromDataDir(dir, identity, [founder(identity)]), secretHash(adminToken));
   const announce = async (): Promise<void> => {
     const client = await clientFor(global);
-    printInit(identity.nodeId, await waitUntilLeading(client, identity.nodeId, () => null));
+    printSummary('cluster initialized', identity.nodeId, await waitUntilLeading(client, identity.nodeId, () => null));
   };
   if (options.foreground === true) {
     const { serveDataDir } = await import('./server-command.js');
@@ -82,38 +80,15 @@ async function init(options: InitOptions, command: Command): Promise<void> {
     const log = await readFile(dir.logPath, 'utf8').catch(() => '');
     throw new CliError(`the server did not start; the end of ${dir.logPath}:\n${log.slice(-logTailBytes)}`);
   }
-  printInit(identity.nodeId, status);
-}
-
-/** `quorate server` for the data directory, detached, its output appended to the log file. */
-function startInBackground(dataDir: string, logPath: string): { code: number | null } {
-  const log = openSync(logPath, 'a', 0o600);
-  const exited: { code: number | null } = { code: null };
-  try {
-    const child = spawn(process.execPath, [mainPath, 'server', '--data-dir', dataDir], { detached: true, stdio: ['ignore', log, log] });
-    void once(child, 'exit').then(([code]) => (exited.code = typeof code === 'number' ? code : 1));
-    child.unref();
-  } finally {
-    closeSync(log);
-  }
-  return exited;
+  printSummary('cluster initialized', identity.nodeId, status);
 }
 
 /** Polls the node until it leads its one-voter cluster; null when the process exited first or time ran out. */
-async function waitUntilLeading(client: QuorateClient, nodeId: string, exitCode: () => number | null): Promise<ClusterStatusJson | null> {
-  const deadline = Date.now() + initReadyTimeoutMs;
-  while (Date.now() < deadline && exitCode() === null) {
+function waitUntilLeading(client: QuorateClient, nodeId: string, exitCode: () => number | null): Promise<ClusterStatusJson | null> {
+  return untilExitOr(Date.now() + initReadyTimeoutMs, exitCode, readyPollMs, async () => {
     const status = await client.clusterStatus().catch(() => null);
-    if (status?.leader === nodeId && status.quorum.ok) return status;
-    await sleep(readyPollMs);
-  }
-  return null;
-}
-
-function printInit(nodeId: string, status: ClusterStatusJson | null): void {
-  const healthy = status !== null && status.quorum.ok;
-  const nodes = status === null ? '?' : `${status.members.filter((m) => m.state === 'ready').length}/${status.members.length}`;
-  print(`cluster initialized\nnode-id:  ${nodeId}\nstate:    ${healthy ? 'healthy' : 'starting'}\nnodes:    ${nodes}\n`);
+    return status?.leader === nodeId && status.quorum.ok ? status : null;
+  });
 }
 
 async function status(command: Command): Promise<void> {
@@ -139,6 +114,7 @@ export function addClusterCommands(program: Command): void {
     .option('--peer-port <port>', 'the port the servers talk Raft on', parsePort, 8081)
     .option('--foreground', 'stay attached (for systemd or containers) instead of starting the server in the background')
     .action((options: InitOptions, command: Command) => init(options, command));
+  addJoinCommands(cluster);
   cluster
     .command('status')
     .description("the cluster's health as any node sees it: quorum, leader, every member")

@@ -7,7 +7,7 @@
  * only when this command runs, so the client commands start fast and do not depend on them.
  */
 import type { Command } from 'commander';
-import type { ServerConfig } from '../server/index.js';
+import type { AdmissionSecrets, ServerConfig } from '../server/index.js';
 import { globalOptions, print, untilSignal } from './context.js';
 
 export interface RunningServer {
@@ -18,6 +18,8 @@ export interface ServeOptions {
   readonly config: ServerConfig;
   /** HTTPS for the API (data-directory nodes); plain HTTP without. */
   readonly apiTls?: { readonly certPem: string; readonly keyPem: string };
+  /** What lets the node admit others (servers in a data directory). */
+  readonly admission?: AdmissionSecrets;
   /** Called once the node and its API run, before waiting for a signal. */
   readonly started?: (server: RunningServer) => Promise<void>;
 }
@@ -29,7 +31,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const { startApiServer } = await import('../api/index.js');
   const { jsonLogger } = await import('../util/log.js');
   const log = jsonLogger({ node: config.nodeId });
-  const node = await ServerNode.start(config, { log });
+  const node = await ServerNode.start(config, { log, ...(options.admission === undefined ? {} : { admission: options.admission }) });
   let api;
   try {
     api = await startApiServer(node.service, { ...config.api, log: (message) => log.log('error', message), ...(options.apiTls === undefined ? {} : { tls: options.apiTls }) });
@@ -51,14 +53,19 @@ export async function serve(options: ServeOptions): Promise<void> {
 /** The node in a data directory, with the pid file that `quorate stop` reads. */
 export async function serveDataDir(path: string, started?: (server: RunningServer) => Promise<void>): Promise<void> {
   const { DataDir } = await import('../cluster/data-dir.js');
-  const { serverConfigFromDataDir } = await import('../server/index.js');
+  const { certFingerprint } = await import('../cluster/certs.js');
+  const { joiningCluster, serverConfigFromDataDir } = await import('../server/index.js');
   const { writePidFile, removePidFile } = await import('./pid-file.js');
   const dir = new DataDir(path);
   const identity = await dir.readIdentity();
   const tls = await dir.readTls();
+  const adminToken = await dir.readAdminToken();
+  const admission =
+    tls.caKeyPem === null || adminToken === null ? {} : { admission: { caCertPem: tls.caCertPem, caKeyPem: tls.caKeyPem, adminToken, caFingerprint: certFingerprint(tls.caCertPem) } };
+  const config = serverConfigFromDataDir(dir, identity, joiningCluster(identity, await dir.readJoinVia()));
   await writePidFile(dir.pidPath);
   try {
-    await serve({ config: serverConfigFromDataDir(dir, identity, []), apiTls: { certPem: tls.nodeCertPem, keyPem: tls.nodeKeyPem }, ...(started === undefined ? {} : { started }) });
+    await serve({ config, apiTls: { certPem: tls.nodeCertPem, keyPem: tls.nodeKeyPem }, ...admission, ...(started === undefined ? {} : { started }) });
   } finally {
     await removePidFile(dir.pidPath);
   }

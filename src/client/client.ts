@@ -3,7 +3,7 @@
  * CLI, the tests and library users. Failures are QuorateClientErrors carrying the API's code
  * and message; which endpoint answers, and when another is tried, is transport.ts's business.
  */
-import type { ClusterStatusJson, HealthJson, StatusJson } from '../api/index.js';
+import type { AdmittedJson, ClusterStatusJson, HealthJson, JoinRequestJson, JoinTokenJson, StatusJson } from '../api/index.js';
 import { answerJson, arrayField, bodyJson, bytesField, keyValue, kvList, numberField, txnOpResult } from './decode.js';
 import { percentEncode, queryString, toBytes, txnJson, type QueryValue } from './encode.js';
 import { QuorateClientError } from './errors.js';
@@ -134,6 +134,24 @@ export class QuorateClient {
   /** The whole cluster as the answering node gathers it: every member's report, quorum, warnings. */
   async clusterStatus(): Promise<ClusterStatusJson> {
     return (await this.call({ method: 'GET', path: '/v1/cluster/status' })) as unknown as ClusterStatusJson;
+  }
+
+  /** A join token (admin): the token text is shown once, here, and never stored by the cluster. */
+  async createJoinToken(role: 'server' | 'worker', ttlSeconds: number): Promise<JoinTokenJson & { readonly token: string }> {
+    return (await this.call({ method: 'POST', path: '/v1/cluster/join-tokens', body: JSON.stringify({ role, ttlSeconds }) })) as unknown as JoinTokenJson & { readonly token: string };
+  }
+
+  async listJoinTokens(): Promise<readonly JoinTokenJson[]> {
+    return arrayField(await this.call({ method: 'GET', path: '/v1/cluster/join-tokens' }), 'tokens') as unknown as JoinTokenJson[];
+  }
+
+  async revokeJoinToken(id: string): Promise<JoinTokenJson> {
+    return (await this.call({ method: 'DELETE', path: `/v1/cluster/join-tokens/${encodeURIComponent(id)}` })) as unknown as JoinTokenJson;
+  }
+
+  /** Asks to be admitted with a join token's id and secret; answers the new node's credentials. */
+  async join(request: JoinRequestJson): Promise<AdmittedJson> {
+    return (await this.call({ method: 'POST', path: '/v1/cluster/join', body: JSON.stringify(request) })) as unknown as AdmittedJson;
   }
 
   /** The node's health; an unhealthy node's answer (HTTP 503 with a code and message) is returned, not thrown. */

@@ -8,7 +8,8 @@
  *   tls/ca.key       the CA key (servers only: any server can admit a joining node)
  *   tls/node.crt     this node's certificate (CN = node id, IP SAN = advertise address)
  *   tls/node.key
- *   admin.token      the admin credential the CLI sends to the API
+ *   admin.token      the admin credential the CLI sends to the API (servers)
+ *   join.json        the members a joining node dials until it is in the configuration
  *   raft/            the write-ahead log, hard state and snapshots (storage/)
  *   quorate.pid      the running server's process id (for `quorate stop`)
  *   quorate.log      the server's log when it runs in the background
@@ -55,6 +56,14 @@ const identitySchema = z
     peerPort: z.number().int().min(1).max(65_535),
   })
   .strict();
+
+export interface JoinMember {
+  readonly id: string;
+  readonly peerAddress: string;
+  readonly apiAddress: string;
+}
+
+const joinMemberSchema = z.object({ id: z.string(), peerAddress: z.string(), apiAddress: z.string() }).strict();
 
 export interface TlsFiles {
   readonly caCertPem: string;
@@ -104,6 +113,11 @@ export class DataDir {
     return join(this.path, 'raft');
   }
 
+  /** The members a joining node dials until it is in the configuration (written by `cluster join`). */
+  get joinPath(): string {
+    return join(this.path, 'join.json');
+  }
+
   get pidPath(): string {
     return join(this.path, 'quorate.pid');
   }
@@ -121,7 +135,7 @@ export class DataDir {
    * its presence is what makes the directory initialized, so an interrupted init leaves a
    * directory that the next init simply overwrites.
    */
-  async create(identity: NodeIdentity, tls: TlsFiles, adminToken: string): Promise<void> {
+  async create(identity: NodeIdentity, tls: TlsFiles, adminToken: string | null, joinVia: readonly JoinMember[] = []): Promise<void> {
     if (await this.isInitialized()) throw alreadyInitialized(this.path, await this.readIdentity());
     await mkdir(this.path, { recursive: true, mode: 0o700 });
     await chmod(this.path, 0o700);
@@ -131,7 +145,8 @@ export class DataDir {
     await this.write(this.nodeCertPath, tls.nodeCertPem, publicMode);
     await this.write(this.nodeKeyPath, tls.nodeKeyPem, secretMode);
     await fsyncDir(this.tlsDir);
-    await this.write(this.adminTokenPath, `${adminToken}\n`, secretMode);
+    if (adminToken !== null) await this.write(this.adminTokenPath, `${adminToken}\n`, secretMode);
+    if (joinVia.length > 0) await this.write(this.joinPath, `${JSON.stringify(joinVia, null, 2)}\n`, secretMode);
     await this.write(this.identityPath, `${JSON.stringify({ format: identityFormat, ...identity }, null, 2)}\n`, secretMode);
     await fsyncDir(this.path);
   }
@@ -163,6 +178,15 @@ export class DataDir {
       });
     const caKeyPem = await readFile(this.caKeyPath, 'utf8').catch(() => null);
     return { caCertPem: await read(this.caCertPath), caKeyPem, nodeCertPem: await read(this.nodeCertPath), nodeKeyPem: await read(this.nodeKeyPath) };
+  }
+
+  /** The members to join through, or [] for a node that founded its cluster. */
+  async readJoinVia(): Promise<JoinMember[]> {
+    const text = await readFile(this.joinPath, 'utf8').catch(() => null);
+    if (text === null) return [];
+    const parsed = z.array(joinMemberSchema).safeParse(JSON.parse(text));
+    if (!parsed.success) throw new QuorateError('data_dir_damaged', `${this.joinPath} is malformed; join the node again`);
+    return parsed.data;
   }
 
   async readAdminToken(): Promise<string | null> {

@@ -4,7 +4,7 @@
  * input. The API listens on the advertise address with HTTPS from the cluster CA, peers on the
  * same address; timings and limits are the defaults (the TOML bootstrap can tune them).
  */
-import type { DataDir, NodeIdentity } from '../cluster/data-dir.js';
+import type { DataDir, JoinMember, NodeIdentity } from '../cluster/data-dir.js';
 import { defaultRequestTimeoutMs, defaultSnapshotEntries, defaultSnapshotTrailingEntries, formatHostPort, type InitialMember, type ServerConfig } from './config.js';
 
 /** Seed 001's timings. */
@@ -39,4 +39,14 @@ export function founder(identity: NodeIdentity): InitialMember {
     apiAddress: formatHostPort({ host: identity.advertise, port: identity.apiPort }),
     bootstrap: true,
   };
+}
+
+/**
+ * A joining node's initial cluster: the members it was admitted through (as the active members
+ * to ask) and itself, not founding. Empty for a node that founded its cluster: its Raft state
+ * was written by `cluster init`, and without it the node must not start.
+ */
+export function joiningCluster(identity: NodeIdentity, via: readonly JoinMember[]): InitialMember[] {
+  if (via.length === 0) return [];
+  return [...via.map((m) => ({ ...m, bootstrap: true })), { ...founder(identity), bootstrap: false }];
 }

@@ -74,23 +74,24 @@ export async function initialState(config: ServerConfig, hello: (address: string
  * when its server first starts. `quorate server --data-dir` never bootstraps, so a node whose
  * log is later lost refuses to start instead of quietly founding a second cluster.
  */
-export async function writeFounderState(config: ServerConfig): Promise<void> {
+export async function writeFounderState(config: ServerConfig, adminTokenHash: string): Promise<void> {
   const [self, ...others] = config.initialCluster;
   assert(self !== undefined && others.length === 0 && self.id === config.nodeId && self.bootstrap, 'cluster init founds a one-voter cluster');
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const storage = await DiskStorage.open({ dir: config.dataDir });
   try {
     if (!isFresh(await storage.load())) throw new QuorateError('already_initialized', `${config.dataDir} already holds a Raft log`);
-    const initial = bootstrapState([config.nodeId], registryWith([{ id: config.nodeId, peerAddress: self.peerAddress, apiAddress: self.apiAddress }]));
+    const initial = bootstrapState([config.nodeId], registryWith([{ id: config.nodeId, peerAddress: self.peerAddress, apiAddress: self.apiAddress }], adminTokenHash));
     await storage.save({ hardState: initial.hardState, entries: [], snapshot: initial.snapshot, sync: true });
   } finally {
     await storage.close();
   }
 }
 
-/** The snapshot of an empty state whose registry holds the founders' addresses. */
-function registryWith(members: readonly Member[]): Uint8Array {
+/** The snapshot of an empty state whose registry holds the founders' addresses (and, from `cluster init`, the admin token's hash). */
+function registryWith(members: readonly Member[], adminTokenHash: string | null = null): Uint8Array {
   const state = new ClusterStateMachine();
   state.members.replace(members);
+  state.credentials.replace({ adminTokenHash, tokens: [] });
   return state.snapshot();
 }

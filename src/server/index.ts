@@ -6,5 +6,6 @@ export type { HostPort, InitialMember, ServerConfig, TlsConfig, WriteQuorum } fr
 export type * from './service.js';
 export type { ClusterStatus, MemberView, NodeReport } from './cluster-status.js';
 export { laggingEntriesMax } from './cluster-status.js';
-export { founder, serverConfigFromDataDir } from './data-dir-config.js';
+export { founder, joiningCluster, serverConfigFromDataDir } from './data-dir-config.js';
+export type { AdmissionSecrets, Admitted, AdmitRequest, JoinTokenView } from './admission.js';
 export { writeFounderState } from './formation.js';

@@ -26,6 +26,8 @@ import type { AllVotersAck } from './all-voters-ack.js';
 import type { WriteQuorum } from './config.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { routeToLeader, translate, type LeaderRouteContext } from './leader-route.js';
+import type { JoinRole } from '../cluster/join-token.js';
+import { parseAdmitRequest, type Admission, type Admitted, type AdmitRequest, type JoinTokenView } from './admission.js';
 import type { ClusterStatus } from './cluster-status.js';
 import type { Consistency, KvService, LeaseStatus, NodeStatus } from './service.js';
 
@@ -43,6 +45,7 @@ export interface KvServiceContext extends LeaderRouteContext {
   request(to: string, method: string, body: unknown, timeoutMs: number): Promise<unknown>;
   status(): NodeStatus;
   clusterStatus(): Promise<ClusterStatus>;
+  readonly admission: Admission;
 }
 
 export class NodeKvService implements KvService {
@@ -91,6 +94,30 @@ export class NodeKvService implements KvService {
     return this.ctx.clusterStatus();
   }
 
+  isAdmin(token: string): boolean {
+    return this.ctx.admission.isAdmin(token);
+  }
+
+  caCertificate(): string {
+    return this.ctx.admission.caCertificate();
+  }
+
+  createJoinToken(role: JoinRole, ttlMs: number): Promise<{ readonly token: string; readonly view: JoinTokenView }> {
+    return this.ctx.admission.createToken(role, ttlMs);
+  }
+
+  listJoinTokens(): JoinTokenView[] {
+    return this.ctx.admission.listTokens();
+  }
+
+  revokeJoinToken(id: string): Promise<JoinTokenView> {
+    return this.ctx.admission.revokeToken(id);
+  }
+
+  admit(request: AdmitRequest): Promise<Admitted> {
+    return this.routed('cluster.admit', request, () => this.ctx.admission.admit(request));
+  }
+
   /** Replicate an encoded command through the leader and return what applying it gave. */
   propose(data: Uint8Array): Promise<ClusterApplyResult & KvApplyResult> {
     return this.routed('kv.write', data, () => this.proposeHere(data)) as Promise<ClusterApplyResult & KvApplyResult>;
@@ -100,6 +127,7 @@ export class NodeKvService implements KvService {
   async handle(method: string, body: unknown): Promise<unknown> {
     try {
       if (method === 'kv.write' && body instanceof Uint8Array) return await this.proposeHere(body);
+      if (method === 'cluster.admit') return await this.ctx.admission.admit(parseAdmitRequest(body));
       const id = leaseIdOf(body);
       if (method === 'lease.keepAlive' && id !== null) return this.keepAliveHere(id);
       if (method === 'lease.timeToLive' && id !== null) return this.timeToLiveHere(id);

@@ -21,6 +21,7 @@ import { formatHostPort, type ServerConfig } from './config.js';
 import { ConsensusCounters } from './counters.js';
 import { helloFrom, initialState, isFresh, type Hello } from './formation.js';
 import { NodeKvService } from './kv-service.js';
+import { Admission, type AdmissionSecrets } from './admission.js';
 import { gatherClusterStatus, localReport, parseNodeReport, reportTimeoutMs, type ClusterStatus } from './cluster-status.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { Membership } from './membership.js';
@@ -40,6 +41,8 @@ export interface StopOptions {
 
 export interface ServerNodeOptions {
   readonly log?: Logger;
+  /** The CA key and admin token that let this node admit others (servers made by `cluster init` or `join`). */
+  readonly admission?: AdmissionSecrets;
 }
 
 const joinRetryMs = 500;
@@ -53,6 +56,7 @@ interface Parts {
   readonly state: ClusterStateMachine;
   readonly counters: ConsensusCounters;
   readonly log: Logger;
+  readonly admission: AdmissionSecrets | null;
 }
 
 export class ServerNode {
@@ -103,6 +107,18 @@ export class ServerNode {
       request: (to, method, body, timeoutMs) => this.transport.request(to, method, body, timeoutMs),
       status: () => this.status(),
       clusterStatus: () => this.clusterStatus(),
+      admission: new Admission({
+        state: this.state,
+        clusterName: this.config.clusterName,
+        // Token expiry is wall-clock time: it must mean the same on every server.
+        now: () => Date.now(),
+        propose: (data) => this.service.propose(data),
+        activeIds: () => {
+          const { voters, learners } = this.raft.status().conf;
+          return new Set([...voters, ...learners]);
+        },
+        secrets: parts.admission,
+      }),
     });
     this.membership = new Membership({ raft: this.raft, members: this.state.members, log: this.log, propose: (data) => this.service.propose(data) });
     for (const member of this.config.initialCluster) if (member.id !== null) this.knownAddresses.set(member.id, member.peerAddress);
@@ -160,7 +176,7 @@ export class ServerNode {
           fatal: (_id: string, error: unknown) => log.log('error', 'the Raft driver stopped on an error; restart the node', { error: String(error) }),
         },
       });
-      holder.node = new ServerNode({ config, storage, transport: started, raft, state, counters, log });
+      holder.node = new ServerNode({ config, storage, transport: started, raft, state, counters, log, admission: options.admission ?? null });
       if (initial.snapshot === null) holder.node.joinInBackground();
       log.log('info', 'node started', { node: config.nodeId, peer: formatHostPort(config.advertise), dataDir: config.dataDir });
       return holder.node;

@@ -20,6 +20,8 @@ import type {
   RangeRequest,
   RangeResponse,
 } from '../state/index.js';
+import type { JoinRole } from '../cluster/join-token.js';
+import type { Admitted, AdmitRequest, JoinTokenView } from './admission.js';
 import type { ClusterStatus } from './cluster-status.js';
 
 export type ServiceErrorCode =
@@ -87,4 +89,12 @@ export interface KvService {
   status(): NodeStatus;
   /** Every member's own report, gathered by this node (seed 000's `cluster status`). */
   clusterStatus(): Promise<ClusterStatus>;
+  /** Join tokens and admission (admission.ts); the API checks isAdmin before the token calls. */
+  isAdmin(token: string): boolean;
+  caCertificate(): string;
+  createJoinToken(role: JoinRole, ttlMs: number): Promise<{ readonly token: string; readonly view: JoinTokenView }>;
+  listJoinTokens(): JoinTokenView[];
+  revokeJoinToken(id: string): Promise<JoinTokenView>;
+  /** Runs on the leader (a follower forwards it). */
+  admit(request: AdmitRequest): Promise<Admitted>;
 }

@@ -9,14 +9,16 @@ import type { StateMachine } from '../node/index.js';
 import { assert } from '../util/assert.js';
 import { msgpackKvCodec } from './command-codec.js';
 import { KvStateMachine } from './kv-machine.js';
+import { CredentialRegistry, isCredentialCommand, type CredentialCommand, type CredentialResponse, type CredentialState } from './credentials.js';
 import { MemberRegistry, type Member, type MemberSetRequest, type MemberSetResponse } from './members.js';
-import { kvFailure, type KvApplyResult, type KvCommand } from './types.js';
+import { kvFailure, type KvApplyResult, type KvCommand, type KvFailure } from './types.js';
 
 /** Tags are never reused: 1 held KV commands as JSON in development builds before msgpack. */
 const kvTag = 3;
 const memberTag = 2;
+const credentialTag = 4;
 
-export type ClusterApplyResult = KvApplyResult | MemberSetResponse;
+export type ClusterApplyResult = KvApplyResult | MemberSetResponse | CredentialResponse;
 
 export function encodeKvCommand(command: KvCommand): Uint8Array {
   return tagged(kvTag, msgpackKvCodec.encode(command));
@@ -24,6 +26,10 @@ export function encodeKvCommand(command: KvCommand): Uint8Array {
 
 export function encodeMemberCommand(command: MemberSetRequest): Uint8Array {
   return tagged(memberTag, new TextEncoder().encode(JSON.stringify(command)));
+}
+
+export function encodeCredentialCommand(command: CredentialCommand): Uint8Array {
+  return tagged(credentialTag, new TextEncoder().encode(JSON.stringify(command)));
 }
 
 function tagged(tag: number, body: Uint8Array): Uint8Array {
@@ -36,6 +42,7 @@ function tagged(tag: number, body: Uint8Array): Uint8Array {
 export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
   readonly kv = new KvStateMachine();
   readonly members = new MemberRegistry();
+  readonly credentials = new CredentialRegistry();
 
   apply(entry: Entry): ClusterApplyResult {
     if (entry.type === 'conf') {
@@ -49,17 +56,22 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
         return this.kv.applyCommand(body);
       case memberTag:
         return this.applyMemberCommand(body);
+      case credentialTag:
+        return this.applyCredentialCommand(body);
       default:
         return kvFailure('bad_command', `unknown command tag ${entry.data[0]}`);
     }
   }
 
   /**
-   * Layout: [u32 length of the members JSON][members JSON][KV snapshot]. Members come in id
-   * order, so equal states give equal bytes (replicas are compared by snapshot bytes).
+   * Layout: [u32 length of the cluster JSON][cluster JSON][KV snapshot], where the cluster JSON
+   * is {"members": [[id, peerAddress, apiAddress], ...], "credentials": {...}}. Members come in
+   * id order and tokens in creation order, so equal states give equal bytes (replicas are
+   * compared by snapshot bytes).
    */
   snapshot(): Uint8Array {
-    const members = Buffer.from(JSON.stringify(this.members.list().map((m) => [m.id, m.peerAddress, m.apiAddress])));
+    const cluster = { members: this.members.list().map((m) => [m.id, m.peerAddress, m.apiAddress]), credentials: this.credentials.state() };
+    const members = Buffer.from(JSON.stringify(cluster));
     const kv = this.kv.snapshot();
     const data = Buffer.alloc(4 + members.byteLength + kv.byteLength);
     data.writeUInt32BE(members.byteLength, 0);
@@ -73,8 +85,10 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
     assert(bytes.byteLength >= 4, 'snapshot: too short for a member table');
     const length = bytes.readUInt32BE(0);
     assert(4 + length <= bytes.byteLength, 'snapshot: member table overruns the data');
-    const rows: unknown = JSON.parse(bytes.subarray(4, 4 + length).toString('utf8'));
+    const cluster = JSON.parse(bytes.subarray(4, 4 + length).toString('utf8')) as { members?: unknown; credentials?: CredentialState };
+    const rows = cluster.members;
     assert(Array.isArray(rows), 'snapshot: member table is not a list');
+    assert(typeof cluster.credentials === 'object', 'snapshot: no credentials table');
     const members = rows.map((row: unknown): Member => {
       assert(Array.isArray(row) && row.length === 3 && row.every((field) => typeof field === 'string'), 'snapshot: malformed member row');
       const [id, peerAddress, apiAddress] = row as [string, string, string];
@@ -82,18 +96,29 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
     });
     this.kv.restore(data.subarray(4 + length));
     this.members.replace(members);
+    this.credentials.replace(cluster.credentials);
+  }
+
+  private applyCredentialCommand(body: Uint8Array): ClusterApplyResult {
+    const command = decodeJsonCommand(body, isCredentialCommand, 'credential');
+    return 'op' in command ? this.credentials.apply(command) : command;
   }
 
   private applyMemberCommand(body: Uint8Array): ClusterApplyResult {
-    let command: unknown;
-    try {
-      command = JSON.parse(new TextDecoder().decode(body));
-    } catch {
-      return kvFailure('bad_command', 'malformed member command: not JSON');
-    }
-    if (!isMemberSet(command)) return kvFailure('bad_command', 'malformed member command');
-    return this.members.set(command);
+    const command = decodeJsonCommand(body, isMemberSet, 'member');
+    return 'op' in command ? this.members.set(command) : command;
   }
+}
+
+/** Member and credential commands are JSON; a malformed one is a typed failure on every replica alike. */
+function decodeJsonCommand<T extends { readonly op: string }>(body: Uint8Array, isCommand: (value: unknown) => value is T, what: string): T | KvFailure {
+  let command: unknown;
+  try {
+    command = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    return kvFailure('bad_command', `malformed ${what} command: not JSON`);
+  }
+  return isCommand(command) ? command : kvFailure('bad_command', `malformed ${what} command`);
 }
 
 function isMemberSet(value: unknown): value is MemberSetRequest {

@@ -16,7 +16,9 @@ export {
 } from './types.js';
 export type * from './types.js';
 export { kvFailure } from './types.js';
-export { ClusterStateMachine, encodeKvCommand, encodeMemberCommand } from './cluster-machine.js';
+export { ClusterStateMachine, encodeCredentialCommand, encodeKvCommand, encodeMemberCommand } from './cluster-machine.js';
+export { CredentialRegistry } from './credentials.js';
+export type { CredentialCommand, CredentialResponse, CredentialState, JoinTokenRecord, TokenRole } from './credentials.js';
 export type { ClusterApplyResult } from './cluster-machine.js';
 export { MemberRegistry, memberProblem } from './members.js';
 export type { Member, MemberSetRequest, MemberSetResponse } from './members.js';

@@ -16,6 +16,12 @@ export function overriding(real: KvService, overrides: Partial<KvService>): KvSe
     leaseTimeToLive: (id) => real.leaseTimeToLive(id),
     status: () => real.status(),
     clusterStatus: () => real.clusterStatus(),
+    isAdmin: (token) => real.isAdmin(token),
+    caCertificate: () => real.caCertificate(),
+    createJoinToken: (role, ttlMs) => real.createJoinToken(role, ttlMs),
+    listJoinTokens: () => real.listJoinTokens(),
+    revokeJoinToken: (id) => real.revokeJoinToken(id),
+    admit: (request) => real.admit(request),
     ...overrides,
   };
 }

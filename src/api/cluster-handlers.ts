@@ -1,0 +1,77 @@
+/**
+ * The cluster routes of `quorate cluster join-token` and `cluster join`:
+ *   GET    /v1/cluster/ca                 the CA certificate and its fingerprint (public: a joining
+ *                                          node compares it with the pin in its token)
+ *   POST   /v1/cluster/join-tokens        {"role": "server"|"worker", "ttlSeconds": N}   (admin)
+ *   GET    /v1/cluster/join-tokens        every token's id, role, expiry and state        (admin)
+ *   DELETE /v1/cluster/join-tokens/{id}   revoke                                          (admin)
+ *   POST   /v1/cluster/join               a join token's id and secret and the node's addresses:
+ *                                          its certificate and the members to dial
+ * Admin calls carry `Authorization: Bearer <admin token>`; the join call is authorized by the
+ * join token in its body instead.
+ */
+import { z } from 'zod';
+import { certFingerprint } from '../cluster/certs.js';
+import { parseAdmitRequest } from '../server/admission.js';
+import { ApiError } from './errors.js';
+import { ok, type Reply, type RequestContext } from './handler.js';
+import { parseJson, readBody } from './request.js';
+import { parseWith } from './schema.js';
+
+const bodyBytesMax = 16 * 1024;
+/** A token lives at most this long: it grants entry to the control plane. */
+const tokenTtlSecondsMax = 30 * 24 * 60 * 60;
+
+const createSchema = z
+  .object({
+    role: z.enum(['server', 'worker']).default('server'),
+    ttlSeconds: z.number().int().min(1).max(tokenTtlSecondsMax),
+  })
+  .strict();
+
+function requireAdmin(context: RequestContext): void {
+  const header = context.request.headers.authorization;
+  if (header === undefined) {
+    throw new ApiError('unauthorized', 'this request needs the admin token (Authorization: Bearer <token>); on a server the CLI reads it from admin.token in the data directory');
+  }
+  const token = /^Bearer (\S+)$/.exec(header)?.[1];
+  if (token === undefined || !context.service.isAdmin(token)) throw new ApiError('forbidden', 'the admin token is not valid for this cluster');
+}
+
+async function jsonBody(context: RequestContext, what: string): Promise<unknown> {
+  const tooLarge = (): ApiError => new ApiError('body_too_large', `${what} is limited to ${bodyBytesMax} bytes`);
+  return parseJson(await readBody(context.request, bodyBytesMax, tooLarge));
+}
+
+export function caCertificate(context: RequestContext): Promise<Reply> {
+  context.query.allowOnly([]);
+  const pem = context.service.caCertificate();
+  return Promise.resolve(ok({ caCertificate: pem, fingerprint: certFingerprint(pem) }));
+}
+
+export async function createJoinToken(context: RequestContext): Promise<Reply> {
+  context.query.allowOnly([]);
+  requireAdmin(context);
+  const body = parseWith(createSchema, await jsonBody(context, 'a join-token request'), 'join-token request');
+  const { token, view } = await context.service.createJoinToken(body.role, body.ttlSeconds * 1000);
+  return ok({ token, ...view });
+}
+
+export function listJoinTokens(context: RequestContext): Promise<Reply> {
+  context.query.allowOnly([]);
+  requireAdmin(context);
+  return Promise.resolve(ok({ tokens: context.service.listJoinTokens() }));
+}
+
+export async function revokeJoinToken(context: RequestContext): Promise<Reply> {
+  context.query.allowOnly([]);
+  requireAdmin(context);
+  const id = context.captures[0] ?? '';
+  if (!/^[0-9a-f]{16}$/.test(id)) throw new ApiError('bad_request', `"${id}" is not a join token id (16 hex digits, as \`join-token --list\` shows)`);
+  return ok(await context.service.revokeJoinToken(id));
+}
+
+export async function join(context: RequestContext): Promise<Reply> {
+  context.query.allowOnly([]);
+  return ok(await context.service.admit(parseAdmitRequest(await jsonBody(context, 'a join request'))));
+}

@@ -1,0 +1,218 @@
+/**
+ * `quorate cluster join-token` and `quorate cluster join` (seed 000).
+ *
+ * join-token asks the local server (admin token from the data directory) for a token and prints
+ * it once; --list and --revoke manage them. join tries the --servers in order, round after
+ * round, until one admits the node: for each it first fetches the CA certificate without
+ * trusting it and compares its fingerprint with the one pinned in the token, and only then
+ * sends the token's secret, over TLS verified against that CA. It writes the data directory,
+ * starts the server (which asks to be added as a learner and is promoted once caught up) and
+ * shows the progress until the node is a voter.
+ */
+import { get as httpsGet } from 'node:https';
+import { isIP } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { AdmittedJson, ClusterStatusJson } from '../api/index.js';
+import { QuorateClient, QuorateClientError } from '../client/index.js';
+import { CliError, clientFor, globalOptions, print, printJson } from './context.js';
+import { printSummary, startInBackground, untilExitOr } from './server-launch.js';
+
+/** Seed 000: "a server down during the join must not strand the node": keep trying this long. */
+const joinTimeoutMs = 60_000;
+const roundPauseMs = 1_000;
+const caFetchTimeoutMs = 3_000;
+const catchUpTimeoutMs = 120_000;
+const progressPollMs = 200;
+
+/** Errors that another server or another round cannot fix. */
+const fatalCodes = new Set(['bad_token', 'token_expired', 'token_revoked', 'wrong_role', 'address_in_use', 'member_exists', 'bad_request', 'forbidden']);
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new InvalidArgumentError('expected a port number (1-65535).');
+  return port;
+}
+
+interface TokenOptions {
+  readonly ttl: string;
+  readonly role: 'server' | 'worker';
+  readonly list?: boolean;
+  readonly revoke?: string;
+}
+
+async function joinToken(options: TokenOptions, command: Command): Promise<void> {
+  const global = globalOptions(command);
+  const client = await clientFor(global);
+  if (options.list === true) {
+    const tokens = await client.listJoinTokens();
+    if (global.json === true) printJson(tokens);
+    else print(tokens.length === 0 ? 'no join tokens\n' : tokens.map((t) => `${t.id}  ${t.role.padEnd(6)}  ${t.state.padEnd(7)}  expires ${t.expiresAt}\n`).join(''));
+    return;
+  }
+  if (options.revoke !== undefined) {
+    const revoked = await client.revokeJoinToken(options.revoke);
+    if (global.json === true) printJson(revoked);
+    else print(`join token ${revoked.id} revoked\n`);
+    return;
+  }
+  const { parseTtl } = await import('../cluster/join-token.js');
+  const created = await client.createJoinToken(options.role, parseTtl(options.ttl) / 1000);
+  if (global.json === true) printJson(created);
+  else print(`${created.token}\n`);
+}
+
+interface JoinOptions {
+  readonly token: string;
+  readonly advertise: string;
+  readonly servers: string;
+  readonly nodeId?: string;
+  readonly apiPort: number;
+  readonly peerPort: number;
+  readonly foreground?: boolean;
+}
+
+async function join(options: JoinOptions, command: Command): Promise<void> {
+  const { parseJoinToken } = await import('../cluster/join-token.js');
+  const { DataDir, resolveDataDir } = await import('../cluster/data-dir.js');
+  const token = parseJoinToken(options.token);
+  if (isIP(options.advertise) === 0) throw new CliError(`--advertise must be an IP address of this machine that the other nodes can reach, not "${options.advertise}"`);
+  const servers = options.servers
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (servers.length === 0) throw new CliError('--servers needs at least one server, as host:port (e.g. 127.0.0.1:8080)');
+  const global = globalOptions(command);
+  const dir = new DataDir(resolveDataDir(global.dataDir));
+  if (await dir.isInitialized()) {
+    const identity = await dir.readIdentity();
+    throw new CliError(`${dir.path} is already initialized: it holds node ${identity.nodeId} of cluster ${identity.clusterName}. Start it with \`quorate server\`, or remove the directory to join afresh`);
+  }
+  const request = {
+    tokenId: token.id,
+    secret: token.secret,
+    role: 'server' as const,
+    advertise: options.advertise,
+    apiPort: options.apiPort,
+    peerPort: options.peerPort,
+    ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
+  };
+  const admitted = await admitThrough(servers, token.caFingerprint, request);
+  await dir.create(
+    { nodeId: admitted.nodeId, clusterId: token.caFingerprint.slice('sha256:'.length, 'sha256:'.length + 16), clusterName: admitted.clusterName, role: 'server', advertise: options.advertise, apiPort: options.apiPort, peerPort: options.peerPort },
+    { caCertPem: admitted.caCertPem, caKeyPem: admitted.caKeyPem, nodeCertPem: admitted.nodeCertPem, nodeKeyPem: admitted.nodeKeyPem },
+    admitted.adminToken,
+    admitted.members,
+  );
+  print(`admitted as ${admitted.nodeId}; starting the server\n`);
+  if (options.foreground === true) {
+    const { serveDataDir } = await import('./server-command.js');
+    await serveDataDir(dir.path, async () => {
+      printSummary('cluster joined', admitted.nodeId, await followJoin(await clientFor(global), admitted.nodeId, () => null));
+    });
+    return;
+  }
+  const exited = startInBackground(dir.path, dir.logPath);
+  const status = await followJoin(await clientFor(global), admitted.nodeId, () => exited.code);
+  if (status === null) throw new CliError(`the server did not finish joining; see ${dir.logPath}`);
+  printSummary('cluster joined', admitted.nodeId, status);
+}
+
+/** Every server in order, in rounds, until one admits the node or a refusal is final. */
+async function admitThrough(servers: readonly string[], caFingerprint: string, request: Parameters<QuorateClient['join']>[0]): Promise<AdmittedJson> {
+  const { certFingerprint } = await import('../cluster/certs.js');
+  const deadline = Date.now() + joinTimeoutMs;
+  const tried: string[] = [];
+  for (let round = 1; Date.now() < deadline; round++) {
+    for (const server of servers) {
+      print(`connecting to ${server}...\n`);
+      let caPem: string;
+      try {
+        caPem = await fetchCaUnverified(server);
+      } catch (error) {
+        tried.push(`${server} (${(error as Error).message})`);
+        continue;
+      }
+      const presented = certFingerprint(caPem);
+      if (presented !== caFingerprint) {
+        throw new CliError(
+          `CA fingerprint mismatch: the token pins ${caFingerprint} but ${server} presents ${presented}. The token belongs to another cluster, or something is impersonating the server; nothing secret was sent`,
+        );
+      }
+      try {
+        return await new QuorateClient({ endpoints: [`https://${server}`], ca: caPem }).join(request);
+      } catch (error) {
+        if (error instanceof QuorateClientError && fatalCodes.has(error.code)) throw new CliError(`${server} refused the join: ${error.message}`);
+        tried.push(`${server} (${(error as Error).message})`);
+      }
+    }
+    if (Date.now() + roundPauseMs < deadline) await sleep(roundPauseMs);
+    else break;
+    if (round === 1) print('no server admitted the node yet; retrying\n');
+  }
+  throw new CliError(`no server admitted the node within ${joinTimeoutMs / 1000} s; tried ${[...new Set(tried)].join(', ')}`);
+}
+
+/**
+ * The CA certificate a server presents at /v1/cluster/ca, fetched without verifying the server
+ * (it is what is being checked): only its fingerprint, compared with the token's pin, decides
+ * whether the secret is sent.
+ */
+function fetchCaUnverified(server: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const request = httpsGet(`https://${server}/v1/cluster/ca`, { rejectUnauthorized: false, timeout: caFetchTimeoutMs }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => {
+        try {
+          const parsed = JSON.parse(body) as { caCertificate?: unknown };
+          if (response.statusCode === 200 && typeof parsed.caCertificate === 'string') resolve(parsed.caCertificate);
+          else reject(new Error(`answered ${String(response.statusCode)} without a CA certificate`));
+        } catch {
+          reject(new Error('did not answer with JSON: is it a Quorate API port?'));
+        }
+      });
+    });
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${caFetchTimeoutMs} ms`)));
+    request.on('error', (error: NodeJS.ErrnoException) => reject(new Error(error.code === 'ECONNREFUSED' ? 'connection refused' : error.message)));
+  });
+}
+
+/** Shows the learner catching up and its promotion; resolves with the last view once it votes. */
+async function followJoin(client: QuorateClient, nodeId: string, exitCode: () => number | null): Promise<ClusterStatusJson | null> {
+  const deadline = Date.now() + catchUpTimeoutMs;
+  let shown = '';
+  return untilExitOr(deadline, exitCode, progressPollMs, async () => {
+    const view = await client.clusterStatus().catch(() => null);
+    const self = view?.members.find((m) => m.id === nodeId);
+    if (view === null || self === undefined) return null;
+    const best = Math.max(...view.members.map((m) => m.report?.appliedIndex ?? 0));
+    const line = self.voter ? 'promoted to voter' : `learner, catching up: applied=${self.report?.appliedIndex ?? 0}/${best}`;
+    if (line !== shown) print(`${line}\n`);
+    shown = line;
+    return self.voter && view.quorum.ok ? view : null;
+  });
+}
+
+export function addJoinCommands(cluster: Command): void {
+  cluster
+    .command('join-token')
+    .description('print a token that lets a node join (treat it as a password), or list or revoke tokens')
+    .option('--ttl <duration>', 'how long the token admits nodes, e.g. 30m, 1h, 2d', '1h')
+    .addOption(new Option('--role <role>', 'what the token admits').choices(['server', 'worker']).default('server'))
+    .option('--list', 'list the tokens (id, role, state, expiry), never their secrets')
+    .option('--revoke <id>', 'revoke a token by its id')
+    .action((options: TokenOptions, command: Command) => joinToken(options, command));
+  cluster
+    .command('join')
+    .description('join this machine to a cluster as a server: learner first, promoted to voter once caught up')
+    .requiredOption('--token <token>', 'a server join token from `quorate cluster join-token`')
+    .requiredOption('--advertise <ip>', 'the IP address the other nodes and clients reach this node at')
+    .requiredOption('--servers <list>', 'members to ask, host:port of their API, comma-separated; pass them all')
+    .option('--node-id <id>', 'the node id (default node-N for an advertise address ending in .N)')
+    .option('--api-port <port>', 'the HTTPS API port', parsePort, 8080)
+    .option('--peer-port <port>', 'the port the servers talk Raft on', parsePort, 8081)
+    .option('--foreground', 'stay attached (for systemd or containers) instead of starting the server in the background')
+    .action((options: JoinOptions, command: Command) => join(options, command));
+}

@@ -1,0 +1,89 @@
+/**
+ * Join tokens (seed 000: "the token grants entry to the control plane. Treat as a password").
+ * A token carries three things: the fingerprint of the cluster CA, so the joining node can
+ * check it is talking to the right cluster before it sends anything secret (k3s and kubeadm pin
+ * the CA the same way); a token id, which names the token in `join-token --list` and
+ * `--revoke`; and a secret. The cluster stores only the id, a SHA-256 of the secret, the role
+ * the token admits and its expiry.
+ *
+ * Text form: `qrt1_` + base64url of [version 1][CA SHA-256, 32][id, 8][secret, 24][CRC-32C of
+ * the rest, 4]. The checksum catches a token damaged in copy and paste (or edited) before any
+ * server is contacted.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Buffer } from 'node:buffer';
+import { crc32c } from '../storage/crc32c.js';
+import { QuorateError } from '../util/errors.js';
+
+const prefix = 'qrt1_';
+const version = 1;
+const fingerprintBytes = 32;
+const idBytes = 8;
+const secretBytes = 24;
+const checksumBytes = 4;
+const bodyBytes = 1 + fingerprintBytes + idBytes + secretBytes;
+
+export type JoinRole = 'server' | 'worker';
+
+export interface JoinToken {
+  /** `sha256:<hex>` of the cluster CA certificate, as certFingerprint gives it. */
+  readonly caFingerprint: string;
+  /** 16 hex digits. */
+  readonly id: string;
+  /** base64url. */
+  readonly secret: string;
+}
+
+export function newJoinToken(caFingerprint: string): JoinToken {
+  return { caFingerprint, id: randomBytes(idBytes).toString('hex'), secret: randomBytes(secretBytes).toString('base64url') };
+}
+
+export function formatJoinToken(token: JoinToken): string {
+  const fingerprint = /^sha256:([0-9a-f]{64})$/.exec(token.caFingerprint)?.[1];
+  if (fingerprint === undefined) throw new QuorateError('invalid_argument', `not a CA fingerprint: ${token.caFingerprint}`);
+  const body = Buffer.concat([Buffer.of(version), Buffer.from(fingerprint, 'hex'), Buffer.from(token.id, 'hex'), Buffer.from(token.secret, 'base64url')]);
+  const checksum = Buffer.alloc(checksumBytes);
+  checksum.writeUInt32BE(crc32c(body));
+  return prefix + Buffer.concat([body, checksum]).toString('base64url');
+}
+
+const damaged = (why: string): QuorateError =>
+  new QuorateError('bad_token', `the join token is damaged (${why}); copy it again, whole, from the output of \`quorate cluster join-token\``);
+
+export function parseJoinToken(text: string): JoinToken {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith(prefix)) throw damaged(`it does not start with ${prefix}`);
+  const bytes = Buffer.from(trimmed.slice(prefix.length), 'base64url');
+  if (bytes.byteLength !== bodyBytes + checksumBytes) throw damaged(`${bytes.byteLength} bytes instead of ${bodyBytes + checksumBytes}`);
+  const body = bytes.subarray(0, bodyBytes);
+  if (bytes.readUInt32BE(bodyBytes) !== crc32c(body)) throw damaged('its checksum does not match');
+  if (body[0] !== version) throw damaged(`unknown version ${String(body[0])}`);
+  let at = 1;
+  const take = (n: number): Buffer => body.subarray(at, (at += n));
+  return {
+    caFingerprint: `sha256:${take(fingerprintBytes).toString('hex')}`,
+    id: take(idBytes).toString('hex'),
+    secret: take(secretBytes).toString('base64url'),
+  };
+}
+
+/** What the cluster stores instead of a secret (join tokens and the admin token alike). */
+export function secretHash(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+export function secretMatches(secret: string, hash: string): boolean {
+  const actual = Buffer.from(secretHash(secret), 'hex');
+  const expected = Buffer.from(hash, 'hex');
+  return actual.byteLength === expected.byteLength && timingSafeEqual(actual, expected);
+}
+
+/** "1h", "30m", "90s", "2d": a token's time to live. */
+export function parseTtl(text: string): number {
+  const match = /^([0-9]{1,6})(s|m|h|d)$/.exec(text.trim());
+  if (match === null) throw new QuorateError('invalid_argument', `--ttl "${text}" must be a number and a unit, like 30m, 1h or 2d`);
+  const unitMs = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
+  const ms = Number(match[1]) * unitMs;
+  if (ms <= 0) throw new QuorateError('invalid_argument', `--ttl must be positive, not "${text}"`);
+  return ms;
+}

@@ -1,0 +1,209 @@
+/**
+ * Who may enter the cluster (seed 000's join tokens): creating, listing and revoking join
+ * tokens (admin only), and admitting a node that presents one. Admission runs on the leader,
+ * whose applied state has every token created before; it checks the token, picks the node id,
+ * refuses an address another member uses, signs the node's certificate with the cluster CA and
+ * records the member's addresses through the log, so two joins can never get the same id.
+ * The node then starts and asks to be added as a learner (membership.ts), now with a
+ * certificate its peers trust.
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { issueNodeCert } from '../cluster/certs.js';
+import { formatJoinToken, newJoinToken, secretHash, secretMatches, type JoinRole } from '../cluster/join-token.js';
+import { encodeCredentialCommand, encodeMemberCommand, type ClusterStateMachine, type JoinTokenRecord, type Member } from '../state/index.js';
+import { QuorateError } from '../util/errors.js';
+import { formatHostPort, parseHostPort } from './config.js';
+
+/** What a server holds to admit others: the CA key and the admin token (a server's data directory has both). */
+export interface AdmissionSecrets {
+  readonly caCertPem: string;
+  readonly caKeyPem: string;
+  readonly adminToken: string;
+  readonly caFingerprint: string;
+}
+
+export interface AdmitRequest {
+  readonly tokenId: string;
+  readonly secret: string;
+  readonly role: JoinRole;
+  readonly advertise: string;
+  readonly apiPort: number;
+  readonly peerPort: number;
+  /** A wanted node id; by default node-N for an address ending in .N, or the next free node-K. */
+  readonly nodeId?: string;
+}
+
+/** What the new node needs to start: its identity, certificate and the members to dial. */
+export interface Admitted {
+  readonly nodeId: string;
+  readonly clusterName: string;
+  readonly caCertPem: string;
+  /** Servers get the CA key and the admin token, so that any server can admit the next node. */
+  readonly caKeyPem: string | null;
+  readonly adminToken: string | null;
+  readonly nodeCertPem: string;
+  readonly nodeKeyPem: string;
+  readonly members: readonly Member[];
+}
+
+export interface JoinTokenView {
+  readonly id: string;
+  readonly role: JoinRole;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+  readonly state: 'valid' | 'expired' | 'revoked';
+}
+
+export interface AdmissionContext {
+  readonly state: ClusterStateMachine;
+  readonly clusterName: string;
+  readonly now: () => number;
+  /** Replicate an encoded command through the leader. */
+  readonly propose: (data: Uint8Array) => Promise<unknown>;
+  /**
+   * The members of the Raft configuration (voters and learners), as opposed to registrations
+   * whose join never finished.
+   */
+  readonly activeIds: () => ReadonlySet<string>;
+  /** null on nodes without admission secrets (static TOML bootstrap, workers). */
+  readonly secrets: AdmissionSecrets | null;
+}
+
+export class Admission {
+  constructor(private readonly ctx: AdmissionContext) {}
+
+  /** Whether `token` is the cluster's admin token (compared by hash, in constant time). */
+  isAdmin(token: string): boolean {
+    const hash = this.ctx.state.credentials.adminTokenHash;
+    return hash !== null && secretMatches(token, hash);
+  }
+
+  caCertificate(): string {
+    return this.requireSecrets().caCertPem;
+  }
+
+  async createToken(role: JoinRole, ttlMs: number): Promise<{ readonly token: string; readonly view: JoinTokenView }> {
+    const secrets = this.requireSecrets();
+    const token = newJoinToken(secrets.caFingerprint);
+    const createdAtMs = this.ctx.now();
+    const record: JoinTokenRecord = { id: token.id, role, secretHash: secretHash(token.secret), createdAtMs, expiresAtMs: createdAtMs + ttlMs, revokedAtMs: null };
+    await this.ctx.propose(encodeCredentialCommand({ op: 'tokenCreate', token: record }));
+    return { token: formatJoinToken(token), view: this.view(record) };
+  }
+
+  listTokens(): JoinTokenView[] {
+    return this.ctx.state.credentials.list().map((record) => this.view(record));
+  }
+
+  async revokeToken(id: string): Promise<JoinTokenView> {
+    if (this.ctx.state.credentials.token(id) === undefined) throw new QuorateError('not_found', `there is no join token ${id} (see \`quorate cluster join-token --list\`)`);
+    await this.ctx.propose(encodeCredentialCommand({ op: 'tokenRevoke', id, atMs: this.ctx.now() }));
+    const record = this.ctx.state.credentials.token(id);
+    if (record === undefined) throw new QuorateError('not_found', `join token ${id} is gone`);
+    return this.view(record);
+  }
+
+  /** Run on the leader. Throws QuorateError with a message the joining operator can act on. */
+  async admit(request: AdmitRequest): Promise<Admitted> {
+    const secrets = this.requireSecrets();
+    this.checkToken(request);
+    if (isIP(request.advertise) === 0) throw new QuorateError('bad_request', `--advertise must be an IP address, not "${request.advertise}"`);
+    const peerAddress = formatHostPort({ host: request.advertise, port: request.peerPort });
+    const apiAddress = formatHostPort({ host: request.advertise, port: request.apiPort });
+    const members = this.ctx.state.members.list();
+    const active = this.ctx.activeIds();
+    const sameAddress = members.find((m) => parseHostPort(m.peerAddress, 'member address').host === request.advertise);
+    if (sameAddress !== undefined && active.has(sameAddress.id)) {
+      throw new QuorateError(
+        'address_in_use',
+        `advertise address ${request.advertise} is already used by member ${sameAddress.id}; remove that member first (\`quorate node remove ${sameAddress.id}\`) or advertise another address`,
+      );
+    }
+    // A join that was admitted but never completed left its registration: the retry reuses it.
+    const nodeId = sameAddress?.id ?? this.pickNodeId(request, members);
+    const cert = await issueNodeCert({ certPem: secrets.caCertPem, keyPem: secrets.caKeyPem }, { nodeId, ipAddresses: [request.advertise] });
+    await this.ctx.propose(encodeMemberCommand({ op: 'memberSet', id: nodeId, peerAddress, apiAddress }));
+    const server = request.role === 'server';
+    return {
+      nodeId,
+      clusterName: this.ctx.clusterName,
+      caCertPem: secrets.caCertPem,
+      caKeyPem: server ? secrets.caKeyPem : null,
+      adminToken: server ? secrets.adminToken : null,
+      nodeCertPem: cert.certPem,
+      nodeKeyPem: cert.keyPem,
+      members: this.ctx.state.members.list().filter((m) => m.id !== nodeId && active.has(m.id)),
+    };
+  }
+
+  private checkToken(request: AdmitRequest): void {
+    const record = this.ctx.state.credentials.token(request.tokenId);
+    if (record === undefined) {
+      throw new QuorateError('bad_token', `join token ${request.tokenId} is unknown to this cluster: it was never created here, or it ended more than a week ago`);
+    }
+    if (!secretMatches(request.secret, record.secretHash)) throw new QuorateError('bad_token', `join token ${request.tokenId}: the secret does not match; copy the token again, whole`);
+    if (record.revokedAtMs !== null) throw new QuorateError('token_revoked', `join token ${request.tokenId} was revoked at ${iso(record.revokedAtMs)}; create a new one with \`quorate cluster join-token\``);
+    const now = this.ctx.now();
+    if (now >= record.expiresAtMs) {
+      throw new QuorateError('token_expired', `join token ${request.tokenId} expired at ${iso(record.expiresAtMs)}; create a new one with \`quorate cluster join-token --ttl 1h\``);
+    }
+    if (record.role !== request.role) {
+      throw new QuorateError(
+        'wrong_role',
+        `join token ${request.tokenId} admits a ${record.role}, not a ${request.role}: \`quorate cluster join\` needs a server token and \`quorate agent\` a worker token (\`quorate cluster join-token --role ${request.role}\`)`,
+      );
+    }
+  }
+
+  private pickNodeId(request: AdmitRequest, members: readonly Member[]): string {
+    const taken = new Set(members.map((m) => m.id));
+    if (request.nodeId !== undefined) {
+      if (taken.has(request.nodeId)) throw new QuorateError('member_exists', `node id ${request.nodeId} is taken; choose another with --node-id`);
+      return request.nodeId;
+    }
+    const octet = isIP(request.advertise) === 4 ? request.advertise.split('.').pop() : undefined;
+    if (octet !== undefined && !taken.has(`node-${octet}`)) return `node-${octet}`;
+    for (let k = 1; ; k++) if (!taken.has(`node-${k}`)) return `node-${k}`;
+  }
+
+  private view(record: JoinTokenRecord): JoinTokenView {
+    const state = record.revokedAtMs !== null ? 'revoked' : this.ctx.now() >= record.expiresAtMs ? 'expired' : 'valid';
+    return { id: record.id, role: record.role, createdAt: iso(record.createdAtMs), expiresAt: iso(record.expiresAtMs), state };
+  }
+
+  private requireSecrets(): AdmissionSecrets {
+    if (this.ctx.secrets === null) {
+      throw new QuorateError('unavailable', 'this node cannot admit nodes: it holds no cluster CA key (a static TOML bootstrap or a worker); ask a server made by `quorate cluster init` or `join`');
+    }
+    return this.ctx.secrets;
+  }
+}
+
+const admitSchema = z
+  .object({
+    tokenId: z.string().regex(/^[0-9a-f]{16}$/, 'a token id is 16 hex digits'),
+    secret: z.string().min(1).max(200),
+    role: z.enum(['server', 'worker']),
+    advertise: z.string().min(1).max(100),
+    apiPort: z.number().int().min(1).max(65_535),
+    peerPort: z.number().int().min(1).max(65_535),
+    nodeId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "1-64 letters, digits, '.', '_' or '-'").optional(),
+  })
+  .strict();
+
+/** A join request as it arrives (HTTP body or forwarded RPC), checked field by field. */
+export function parseAdmitRequest(body: unknown): AdmitRequest {
+  const parsed = admitSchema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new QuorateError('bad_request', `join request: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  const { nodeId, ...rest } = parsed.data;
+  return nodeId === undefined ? rest : { ...rest, nodeId };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
