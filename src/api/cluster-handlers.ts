@@ -7,6 +7,8 @@
  *   DELETE /v1/cluster/join-tokens/{id}   revoke                                          (admin)
  *   POST   /v1/cluster/join               a join token's id and secret and the node's addresses:
  *                                          its certificate and the members to dial
+ *   DELETE /v1/cluster/members/{id}       remove a member through the log                 (admin)
+ *   POST   /v1/cluster/leave              the answering node leaves (hands leadership over) (admin)
  * Admin calls carry `Authorization: Bearer <admin token>`; the join call is authorized by the
  * join token in its body instead.
  */
@@ -74,4 +76,20 @@ export async function revokeJoinToken(context: RequestContext): Promise<Reply> {
 export async function join(context: RequestContext): Promise<Reply> {
   context.query.allowOnly([]);
   return ok(await context.service.admit(parseAdmitRequest(await jsonBody(context, 'a join request'))));
+}
+
+export async function removeMember(context: RequestContext): Promise<Reply> {
+  context.query.allowOnly([]);
+  requireAdmin(context);
+  const id = decodeURIComponent(context.captures[0] ?? '');
+  await context.service.removeMember(id);
+  return ok({ removed: id });
+}
+
+export async function leave(context: RequestContext): Promise<Reply> {
+  context.query.allowOnly([]);
+  requireAdmin(context);
+  const { id } = context.service.status();
+  await context.service.leave();
+  return ok({ left: id });
 }

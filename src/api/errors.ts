@@ -23,7 +23,7 @@ export type ApiOwnErrorCode =
   | 'internal';
 
 /** Codes of admission (server/admission.ts), which the API passes through. */
-type AdmissionErrorCode = 'bad_token' | 'token_expired' | 'token_revoked' | 'wrong_role' | 'address_in_use' | 'member_exists';
+type AdmissionErrorCode = 'bad_token' | 'token_expired' | 'token_revoked' | 'wrong_role' | 'address_in_use' | 'member_exists' | 'is_leader' | 'last_voter';
 
 export type ApiErrorCode = ApiOwnErrorCode | KvErrorCode | ServiceErrorCode | AdmissionErrorCode;
 
@@ -46,6 +46,8 @@ const statusByCode: Readonly<Record<ApiErrorCode, number>> = {
   wrong_role: 403,
   address_in_use: 409,
   member_exists: 409,
+  is_leader: 409,
+  last_voter: 409,
   // The state machine's failures: the request is wrong, names something missing, or hits a limit.
   bad_command: 400,
   empty_key: 400,

@@ -4,7 +4,7 @@
  * `keyBase64`/`valueBase64` when the bytes are not valid UTF-8. Every successful response
  * carries `revision`, the store's current revision when the request was answered.
  */
-import type { Admitted, AdmitRequest, ClusterStatus, JoinTokenView, NodeStatus } from '../server/index.js';
+import type { Admitted, AdmitRequest, ClusterStatus, JoinTokenView, MemberView, NodeStatus } from '../server/index.js';
 import type { CompareResult } from '../state/index.js';
 import type { BytesJson } from './json-bytes.js';
 
@@ -13,6 +13,7 @@ export type StatusJson = NodeStatus;
 
 /** GET /v1/cluster/status: every member's own report and the warnings (seed 000's `cluster status`). */
 export type ClusterStatusJson = ClusterStatus;
+export type MemberViewJson = MemberView;
 
 /** A join token as `GET /v1/cluster/join-tokens` lists it (never its secret). */
 export type JoinTokenJson = JoinTokenView;

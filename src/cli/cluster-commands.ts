@@ -12,6 +12,7 @@ import type { ClusterStatusJson } from '../api/index.js';
 import type { QuorateClient } from '../client/index.js';
 import { CliError, clientFor, globalOptions, localNode, print, printJson } from './context.js';
 import { addJoinCommands } from './join-commands.js';
+import { addLeaveCommand } from './node-commands.js';
 import { printSummary, startInBackground, untilExitOr } from './server-launch.js';
 import { formatStatus } from './status-format.js';
 
@@ -115,6 +116,7 @@ export function addClusterCommands(program: Command): void {
     .option('--foreground', 'stay attached (for systemd or containers) instead of starting the server in the background')
     .action((options: InitOptions, command: Command) => init(options, command));
   addJoinCommands(cluster);
+  addLeaveCommand(cluster);
   cluster
     .command('status')
     .description("the cluster's health as any node sees it: quorum, leader, every member")

@@ -18,12 +18,14 @@ import { QuorateClient, QuorateClientError } from '../client/index.js';
 import { CliError, clientFor, globalOptions, print, printJson } from './context.js';
 import { printSummary, startInBackground, untilExitOr } from './server-launch.js';
 
-/** Seed 000: "a server down during the join must not strand the node": keep trying this long. */
-const joinTimeoutMs = 60_000;
 const roundPauseMs = 1_000;
 const caFetchTimeoutMs = 3_000;
 const catchUpTimeoutMs = 120_000;
 const progressPollMs = 200;
+/** A learner this close to the most advanced member counts as caught up. */
+const caughtUpEntries = 10;
+/** How long a caught-up learner waits for its promotion before `join` concludes the leader keeps the voters odd. */
+const parityWaitMs = 2_000;
 
 /** Errors that another server or another round cannot fix. */
 const fatalCodes = new Set(['bad_token', 'token_expired', 'token_revoked', 'wrong_role', 'address_in_use', 'member_exists', 'bad_request', 'forbidden']);
@@ -56,8 +58,8 @@ async function joinToken(options: TokenOptions, command: Command): Promise<void>
     else print(`join token ${revoked.id} revoked\n`);
     return;
   }
-  const { parseTtl } = await import('../cluster/join-token.js');
-  const created = await client.createJoinToken(options.role, parseTtl(options.ttl) / 1000);
+  const { parseDuration } = await import('../cluster/join-token.js');
+  const created = await client.createJoinToken(options.role, parseDuration(options.ttl, '--ttl') / 1000);
   if (global.json === true) printJson(created);
   else print(`${created.token}\n`);
 }
@@ -70,10 +72,13 @@ interface JoinOptions {
   readonly apiPort: number;
   readonly peerPort: number;
   readonly foreground?: boolean;
+  readonly promote: 'auto' | 'now';
+  readonly wait: string;
 }
 
 async function join(options: JoinOptions, command: Command): Promise<void> {
-  const { parseJoinToken } = await import('../cluster/join-token.js');
+  const { parseDuration, parseJoinToken } = await import('../cluster/join-token.js');
+  const waitMs = parseDuration(options.wait, '--wait');
   const { DataDir, resolveDataDir } = await import('../cluster/data-dir.js');
   const token = parseJoinToken(options.token);
   if (isIP(options.advertise) === 0) throw new CliError(`--advertise must be an IP address of this machine that the other nodes can reach, not "${options.advertise}"`);
@@ -96,8 +101,9 @@ async function join(options: JoinOptions, command: Command): Promise<void> {
     apiPort: options.apiPort,
     peerPort: options.peerPort,
     ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
+    ...(options.promote === 'now' ? { promote: 'now' as const } : {}),
   };
-  const admitted = await admitThrough(servers, token.caFingerprint, request);
+  const admitted = await admitThrough(servers, token.caFingerprint, request, waitMs);
   await dir.create(
     { nodeId: admitted.nodeId, clusterId: token.caFingerprint.slice('sha256:'.length, 'sha256:'.length + 16), clusterName: admitted.clusterName, role: 'server', advertise: options.advertise, apiPort: options.apiPort, peerPort: options.peerPort },
     { caCertPem: admitted.caCertPem, caKeyPem: admitted.caKeyPem, nodeCertPem: admitted.nodeCertPem, nodeKeyPem: admitted.nodeKeyPem },
@@ -119,9 +125,9 @@ async function join(options: JoinOptions, command: Command): Promise<void> {
 }
 
 /** Every server in order, in rounds, until one admits the node or a refusal is final. */
-async function admitThrough(servers: readonly string[], caFingerprint: string, request: Parameters<QuorateClient['join']>[0]): Promise<AdmittedJson> {
+async function admitThrough(servers: readonly string[], caFingerprint: string, request: Parameters<QuorateClient['join']>[0], waitMs: number): Promise<AdmittedJson> {
   const { certFingerprint } = await import('../cluster/certs.js');
-  const deadline = Date.now() + joinTimeoutMs;
+  const deadline = Date.now() + waitMs;
   const tried: string[] = [];
   for (let round = 1; Date.now() < deadline; round++) {
     for (const server of servers) {
@@ -150,7 +156,7 @@ async function admitThrough(servers: readonly string[], caFingerprint: string, r
     else break;
     if (round === 1) print('no server admitted the node yet; retrying\n');
   }
-  throw new CliError(`no server admitted the node within ${joinTimeoutMs / 1000} s; tried ${[...new Set(tried)].join(', ')}`);
+  throw new CliError(`no server admitted the node within ${waitMs / 1000} s; tried ${[...new Set(tried)].join(', ')}`);
 }
 
 /**
@@ -179,19 +185,29 @@ function fetchCaUnverified(server: string): Promise<string> {
   });
 }
 
-/** Shows the learner catching up and its promotion; resolves with the last view once it votes. */
+/**
+ * Shows the learner catching up and its promotion; resolves with the last view once it votes,
+ * or once it has stayed caught up as a learner for `parityWaitMs`: the leader is then keeping
+ * the number of voters odd and promotes it when the next server joins.
+ */
 async function followJoin(client: QuorateClient, nodeId: string, exitCode: () => number | null): Promise<ClusterStatusJson | null> {
   const deadline = Date.now() + catchUpTimeoutMs;
   let shown = '';
+  let caughtUpSince: number | null = null;
   return untilExitOr(deadline, exitCode, progressPollMs, async () => {
     const view = await client.clusterStatus().catch(() => null);
     const self = view?.members.find((m) => m.id === nodeId);
     if (view === null || self === undefined) return null;
     const best = Math.max(...view.members.map((m) => m.report?.appliedIndex ?? 0));
-    const line = self.voter ? 'promoted to voter' : `learner, catching up: applied=${self.report?.appliedIndex ?? 0}/${best}`;
+    const applied = self.report?.appliedIndex ?? 0;
+    const line = self.voter ? 'promoted to voter' : `learner, catching up: applied=${applied}/${best}`;
     if (line !== shown) print(`${line}\n`);
     shown = line;
-    return self.voter && view.quorum.ok ? view : null;
+    if (self.voter) return view.quorum.ok ? view : null;
+    caughtUpSince = best - applied <= caughtUpEntries ? (caughtUpSince ?? Date.now()) : null;
+    if (caughtUpSince === null || Date.now() - caughtUpSince < parityWaitMs) return null;
+    print(`caught up; the leader promotes this learner when another server joins, so the number of voters stays odd (join with --promote now to promote it at once)\n`);
+    return view;
   });
 }
 
@@ -214,5 +230,8 @@ export function addJoinCommands(cluster: Command): void {
     .option('--api-port <port>', 'the HTTPS API port', parsePort, 8080)
     .option('--peer-port <port>', 'the port the servers talk Raft on', parsePort, 8081)
     .option('--foreground', 'stay attached (for systemd or containers) instead of starting the server in the background')
+    // Seed 000: a server down during the join must not strand the node, so keep trying a while.
+    .option('--wait <duration>', 'how long to keep trying the servers, round after round', '60s')
+    .addOption(new Option('--promote <when>', 'auto: when the number of voters stays odd; now: as soon as caught up').choices(['auto', 'now']).default('auto'))
     .action((options: JoinOptions, command: Command) => join(options, command));
 }

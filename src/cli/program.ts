@@ -9,6 +9,7 @@ import { addClusterCommands } from './cluster-commands.js';
 import { addKvCommands } from './kv-commands.js';
 import { addLeaseCommands } from './lease-commands.js';
 import { addLocalClusterCommand } from './local-cluster-command.js';
+import { addNodeCommands } from './node-commands.js';
 import { addServerCommand } from './server-command.js';
 import { addStopCommand } from './stop-command.js';
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
     .exitOverride();
   addClusterCommands(program);
   addStopCommand(program);
+  addNodeCommands(program);
   addKvCommands(program);
   addLeaseCommands(program);
   addServerCommand(program);

@@ -8,6 +8,7 @@
  */
 import type { Command } from 'commander';
 import type { AdmissionSecrets, ServerConfig } from '../server/index.js';
+import { QuorateError } from '../util/errors.js';
 import { globalOptions, print, untilSignal } from './context.js';
 
 export interface RunningServer {
@@ -58,6 +59,10 @@ export async function serveDataDir(path: string, started?: (server: RunningServe
   const { writePidFile, removePidFile } = await import('./pid-file.js');
   const dir = new DataDir(path);
   const identity = await dir.readIdentity();
+  const left = await dir.leftAt();
+  if (left !== null) {
+    throw new QuorateError('left', `node ${identity.nodeId} left its cluster at ${left} and must not start again: remove ${dir.path} and join afresh (\`quorate cluster join\`)`);
+  }
   const tls = await dir.readTls();
   const adminToken = await dir.readAdminToken();
   const admission =

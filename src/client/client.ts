@@ -154,6 +154,17 @@ export class QuorateClient {
     return (await this.call({ method: 'POST', path: '/v1/cluster/join', body: JSON.stringify(request) })) as unknown as AdmittedJson;
   }
 
+  /** Removes a member through the log (admin); the leader itself leaves with leave(). */
+  async removeMember(id: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: `/v1/cluster/members/${encodeURIComponent(id)}` });
+  }
+
+  /** The answering node hands leadership over if it leads and removes itself (admin). */
+  async leave(): Promise<string> {
+    const json = await this.call({ method: 'POST', path: '/v1/cluster/leave' });
+    return typeof json.left === 'string' ? json.left : '';
+  }
+
   /** The node's health; an unhealthy node's answer (HTTP 503 with a code and message) is returned, not thrown. */
   async health(): Promise<HealthJson & { readonly code?: string; readonly message?: string }> {
     const answer = await this.endpoints.send({ method: 'GET', path: '/v1/health' }, this.requestTimeoutMs);

@@ -12,6 +12,7 @@
  *   join.json        the members a joining node dials until it is in the configuration
  *   raft/            the write-ahead log, hard state and snapshots (storage/)
  *   quorate.pid      the running server's process id (for `quorate stop`)
+ *   left             written by `cluster leave`: the node must not start again
  *   quorate.log      the server's log when it runs in the background
  *
  * The directory is 0700 and secrets are 0600: only the service's user can read them.
@@ -116,6 +117,21 @@ export class DataDir {
   /** The members a joining node dials until it is in the configuration (written by `cluster join`). */
   get joinPath(): string {
     return join(this.path, 'join.json');
+  }
+
+  /** Written by `cluster leave`: the node is no longer a member and must not start again. */
+  get leftPath(): string {
+    return join(this.path, 'left');
+  }
+
+  async markLeft(): Promise<void> {
+    await this.write(this.leftPath, `${new Date().toISOString()}\n`, secretMode);
+  }
+
+  /** When the node left its cluster, or null. */
+  async leftAt(): Promise<string | null> {
+    const text = await readFile(this.leftPath, 'utf8').catch(() => null);
+    return text === null ? null : text.trim();
   }
 
   get pidPath(): string {

@@ -32,6 +32,8 @@ export interface AdmitRequest {
   readonly peerPort: number;
   /** A wanted node id; by default node-N for an address ending in .N, or the next free node-K. */
   readonly nodeId?: string;
+  /** 'now': promote as soon as caught up, even to an even number of voters (`join --promote now`). */
+  readonly promote?: 'now';
 }
 
 /** What the new node needs to start: its identity, certificate and the members to dial. */
@@ -123,7 +125,8 @@ export class Admission {
     // A join that was admitted but never completed left its registration: the retry reuses it.
     const nodeId = sameAddress?.id ?? this.pickNodeId(request, members);
     const cert = await issueNodeCert({ certPem: secrets.caCertPem, keyPem: secrets.caKeyPem }, { nodeId, ipAddresses: [request.advertise] });
-    await this.ctx.propose(encodeMemberCommand({ op: 'memberSet', id: nodeId, peerAddress, apiAddress }));
+    const promotion = request.role === 'server' && request.promote !== 'now' ? { promotion: 'keep-odd' as const } : {};
+    await this.ctx.propose(encodeMemberCommand({ op: 'memberSet', id: nodeId, peerAddress, apiAddress, ...promotion }));
     const server = request.role === 'server';
     return {
       nodeId,
@@ -133,7 +136,10 @@ export class Admission {
       adminToken: server ? secrets.adminToken : null,
       nodeCertPem: cert.certPem,
       nodeKeyPem: cert.keyPem,
-      members: this.ctx.state.members.list().filter((m) => m.id !== nodeId && active.has(m.id)),
+      members: this.ctx.state.members
+        .list()
+        .filter((m) => m.id !== nodeId && active.has(m.id))
+        .map(({ id, peerAddress, apiAddress }) => ({ id, peerAddress, apiAddress })),
     };
   }
 
@@ -189,6 +195,7 @@ const admitSchema = z
     apiPort: z.number().int().min(1).max(65_535),
     peerPort: z.number().int().min(1).max(65_535),
     nodeId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "1-64 letters, digits, '.', '_' or '-'").optional(),
+    promote: z.literal('now').optional(),
   })
   .strict();
 
@@ -199,8 +206,8 @@ export function parseAdmitRequest(body: unknown): AdmitRequest {
     const issue = parsed.error.issues[0];
     throw new QuorateError('bad_request', `join request: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
   }
-  const { nodeId, ...rest } = parsed.data;
-  return nodeId === undefined ? rest : { ...rest, nodeId };
+  const { nodeId, promote, ...rest } = parsed.data;
+  return { ...rest, ...(nodeId === undefined ? {} : { nodeId }), ...(promote === undefined ? {} : { promote }) };
 }
 
 function iso(ms: number): string {

@@ -25,6 +25,8 @@ export interface NodeReport {
   readonly totalMemoryBytes: number;
   /** The node's wall clock when it answered (ms since the epoch), for the clock offset. */
   readonly clockMs: number;
+  /** When the node's peer certificate expires (ISO 8601). */
+  readonly certificateNotAfter: string;
 }
 
 export interface MemberView {
@@ -80,6 +82,7 @@ const reportSchema = z.object({
   freeMemoryBytes: z.number(),
   totalMemoryBytes: z.number(),
   clockMs: z.number(),
+  certificateNotAfter: z.string(),
 });
 
 /** A member's answer to `node.report`, checked: a newer or broken peer must not break status. */
@@ -89,7 +92,7 @@ export function parseNodeReport(answer: unknown, from: string): NodeReport {
   return parsed.data;
 }
 
-export function localReport(status: NodeStatus): NodeReport {
+export function localReport(status: NodeStatus, certificateNotAfter: string): NodeReport {
   return {
     id: status.id,
     role: status.role,
@@ -102,6 +105,7 @@ export function localReport(status: NodeStatus): NodeReport {
     freeMemoryBytes: freemem(),
     totalMemoryBytes: totalmem(),
     clockMs: Date.now(),
+    certificateNotAfter,
   };
 }
 

@@ -45,6 +45,8 @@ export interface KvServiceContext extends LeaderRouteContext {
   request(to: string, method: string, body: unknown, timeoutMs: number): Promise<unknown>;
   status(): NodeStatus;
   clusterStatus(): Promise<ClusterStatus>;
+  removeMember(id: string): Promise<void>;
+  leave(): Promise<void>;
   readonly admission: Admission;
 }
 
@@ -92,6 +94,14 @@ export class NodeKvService implements KvService {
 
   clusterStatus(): Promise<ClusterStatus> {
     return this.ctx.clusterStatus();
+  }
+
+  removeMember(id: string): Promise<void> {
+    return this.ctx.removeMember(id);
+  }
+
+  leave(): Promise<void> {
+    return this.ctx.leave();
   }
 
   isAdmin(token: string): boolean {

@@ -42,7 +42,9 @@ export class Membership {
       throw new QuorateError('member_exists', `a member with id ${member.id} already exists at ${known.peerAddress}; remove it first or use another id`);
     }
     if (known?.peerAddress !== member.peerAddress || known.apiAddress !== member.apiAddress) {
-      await this.ctx.propose(encodeMemberCommand({ op: 'memberSet', ...member }));
+      // The promotion policy was chosen at admission; a node asking again does not change it.
+      const promotion = known?.promotion ?? member.promotion;
+      await this.ctx.propose(encodeMemberCommand({ op: 'memberSet', id: member.id, peerAddress: member.peerAddress, apiAddress: member.apiAddress, ...(promotion === undefined ? {} : { promotion }) }));
     }
     if (!inConf) {
       await this.ctx.raft.proposeConfChange({ type: 'addLearner', nodeId: member.id });
@@ -51,15 +53,34 @@ export class Membership {
     return { learner: !status.conf.voters.includes(member.id) };
   }
 
-  /** Called periodically on the leader: promote one caught-up learner. */
+  /**
+   * Called periodically on the leader: promote one caught-up learner. A learner that keeps the
+   * voter count odd waits while the count is odd until a second one has caught up too; then
+   * the first promotion makes the count even and the next round promotes the other, so the
+   * cluster goes from 1 to 3 voters without settling at 2 (seed 002).
+   */
   maybePromote(): void {
     if (this.promoting) return;
     const status = this.ctx.raft.status();
     if (status.role !== 'leader') return;
-    const ready = status.conf.learners.find((id) => isCaughtUp(status, id));
+    const caughtUp = status.conf.learners.filter((id) => isCaughtUp(status, id));
+    const votersOdd = status.conf.voters.length % 2 === 1;
+    const keepsOdd = (id: string): boolean => this.ctx.members.get(id)?.promotion === 'keep-odd';
+    const ready = caughtUp.find((id) => !keepsOdd(id)) ?? (votersOdd && caughtUp.length < 2 ? undefined : caughtUp[0]);
     if (ready === undefined) return;
     this.promoting = true;
     void this.promote(ready).finally(() => (this.promoting = false));
+  }
+
+  /** Run on the leader: remove a member through the log (quorum needed). The leader itself leaves with `leave`. */
+  async remove(id: string): Promise<void> {
+    const status = this.ctx.raft.status();
+    if (status.role !== 'leader') throw new QuorateError('not_leader', `node ${status.id} is not the leader`);
+    if (!status.conf.voters.includes(id) && !status.conf.learners.includes(id)) throw new QuorateError('not_found', `${id} is not a member of the cluster`);
+    if (id === status.id) throw new QuorateError('is_leader', `${id} is the leader: run \`quorate cluster leave\` on it, which hands leadership over first`);
+    if (status.conf.voters.length === 1 && status.conf.voters[0] === id) throw new QuorateError('last_voter', `${id} is the last voter; a cluster cannot remove its last voter`);
+    await this.ctx.raft.proposeConfChange({ type: 'remove', nodeId: id });
+    this.ctx.log.log('info', 'member removed', { member: id });
   }
 
   private async promote(id: string): Promise<void> {

@@ -28,6 +28,7 @@ import { Membership } from './membership.js';
 import { nodeStatus } from './node-status.js';
 import type { NodeStatus } from './service.js';
 import { tlsMaterial } from './tls-material.js';
+import { certInfo } from '../cluster/certs.js';
 
 export interface ServerNodeEvents {
   leaderChanged: [leader: string | null, term: number];
@@ -57,6 +58,8 @@ interface Parts {
   readonly counters: ConsensusCounters;
   readonly log: Logger;
   readonly admission: AdmissionSecrets | null;
+  /** When this node's peer certificate expires (ISO 8601), for `node info`. */
+  readonly certificateNotAfter: string;
 }
 
 export class ServerNode {
@@ -74,6 +77,7 @@ export class ServerNode {
   private readonly membership: Membership;
   private readonly allVotersAck: AllVotersAck;
   private readonly housekeeping: NodeJS.Timeout;
+  private readonly certificateNotAfter: string;
   /** Peer addresses learned outside the registry (config, hello, join answers), by node id. */
   private readonly knownAddresses = new Map<string, string>();
   private lastLeader: string | null = null;
@@ -83,6 +87,7 @@ export class ServerNode {
 
   private constructor(parts: Parts) {
     this.config = parts.config;
+    this.certificateNotAfter = parts.certificateNotAfter;
     this.id = parts.config.nodeId;
     this.storage = parts.storage;
     this.transport = parts.transport;
@@ -107,6 +112,8 @@ export class ServerNode {
       request: (to, method, body, timeoutMs) => this.transport.request(to, method, body, timeoutMs),
       status: () => this.status(),
       clusterStatus: () => this.clusterStatus(),
+      removeMember: (id) => this.removeMember(id),
+      leave: () => this.leave(),
       admission: new Admission({
         state: this.state,
         clusterName: this.config.clusterName,
@@ -136,6 +143,7 @@ export class ServerNode {
       const persisted = await storage.load();
       const holder: { node: ServerNode | null } = { node: null };
       const tls = await tlsMaterial(config);
+      const certificateNotAfter = (await certInfo(tls.certPem)).notAfter.toISOString();
       transport = await PeerTransport.start({
         nodeId: config.nodeId,
         clusterId: config.clusterName,
@@ -176,7 +184,7 @@ export class ServerNode {
           fatal: (_id: string, error: unknown) => log.log('error', 'the Raft driver stopped on an error; restart the node', { error: String(error) }),
         },
       });
-      holder.node = new ServerNode({ config, storage, transport: started, raft, state, counters, log, admission: options.admission ?? null });
+      holder.node = new ServerNode({ config, storage, transport: started, raft, state, counters, log, admission: options.admission ?? null, certificateNotAfter });
       if (initial.snapshot === null) holder.node.joinInBackground();
       log.log('info', 'node started', { node: config.nodeId, peer: formatHostPort(config.advertise), dataDir: config.dataDir });
       return holder.node;
@@ -194,7 +202,7 @@ export class ServerNode {
   clusterStatus(): Promise<ClusterStatus> {
     return gatherClusterStatus({
       self: this.status(),
-      report: () => localReport(this.status()),
+      report: () => localReport(this.status(), this.certificateNotAfter),
       ask: async (id) => parseNodeReport(await this.transport.request(id, 'node.report', null, reportTimeoutMs), id),
     });
   }
@@ -224,7 +232,9 @@ export class ServerNode {
       case 'cluster.join':
         return this.joinRequest(body);
       case 'node.report':
-        return localReport(this.status());
+        return localReport(this.status(), this.certificateNotAfter);
+      case 'cluster.remove':
+        return this.removeMember(memberId(body));
       default:
         return this.service.handle(method, body);
     }
@@ -313,6 +323,20 @@ export class ServerNode {
   }
 
   /** Transfer leadership to the voter with the longest log and wait (bounded) until it leads. */
+  /** Remove a member through the leader (`quorate node remove`); needs quorum. */
+  async removeMember(id: string): Promise<void> {
+    await this.service.routed('cluster.remove', { id }, () => this.membership.remove(id));
+  }
+
+  /** `quorate cluster leave`: hand leadership over if this node leads, then remove itself. */
+  async leave(): Promise<void> {
+    const { voters } = this.raft.status().conf;
+    if (voters.length === 1 && voters[0] === this.id) throw new QuorateError('last_voter', `${this.id} is the only voter: the cluster would be gone. Stop it with \`quorate stop\` instead`);
+    await this.handOverLeadership();
+    if (this.raft.basicStatus().role === 'leader') throw new QuorateError('unavailable', `${this.id} could not hand leadership over (no caught-up voter answered); try again`);
+    await this.removeMember(this.id);
+  }
+
   private async handOverLeadership(): Promise<void> {
     const status = this.raft.status();
     if (status.role !== 'leader') return;
@@ -343,6 +367,12 @@ async function hello(transport: PeerTransport, address: string): Promise<Hello> 
   const { id, bootstrapped, members } = answer as Record<string, unknown>;
   if (typeof id !== 'string' || typeof bootstrapped !== 'boolean' || !Array.isArray(members)) throw new QuorateError('bad_response', `${address} answered hello with a malformed message`);
   return { id, bootstrapped, members: members.map(String) };
+}
+
+function memberId(body: unknown): string {
+  const id = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).id : undefined;
+  if (typeof id !== 'string') throw new QuorateError('bad_request', 'cluster.remove needs a member id');
+  return id;
 }
 
 function asMember(body: unknown): Member {

@@ -89,6 +89,10 @@ export interface KvService {
   status(): NodeStatus;
   /** Every member's own report, gathered by this node (seed 000's `cluster status`). */
   clusterStatus(): Promise<ClusterStatus>;
+  /** Remove a member through the log (`quorate node remove`); the leader leaves with `leave`. */
+  removeMember(id: string): Promise<void>;
+  /** This node hands leadership over if it leads, then removes itself (`quorate cluster leave`). */
+  leave(): Promise<void>;
   /** Join tokens and admission (admission.ts); the API checks isAdmin before the token calls. */
   isAdmin(token: string): boolean;
   caCertificate(): string;

@@ -70,7 +70,7 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
    * compared by snapshot bytes).
    */
   snapshot(): Uint8Array {
-    const cluster = { members: this.members.list().map((m) => [m.id, m.peerAddress, m.apiAddress]), credentials: this.credentials.state() };
+    const cluster = { members: this.members.list().map((m) => [m.id, m.peerAddress, m.apiAddress, ...(m.promotion === undefined ? [] : [m.promotion])]), credentials: this.credentials.state() };
     const members = Buffer.from(JSON.stringify(cluster));
     const kv = this.kv.snapshot();
     const data = Buffer.alloc(4 + members.byteLength + kv.byteLength);
@@ -90,9 +90,9 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
     assert(Array.isArray(rows), 'snapshot: member table is not a list');
     assert(typeof cluster.credentials === 'object', 'snapshot: no credentials table');
     const members = rows.map((row: unknown): Member => {
-      assert(Array.isArray(row) && row.length === 3 && row.every((field) => typeof field === 'string'), 'snapshot: malformed member row');
-      const [id, peerAddress, apiAddress] = row as [string, string, string];
-      return { id, peerAddress, apiAddress };
+      assert(Array.isArray(row) && (row.length === 3 || (row.length === 4 && row[3] === 'keep-odd')) && row.every((field) => typeof field === 'string'), 'snapshot: malformed member row');
+      const [id, peerAddress, apiAddress, promotion] = row as [string, string, string, 'keep-odd' | undefined];
+      return { id, peerAddress, apiAddress, ...(promotion === undefined ? {} : { promotion }) };
     });
     this.kv.restore(data.subarray(4 + length));
     this.members.replace(members);
@@ -124,5 +124,11 @@ function decodeJsonCommand<T extends { readonly op: string }>(body: Uint8Array, 
 function isMemberSet(value: unknown): value is MemberSetRequest {
   if (typeof value !== 'object' || value === null) return false;
   const record = value as Record<string, unknown>;
-  return record.op === 'memberSet' && typeof record.id === 'string' && typeof record.peerAddress === 'string' && typeof record.apiAddress === 'string';
+  return (
+    record.op === 'memberSet' &&
+    typeof record.id === 'string' &&
+    typeof record.peerAddress === 'string' &&
+    typeof record.apiAddress === 'string' &&
+    (record.promotion === undefined || record.promotion === 'keep-odd')
+  );
 }

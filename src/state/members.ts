@@ -13,6 +13,12 @@ export interface Member {
   readonly peerAddress: string;
   /** host:port of the HTTP API. */
   readonly apiAddress: string;
+  /**
+   * 'keep-odd' (nodes joined with `quorate cluster join`): promoted only when that leaves an
+   * odd number of voters (seed 002: never stop at 2). Absent: promoted as soon as caught up
+   * (seed 001's late library node, seed 002's TOML learner, `join --promote now`).
+   */
+  readonly promotion?: 'keep-odd';
 }
 
 export interface MemberSetRequest extends Member {
@@ -49,7 +55,7 @@ export class MemberRegistry {
   }
 
   set(request: MemberSetRequest): MemberSetResponse | KvFailure {
-    const member = { id: request.id, peerAddress: request.peerAddress, apiAddress: request.apiAddress };
+    const member: Member = { id: request.id, peerAddress: request.peerAddress, apiAddress: request.apiAddress, ...(request.promotion === 'keep-odd' ? { promotion: request.promotion } : {}) };
     const problem = memberProblem(member);
     if (problem !== null) return kvFailure('invalid_argument', problem);
     this.byId.set(member.id, member);

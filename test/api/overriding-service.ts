@@ -16,6 +16,8 @@ export function overriding(real: KvService, overrides: Partial<KvService>): KvSe
     leaseTimeToLive: (id) => real.leaseTimeToLive(id),
     status: () => real.status(),
     clusterStatus: () => real.clusterStatus(),
+    removeMember: (id) => real.removeMember(id),
+    leave: () => real.leave(),
     isAdmin: (token) => real.isAdmin(token),
     caCertificate: () => real.caCertificate(),
     createJoinToken: (role, ttlMs) => real.createJoinToken(role, ttlMs),

@@ -21,7 +21,7 @@ function self(members: MemberStatus[], leader: string | null): NodeStatus {
 }
 
 function report(id: string, applied: number, clockMs = Date.now()): NodeReport {
-  return { id, role: 'follower', term: 3, leader: 'node-1', appliedIndex: applied, commitIndex: applied, version: '0.1.0', uptimeMs: 1, freeMemoryBytes: 1, totalMemoryBytes: 2, clockMs };
+  return { id, role: 'follower', term: 3, leader: 'node-1', appliedIndex: applied, commitIndex: applied, version: '0.1.0', uptimeMs: 1, freeMemoryBytes: 1, totalMemoryBytes: 2, clockMs, certificateNotAfter: '2027-11-22T00:00:00.000Z' };
 }
 
 async function view(members: MemberStatus[], leader: string | null, answers: Record<string, NodeReport | null>) {
