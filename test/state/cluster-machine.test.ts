@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ClusterStateMachine, encodeKvCommand, encodeMemberCommand } from '../../src/state/index.js';
+import { ClusterStateMachine, encodeCredentialCommand, encodeKvCommand, encodeMemberCommand } from '../../src/state/index.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -39,4 +39,33 @@ test('a snapshot restores KV and registry into a fresh machine, byte for byte', 
   assert.deepEqual(copy.members.list(), machine.members.list());
   assert.equal(copy.kv.revision, machine.kv.revision);
   assert.deepEqual(copy.snapshot(), data);
+});
+
+test('credentials: the admin hash and join tokens apply through the log, survive a snapshot, and old ended tokens are dropped', () => {
+  const machine = new ClusterStateMachine();
+  let index = 1;
+  const apply = (command: Parameters<typeof encodeCredentialCommand>[0]) => machine.apply({ type: 'normal', index: ++index, term: 1, data: encodeCredentialCommand(command) });
+  const hash = 'ab'.repeat(32);
+  const day = 24 * 60 * 60 * 1000;
+  assert.deepEqual(apply({ op: 'adminTokenSet', secretHash: hash }), { ok: true, kind: 'adminTokenSet' });
+  const token = (id: string, createdAtMs: number) => ({ id, role: 'server' as const, secretHash: hash, createdAtMs, expiresAtMs: createdAtMs + 3_600_000, revokedAtMs: null });
+  assert.equal(apply({ op: 'tokenCreate', token: token('0000000000000001', 1_000) }).ok, true);
+  assert.equal(apply({ op: 'tokenRevoke', id: '0000000000000001', atMs: 2_000 }).ok, true);
+  assert.equal(machine.credentials.token('0000000000000001')?.revokedAtMs, 2_000);
+  const bad = apply({ op: 'tokenCreate', token: { ...token('zz', 3_000) } });
+  assert.equal(!bad.ok && bad.code, 'invalid_argument');
+  machine.apply({ type: 'normal', index: ++index, term: 1, data: encodeMemberCommand({ op: 'memberSet', id: 'n2', peerAddress: '127.0.0.2:8081', apiAddress: '127.0.0.2:8080', promotion: 'keep-odd' }) });
+
+  const copy = new ClusterStateMachine();
+  copy.restore(machine.snapshot());
+  assert.deepEqual(copy.credentials.state(), machine.credentials.state());
+  assert.equal(copy.members.get('n2')?.promotion, 'keep-odd');
+  assert.deepEqual(copy.snapshot(), machine.snapshot());
+
+  // A week after the first token ended, creating another drops it.
+  assert.equal(apply({ op: 'tokenCreate', token: token('0000000000000002', 3_000 + 8 * day) }).ok, true);
+  assert.deepEqual(
+    machine.credentials.list().map((t) => t.id),
+    ['0000000000000002'],
+  );
 });
