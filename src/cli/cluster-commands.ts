@@ -41,29 +41,47 @@ export function defaultNodeId(advertise: string): string {
   return isIP(advertise) === 4 ? `node-${advertise.split('.').pop() ?? '1'}` : 'node-1';
 }
 
-async function init(options: InitOptions, command: Command): Promise<void> {
+export interface FoundingOptions {
+  readonly advertise: string;
+  readonly nodeId?: string;
+  readonly clusterName: string;
+  readonly apiPort: number;
+  readonly peerPort: number;
+}
+
+/**
+ * Creates the first node of a new cluster in `path`, without starting it: cluster id, CA,
+ * the node's certificate, the admin token and the one-voter Raft state.
+ */
+export async function createFoundingNode(path: string, options: FoundingOptions): Promise<string> {
   if (isIP(options.advertise) === 0) throw new CliError(`--advertise must be an IP address of this machine that the other nodes can reach, not "${options.advertise}"`);
-  const { DataDir, newSecret, resolveDataDir } = await import('../cluster/data-dir.js');
-  const { createCa, issueNodeCert } = await import('../cluster/certs.js');
+  const { DataDir, newSecret } = await import('../cluster/data-dir.js');
+  const { certFingerprint, createCa, issueNodeCert } = await import('../cluster/certs.js');
   const { founder, serverConfigFromDataDir, writeFounderState } = await import('../server/index.js');
-  const { secretHash } = await import('../cluster/join-token.js');
-  const { randomBytes } = await import('node:crypto');
-  const global = globalOptions(command);
-  const dir = new DataDir(resolveDataDir(global.dataDir));
+  const { clusterIdOf, secretHash } = await import('../cluster/join-token.js');
+  const dir = new DataDir(path);
+  const ca = await createCa(`Quorate cluster ${options.clusterName}`);
   const identity = {
     nodeId: options.nodeId ?? defaultNodeId(options.advertise),
-    clusterId: randomBytes(8).toString('hex'),
+    clusterId: clusterIdOf(certFingerprint(ca.certPem)),
     clusterName: options.clusterName,
     role: 'server' as const,
     advertise: options.advertise,
     apiPort: options.apiPort,
     peerPort: options.peerPort,
   };
-  const ca = await createCa(`Quorate cluster ${identity.clusterName} ${identity.clusterId}`);
   const node = await issueNodeCert(ca, { nodeId: identity.nodeId, ipAddresses: [identity.advertise] });
   const adminToken = newSecret();
   await dir.create(identity, { caCertPem: ca.certPem, caKeyPem: ca.keyPem, nodeCertPem: node.certPem, nodeKeyPem: node.keyPem }, adminToken);
   await writeFounderState(serverConfigFromDataDir(dir, identity, [founder(identity)]), secretHash(adminToken));
+  return identity.nodeId;
+}
+
+async function init(options: InitOptions, command: Command): Promise<void> {
+  const { DataDir, resolveDataDir } = await import('../cluster/data-dir.js');
+  const global = globalOptions(command);
+  const dir = new DataDir(resolveDataDir(global.dataDir));
+  const identity = { nodeId: await createFoundingNode(dir.path, options) };
   const announce = async (): Promise<void> => {
     const client = await clientFor(global);
     printSummary('cluster initialized', identity.nodeId, await waitUntilLeading(client, identity.nodeId, () => null));

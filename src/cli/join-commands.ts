@@ -76,19 +76,25 @@ interface JoinOptions {
   readonly wait: string;
 }
 
-async function join(options: JoinOptions, command: Command): Promise<void> {
-  const { parseDuration, parseJoinToken } = await import('../cluster/join-token.js');
-  const waitMs = parseDuration(options.wait, '--wait');
-  const { DataDir, resolveDataDir } = await import('../cluster/data-dir.js');
+export interface JoiningOptions {
+  readonly token: string;
+  readonly advertise: string;
+  readonly servers: readonly string[];
+  readonly nodeId?: string;
+  readonly apiPort: number;
+  readonly peerPort: number;
+  readonly promote: 'auto' | 'now';
+  readonly waitMs: number;
+}
+
+/** Gets the node admitted through one of the servers and writes its data directory, without starting it. */
+export async function admitNode(path: string, options: JoiningOptions): Promise<AdmittedJson> {
+  const { clusterIdOf, parseJoinToken } = await import('../cluster/join-token.js');
+  const { DataDir } = await import('../cluster/data-dir.js');
   const token = parseJoinToken(options.token);
   if (isIP(options.advertise) === 0) throw new CliError(`--advertise must be an IP address of this machine that the other nodes can reach, not "${options.advertise}"`);
-  const servers = options.servers
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  if (servers.length === 0) throw new CliError('--servers needs at least one server, as host:port (e.g. 127.0.0.1:8080)');
-  const global = globalOptions(command);
-  const dir = new DataDir(resolveDataDir(global.dataDir));
+  if (options.servers.length === 0) throw new CliError('--servers needs at least one server, as host:port (e.g. 127.0.0.1:8080)');
+  const dir = new DataDir(path);
   if (await dir.isInitialized()) {
     const identity = await dir.readIdentity();
     throw new CliError(`${dir.path} is already initialized: it holds node ${identity.nodeId} of cluster ${identity.clusterName}. Start it with \`quorate server\`, or remove the directory to join afresh`);
@@ -103,13 +109,26 @@ async function join(options: JoinOptions, command: Command): Promise<void> {
     ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
     ...(options.promote === 'now' ? { promote: 'now' as const } : {}),
   };
-  const admitted = await admitThrough(servers, token.caFingerprint, request, waitMs);
+  const admitted = await admitThrough(options.servers, token.caFingerprint, request, options.waitMs);
   await dir.create(
-    { nodeId: admitted.nodeId, clusterId: token.caFingerprint.slice('sha256:'.length, 'sha256:'.length + 16), clusterName: admitted.clusterName, role: 'server', advertise: options.advertise, apiPort: options.apiPort, peerPort: options.peerPort },
+    { nodeId: admitted.nodeId, clusterId: clusterIdOf(token.caFingerprint), clusterName: admitted.clusterName, role: 'server', advertise: options.advertise, apiPort: options.apiPort, peerPort: options.peerPort },
     { caCertPem: admitted.caCertPem, caKeyPem: admitted.caKeyPem, nodeCertPem: admitted.nodeCertPem, nodeKeyPem: admitted.nodeKeyPem },
     admitted.adminToken,
     admitted.members,
   );
+  return admitted;
+}
+
+async function join(options: JoinOptions, command: Command): Promise<void> {
+  const { parseDuration } = await import('../cluster/join-token.js');
+  const { DataDir, resolveDataDir } = await import('../cluster/data-dir.js');
+  const global = globalOptions(command);
+  const dir = new DataDir(resolveDataDir(global.dataDir));
+  const servers = options.servers
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const admitted = await admitNode(dir.path, { ...options, servers, waitMs: parseDuration(options.wait, '--wait') });
   print(`admitted as ${admitted.nodeId}; starting the server\n`);
   if (options.foreground === true) {
     const { serveDataDir } = await import('./server-command.js');

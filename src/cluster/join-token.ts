@@ -67,6 +67,14 @@ export function parseJoinToken(text: string): JoinToken {
   };
 }
 
+/**
+ * A cluster's id: the first 16 hex digits of its CA's fingerprint. The CA is what makes a
+ * cluster (it signs every member), so a node that joins knows the id from its token's pin.
+ */
+export function clusterIdOf(caFingerprint: string): string {
+  return caFingerprint.slice('sha256:'.length, 'sha256:'.length + 16);
+}
+
 /** What the cluster stores instead of a secret (join tokens and the admin token alike). */
 export function secretHash(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
