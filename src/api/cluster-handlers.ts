@@ -9,10 +9,13 @@
  *                                          its certificate and the members to dial
  *   DELETE /v1/cluster/members/{id}       remove a member through the log                 (admin)
  *   POST   /v1/cluster/leave              the answering node leaves (hands leadership over) (admin)
+ *   GET    /v1/snapshot                   a backup file of the replicated state, as of a
+ *                                          linearizable read (application/octet-stream)   (admin)
  * Admin calls carry `Authorization: Bearer <admin token>`; the join call is authorized by the
  * join token in its body instead.
  */
 import { z } from 'zod';
+import { encodeBackup } from '../cluster/backup.js';
 import { certFingerprint } from '../cluster/certs.js';
 import { parseAdmitRequest } from '../server/admission.js';
 import { ApiError } from './errors.js';
@@ -92,4 +95,14 @@ export async function leave(context: RequestContext): Promise<Reply> {
   const { id } = context.service.status();
   await context.service.leave();
   return ok({ left: id });
+}
+
+/** Answers the backup file itself, not JSON: the handler writes the response. */
+export async function snapshot(context: RequestContext): Promise<null> {
+  context.query.allowOnly([]);
+  requireAdmin(context);
+  const bytes = encodeBackup(await context.service.backup());
+  context.response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.byteLength });
+  context.response.end(bytes);
+  return null;
 }

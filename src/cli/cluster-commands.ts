@@ -12,6 +12,7 @@ import type { ClusterStatusJson } from '../api/index.js';
 import type { QuorateClient } from '../client/index.js';
 import { CliError, clientFor, globalOptions, localNode, print, printJson } from './context.js';
 import { addJoinCommands } from './join-commands.js';
+import { addRecoverCommand } from './recover-command.js';
 import { addLeaveCommand } from './node-commands.js';
 import { printSummary, startInBackground, untilExitOr } from './server-launch.js';
 import { formatStatus } from './status-format.js';
@@ -47,6 +48,8 @@ export interface FoundingOptions {
   readonly clusterName: string;
   readonly apiPort: number;
   readonly peerPort: number;
+  /** `cluster restore`: the replicated state to start from (its KV; members and tokens are replaced). */
+  readonly restored?: Uint8Array;
 }
 
 /**
@@ -73,18 +76,19 @@ export async function createFoundingNode(path: string, options: FoundingOptions)
   const node = await issueNodeCert(ca, { nodeId: identity.nodeId, ipAddresses: [identity.advertise] });
   const adminToken = newSecret();
   await dir.create(identity, { caCertPem: ca.certPem, caKeyPem: ca.keyPem, nodeCertPem: node.certPem, nodeKeyPem: node.keyPem }, adminToken);
-  await writeFounderState(serverConfigFromDataDir(dir, identity, [founder(identity)]), secretHash(adminToken));
+  await writeFounderState(serverConfigFromDataDir(dir, identity, [founder(identity)]), secretHash(adminToken), options.restored);
   return identity.nodeId;
 }
 
-async function init(options: InitOptions, command: Command): Promise<void> {
+/** `cluster init` and `cluster restore`: create the founding node, start it, print the summary once it leads. */
+async function found(options: InitOptions & { readonly restored?: Uint8Array }, command: Command, headline: string): Promise<void> {
   const { DataDir, resolveDataDir } = await import('../cluster/data-dir.js');
   const global = globalOptions(command);
   const dir = new DataDir(resolveDataDir(global.dataDir));
   const identity = { nodeId: await createFoundingNode(dir.path, options) };
   const announce = async (): Promise<void> => {
     const client = await clientFor(global);
-    printSummary('cluster initialized', identity.nodeId, await waitUntilLeading(client, identity.nodeId, () => null));
+    printSummary(headline, identity.nodeId, await waitUntilLeading(client, identity.nodeId, () => null));
   };
   if (options.foreground === true) {
     const { serveDataDir } = await import('./server-command.js');
@@ -99,7 +103,29 @@ async function init(options: InitOptions, command: Command): Promise<void> {
     const log = await readFile(dir.logPath, 'utf8').catch(() => '');
     throw new CliError(`the server did not start; the end of ${dir.logPath}:\n${log.slice(-logTailBytes)}`);
   }
-  printSummary('cluster initialized', identity.nodeId, status);
+  printSummary(headline, identity.nodeId, status);
+}
+
+async function saveSnapshot(file: string, command: Command): Promise<void> {
+  const { decodeBackup } = await import('../cluster/backup.js');
+  const { writeFileAtomic } = await import('../storage/files.js');
+  const path = await import('node:path');
+  const bytes = await (await clientFor(globalOptions(command))).snapshot();
+  const { header } = decodeBackup(bytes, 'the server\'s answer');
+  const target = path.resolve(file);
+  await writeFileAtomic(target, bytes, path.dirname(target));
+  print(`snapshot saved to ${file}: revision ${header.revision}, index ${header.index}, ${bytes.byteLength} bytes\n`);
+}
+
+async function restore(file: string, options: InitOptions, command: Command): Promise<void> {
+  const { readFile } = await import('node:fs/promises');
+  const { decodeBackup } = await import('../cluster/backup.js');
+  const bytes = await readFile(file).catch((error: unknown) => {
+    throw new CliError(`cannot read ${file}: ${(error as Error).message}`);
+  });
+  const backup = decodeBackup(bytes, file);
+  print(`restoring revision ${backup.header.revision} of cluster ${backup.header.clusterId} (taken ${backup.header.createdAt}) into a new one-node cluster\n`);
+  await found({ ...options, restored: backup.state }, command, 'cluster restored');
 }
 
 /** Polls the node until it leads its one-voter cluster; null when the process exited first or time ran out. */
@@ -121,19 +147,35 @@ async function status(command: Command): Promise<void> {
   else print(formatStatus(view));
 }
 
-export function addClusterCommands(program: Command): void {
-  const cluster = program.command('cluster').description('form, inspect and change the cluster');
-  cluster
-    .command('init')
-    .description('create a new cluster with this machine as its first server, and start it')
+function foundingOptions(command: Command): Command {
+  return command
     .requiredOption('--advertise <ip>', 'the IP address the other nodes and clients reach this node at')
-    .option('--node-id <id>', 'the node id (default node-N for an advertise address ending in .N)')
+    .option('--node-id <id>', 'the node id (default node-N for an address ending in .N)')
     .option('--cluster-name <name>', 'a name for the cluster', 'quorate')
     .option('--api-port <port>', 'the HTTPS API port', parsePort, 8080)
     .option('--peer-port <port>', 'the port the servers talk Raft on', parsePort, 8081)
-    .option('--foreground', 'stay attached (for systemd or containers) instead of starting the server in the background')
-    .action((options: InitOptions, command: Command) => init(options, command));
+    .option('--foreground', 'stay attached (for systemd or containers) instead of starting the server in the background');
+}
+
+export function addClusterCommands(program: Command): void {
+  const cluster = program.command('cluster').description('form, inspect and change the cluster');
+  foundingOptions(cluster.command('init').description('create a new cluster with this machine as its first server, and start it'))
+    .action((options: InitOptions, command: Command) => found(options, command, 'cluster initialized'));
+  foundingOptions(
+    cluster
+      .command('restore')
+      .description('start a new one-node cluster (new CA, new tokens) holding the KV of a `snapshot save` file')
+      .argument('<file>', 'a file made by `quorate snapshot save`'),
+  ).action((file: string, options: InitOptions, command: Command) => restore(file, options, command));
   addJoinCommands(cluster);
+  addRecoverCommand(cluster);
+  program
+    .command('snapshot')
+    .description('backups of the replicated state')
+    .command('save')
+    .description('write a consistent backup (KV with history, members, tokens; checksummed) of the running cluster to FILE')
+    .argument('<file>', 'where to write it')
+    .action((file: string, _options: object, command: Command) => saveSnapshot(file, command));
   addLeaveCommand(cluster);
   cluster
     .command('status')

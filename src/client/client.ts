@@ -154,6 +154,13 @@ export class QuorateClient {
     return (await this.call({ method: 'POST', path: '/v1/cluster/join', body: JSON.stringify(request) })) as unknown as AdmittedJson;
   }
 
+  /** A backup file of the replicated state as of a linearizable read (admin). */
+  async snapshot(): Promise<Uint8Array> {
+    const answer = await this.endpoints.send({ method: 'GET', path: '/v1/snapshot' }, this.requestTimeoutMs);
+    if (answer.status !== 200) answerJson(answer);
+    return new Uint8Array(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength);
+  }
+
   /** Removes a member through the log (admin); the leader itself leaves with leave(). */
   async removeMember(id: string): Promise<void> {
     await this.call({ method: 'DELETE', path: `/v1/cluster/members/${encodeURIComponent(id)}` });

@@ -70,18 +70,18 @@ export async function initialState(config: ServerConfig, hello: (address: string
 }
 
 /**
- * `cluster init`: the one-voter bootstrap state, written when the node is created rather than
+ * `cluster init` (and `cluster restore`, which starts from a backup's KV): the one-voter bootstrap state, written when the node is created rather than
  * when its server first starts. `quorate server --data-dir` never bootstraps, so a node whose
  * log is later lost refuses to start instead of quietly founding a second cluster.
  */
-export async function writeFounderState(config: ServerConfig, adminTokenHash: string): Promise<void> {
+export async function writeFounderState(config: ServerConfig, adminTokenHash: string, restored?: Uint8Array): Promise<void> {
   const [self, ...others] = config.initialCluster;
   assert(self !== undefined && others.length === 0 && self.id === config.nodeId && self.bootstrap, 'cluster init founds a one-voter cluster');
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const storage = await DiskStorage.open({ dir: config.dataDir });
   try {
     if (!isFresh(await storage.load())) throw new QuorateError('already_initialized', `${config.dataDir} already holds a Raft log`);
-    const initial = bootstrapState([config.nodeId], registryWith([{ id: config.nodeId, peerAddress: self.peerAddress, apiAddress: self.apiAddress }], adminTokenHash));
+    const initial = bootstrapState([config.nodeId], registryWith([{ id: config.nodeId, peerAddress: self.peerAddress, apiAddress: self.apiAddress }], adminTokenHash, restored));
     await storage.save({ hardState: initial.hardState, entries: [], snapshot: initial.snapshot, sync: true });
   } finally {
     await storage.close();
@@ -89,8 +89,10 @@ export async function writeFounderState(config: ServerConfig, adminTokenHash: st
 }
 
 /** The snapshot of an empty state whose registry holds the founders' addresses (and, from `cluster init`, the admin token's hash). */
-function registryWith(members: readonly Member[], adminTokenHash: string | null = null): Uint8Array {
+function registryWith(members: readonly Member[], adminTokenHash: string | null = null, restored?: Uint8Array): Uint8Array {
   const state = new ClusterStateMachine();
+  // A restored cluster keeps the KV (with its revisions) but none of the old members or tokens.
+  if (restored !== undefined) state.restore(restored);
   state.members.replace(members);
   state.credentials.replace({ adminTokenHash, tokens: [] });
   return state.snapshot();

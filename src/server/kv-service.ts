@@ -26,6 +26,7 @@ import type { AllVotersAck } from './all-voters-ack.js';
 import type { WriteQuorum } from './config.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { routeToLeader, translate, type LeaderRouteContext } from './leader-route.js';
+import type { Backup } from '../cluster/backup.js';
 import type { JoinRole } from '../cluster/join-token.js';
 import { parseAdmitRequest, type Admission, type Admitted, type AdmitRequest, type JoinTokenView } from './admission.js';
 import type { ClusterStatus } from './cluster-status.js';
@@ -48,6 +49,8 @@ export interface KvServiceContext extends LeaderRouteContext {
   removeMember(id: string): Promise<void>;
   leave(): Promise<void>;
   readonly admission: Admission;
+  /** The first 16 hex digits of the cluster CA's fingerprint. */
+  readonly clusterId: string;
 }
 
 export class NodeKvService implements KvService {
@@ -98,6 +101,14 @@ export class NodeKvService implements KvService {
 
   removeMember(id: string): Promise<void> {
     return this.ctx.removeMember(id);
+  }
+
+  async backup(): Promise<Backup> {
+    // Linearizable: the backup holds every write acknowledged before it was asked for.
+    await this.readBarrier();
+    const state = this.ctx.state.snapshot();
+    const header = { clusterId: this.ctx.clusterId, index: this.ctx.raft.basicStatus().applied, revision: this.ctx.state.kv.revision, createdAt: new Date().toISOString() };
+    return { header, state };
   }
 
   leave(): Promise<void> {

@@ -28,7 +28,8 @@ import { Membership } from './membership.js';
 import { nodeStatus } from './node-status.js';
 import type { NodeStatus } from './service.js';
 import { tlsMaterial } from './tls-material.js';
-import { certInfo } from '../cluster/certs.js';
+import { certFingerprint, certInfo } from '../cluster/certs.js';
+import { clusterIdOf } from '../cluster/join-token.js';
 
 export interface ServerNodeEvents {
   leaderChanged: [leader: string | null, term: number];
@@ -60,6 +61,7 @@ interface Parts {
   readonly admission: AdmissionSecrets | null;
   /** When this node's peer certificate expires (ISO 8601), for `node info`. */
   readonly certificateNotAfter: string;
+  readonly clusterId: string;
 }
 
 export class ServerNode {
@@ -113,6 +115,7 @@ export class ServerNode {
       status: () => this.status(),
       clusterStatus: () => this.clusterStatus(),
       removeMember: (id) => this.removeMember(id),
+      clusterId: parts.clusterId,
       leave: () => this.leave(),
       admission: new Admission({
         state: this.state,
@@ -144,6 +147,7 @@ export class ServerNode {
       const holder: { node: ServerNode | null } = { node: null };
       const tls = await tlsMaterial(config);
       const certificateNotAfter = (await certInfo(tls.certPem)).notAfter.toISOString();
+      const clusterId = clusterIdOf(certFingerprint(tls.caPem));
       transport = await PeerTransport.start({
         nodeId: config.nodeId,
         clusterId: config.clusterName,
@@ -184,7 +188,7 @@ export class ServerNode {
           fatal: (_id: string, error: unknown) => log.log('error', 'the Raft driver stopped on an error; restart the node', { error: String(error) }),
         },
       });
-      holder.node = new ServerNode({ config, storage, transport: started, raft, state, counters, log, admission: options.admission ?? null, certificateNotAfter });
+      holder.node = new ServerNode({ config, storage, transport: started, raft, state, counters, log, admission: options.admission ?? null, certificateNotAfter, clusterId });
       if (initial.snapshot === null) holder.node.joinInBackground();
       log.log('info', 'node started', { node: config.nodeId, peer: formatHostPort(config.advertise), dataDir: config.dataDir });
       return holder.node;

@@ -20,6 +20,7 @@ import type {
   RangeRequest,
   RangeResponse,
 } from '../state/index.js';
+import type { Backup } from '../cluster/backup.js';
 import type { JoinRole } from '../cluster/join-token.js';
 import type { Admitted, AdmitRequest, JoinTokenView } from './admission.js';
 import type { ClusterStatus } from './cluster-status.js';
@@ -89,6 +90,8 @@ export interface KvService {
   status(): NodeStatus;
   /** Every member's own report, gathered by this node (seed 000's `cluster status`). */
   clusterStatus(): Promise<ClusterStatus>;
+  /** The replicated state as of a linearizable read, for `quorate snapshot save`. */
+  backup(): Promise<Backup>;
   /** Remove a member through the log (`quorate node remove`); the leader leaves with `leave`. */
   removeMember(id: string): Promise<void>;
   /** This node hands leadership over if it leads, then removes itself (`quorate cluster leave`). */

@@ -16,6 +16,7 @@ export function overriding(real: KvService, overrides: Partial<KvService>): KvSe
     leaseTimeToLive: (id) => real.leaseTimeToLive(id),
     status: () => real.status(),
     clusterStatus: () => real.clusterStatus(),
+    backup: () => real.backup(),
     removeMember: (id) => real.removeMember(id),
     leave: () => real.leave(),
     isAdmin: (token) => real.isAdmin(token),
