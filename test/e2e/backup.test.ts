@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { QuorateClient } from '../../src/client/index.js';
 import { spawnCli } from '../cli/run-cli.js';
 import { CliNodes, until, type CliNode } from './cli-nodes.js';
 
@@ -24,16 +23,11 @@ after(async () => {
   await nodes.cleanup();
 });
 
-async function clientOf(node: CliNode): Promise<QuorateClient> {
-  const ca = await readFile(join(node.dataDir, 'tls', 'ca.crt'), 'utf8');
-  const token = (await readFile(join(node.dataDir, 'admin.token'), 'utf8')).trim();
-  return new QuorateClient({ endpoints: [`https://${node.host}:8080`], ca, token });
-}
 
 test('snapshot save under writes, restore: exactly the writes up to its revision', async () => {
   const [source, target] = ['127.0.38.1', '127.0.38.2'].map((host) => nodes.node(host)) as [CliNode, CliNode];
   await source.ok('cluster', 'init', '--advertise', source.host);
-  const writer = await clientOf(source);
+  const writer = await source.client();
   const acked: { key: string; value: string; revision: number }[] = [];
   const writing = { on: true };
   const writes = (async () => {
@@ -54,7 +48,7 @@ test('snapshot save under writes, restore: exactly the writes up to its revision
   const restored = await target.ok('cluster', 'restore', file, '--advertise', target.host);
   assert.match(restored, new RegExp(`^restoring revision ${revision} of cluster [0-9a-f]{16} `));
   assert.match(restored, /cluster restored\nnode-id: {2}node-2\nstate: {4}healthy\nnodes: {4}1\/1\n$/);
-  const reader = await clientOf(target);
+  const reader = await target.client();
   const list = await reader.list('w/');
   const present = new Map(list.kvs.map((kv) => [new TextDecoder().decode(kv.key), new TextDecoder().decode(kv.value)]));
   const before = acked.filter((a) => a.revision <= revision);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterStatusJson } from '../../src/api/index.js';
+import { QuorateClient } from '../../src/client/index.js';
 import { runCli, type CliResult } from '../cli/run-cli.js';
 
 export class CliNodes {
@@ -44,6 +45,13 @@ export class CliNode {
     const result = await this.run(...args);
     assert.equal(result.code, 0, `quorate ${args.join(' ')} failed: ${result.stderr}`);
     return result.stdout;
+  }
+
+  /** A client of this node with its CA and admin token, as the CLI on the node makes one. */
+  async client(): Promise<QuorateClient> {
+    const ca = await readFile(join(this.dataDir, 'tls', 'ca.crt'), 'utf8');
+    const token = (await readFile(join(this.dataDir, 'admin.token'), 'utf8')).trim();
+    return new QuorateClient({ endpoints: [`https://${this.host}:8080`], ca, token, requestTimeoutMs: 10_000 });
   }
 
   async status(): Promise<ClusterStatusJson | null> {

@@ -7,9 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { QuorateClient } from '../../src/client/index.js';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { CliNodes, until, type CliNode } from './cli-nodes.js';
 
 let nodes: CliNodes;
@@ -22,17 +19,12 @@ after(async () => {
   await nodes.cleanup();
 });
 
-async function clientOf(node: CliNode): Promise<QuorateClient> {
-  const ca = await readFile(join(node.dataDir, 'tls', 'ca.crt'), 'utf8');
-  const token = (await readFile(join(node.dataDir, 'admin.token'), 'utf8')).trim();
-  return new QuorateClient({ endpoints: [`https://${node.host}:8080`], ca, token, requestTimeoutMs: 10_000 });
-}
 
 test('seed 002: 1 node with data grows to 3 under continuous writes, none failing or lost', async () => {
   const [n1, n2, n3] = ['127.0.34.1', '127.0.34.2', '127.0.34.3'].map((host) => nodes.node(host)) as [CliNode, CliNode, CliNode];
   await n1.ok('cluster', 'init', '--advertise', n1.host);
   const pid = await n1.pid();
-  const writer = await clientOf(n1);
+  const writer = await n1.client();
   for (let i = 0; i < 200; i++) await writer.put(`seed/${i}`, `v${i}`);
 
   const acknowledged: string[] = [];
@@ -64,7 +56,7 @@ test('seed 002: 1 node with data grows to 3 under continuous writes, none failin
   assert.equal(await n1.pid(), pid, 'node 1 was never restarted');
   const decoder = new TextDecoder();
   for (const node of [n2, n3]) {
-    const reader = await clientOf(node);
+    const reader = await node.client();
     const during = new Set((await reader.list('during/')).kvs.map((kv) => decoder.decode(kv.key)));
     const missing = acknowledged.filter((key) => !during.has(key));
     assert.deepEqual(missing, [], `every acknowledged write is on ${node.host}`);

@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RaftNode, bootstrapState, systemClock, type LogStorage, type PersistedState } from '../../src/node/index.js';
+import { bootstrapState, type LogStorage, type PersistedState } from '../../src/node/index.js';
 import type { Snapshot } from '../../src/raft/index.js';
-import { RegisterMachine, encodeCommand, type RegisterResult } from '../../src/sim/register-machine.js';
-import { Prng } from '../../src/util/prng.js';
+import { RegisterMachine, encodeCommand } from '../../src/sim/register-machine.js';
+import { startSingleVoter } from './single-voter.js';
 
 class HeldSnapshotStorage implements LogStorage {
   readonly events: string[] = [];
@@ -45,15 +45,7 @@ class HeldSnapshotStorage implements LogStorage {
 test('proposals commit while a snapshot is written; compaction waits for it', async () => {
   const machine = new RegisterMachine();
   const storage = new HeldSnapshotStorage(bootstrapState(['n1'], machine.snapshot()));
-  const node = await RaftNode.start<RegisterResult>({
-    id: 'n1',
-    storage,
-    transport: { send: () => undefined },
-    clock: systemClock,
-    stateMachine: machine,
-    prng: new Prng(1),
-    raft: { snapshotEntries: 10, snapshotTrailingEntries: 2 },
-  });
+  const node = await startSingleVoter(storage, machine, { snapshotEntries: 10, snapshotTrailingEntries: 2 });
   try {
     const deadline = Date.now() + 5_000;
     while (node.basicStatus().role !== 'leader') {

@@ -10,22 +10,14 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Prng } from '../../src/util/prng.js';
-import { RaftNode, bootstrapState, systemClock } from '../../src/node/index.js';
+import { bootstrapState, type RaftNode } from '../../src/node/index.js';
 import { RegisterMachine, encodeCommand, type RegisterResult } from '../../src/sim/register-machine.js';
 import { DiskStorage } from '../../src/storage/index.js';
+import { startSingleVoter } from '../node/single-voter.js';
 
 async function startNode(dir: string, machine: RegisterMachine): Promise<{ node: RaftNode<RegisterResult>; storage: DiskStorage }> {
   const storage = await DiskStorage.open({ dir, segmentBytesMax: 16 * 1024 });
-  const node = await RaftNode.start({
-    id: 'n1',
-    storage,
-    transport: { send: () => undefined },
-    clock: systemClock,
-    stateMachine: machine,
-    prng: new Prng(1),
-    raft: { snapshotEntries: 50, snapshotTrailingEntries: 10 },
-  });
+  const node = await startSingleVoter(storage, machine, { snapshotEntries: 50, snapshotTrailingEntries: 10 });
   return { node, storage };
 }
 
