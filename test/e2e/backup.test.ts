@@ -75,6 +75,13 @@ test('cluster recover: after losing 2 of 3 for good, the survivor becomes a one-
   await n1.ok('kv', 'put', 'precious', 'data');
   await n2.kill();
   await n3.kill();
+  const lost = await until('node-1 seeing the lost majority', async () => {
+    const result = await n1.run('cluster', 'status');
+    return result.code === 0 && /degraded/.test(result.stdout) ? result.stdout : null;
+  });
+  assert.match(lost, /^quorum: {3}degraded \(2\/3 required\)$/m);
+  assert.match(lost, /^warning: no quorum: .*Writes are refused until a majority is back$/m);
+  assert.match(lost, /^ {2}- node-2 {2}127\.0\.39\.2 {2}server {2}unreachable {2}applied=\?$/m);
 
   const running = await n1.run('cluster', 'recover', '--confirm-lost', 'node-2,node-3');
   assert.match(running.stderr, /node node-1 is running \(pid \d+\); stop it first/);

@@ -6,6 +6,8 @@
  * and status warns; a fresh node joins to replace it and is promoted.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ClusterStatusJson } from '../../src/api/index.js';
 import { spawnCli } from '../cli/run-cli.js';
@@ -53,6 +55,14 @@ test('seed 000: form a 3-node cluster, survive the leader, leave and replace a n
   }
   assert.doesNotMatch(text, /warning/);
   assert.equal(await n3.ok('kv', 'get', 'before-joins'), 'yes', 'a joined node holds the data written before it joined');
+  assert.match(await n2.ok('node', 'list'), /^node-1 +server +ready +\d+\.\d GB free +0 jobs\nnode-2 +server +ready .*\nnode-3 +server +ready .*\n$/);
+  const info = await n1.ok('node', 'info', 'node-3');
+  for (const field of [/^peer address: 127\.0\.33\.3:8081$/m, /^api address: {2}127\.0\.33\.3:8080$/m, /^role: {9}server \(follower\)$/m, /^term: {9}\d+$/m, /^applied: {6}\d+$/m, /^certificate: {2}expires \d{4}-/m, /^version: {6}\d+\.\d+\.\d+$/m, /^uptime: {7}/m]) {
+    assert.match(info, field);
+  }
+  const removeLeader = await n2.run('node', 'remove', 'node-1');
+  assert.equal(removeLeader.code, 1);
+  assert.match(removeLeader.stderr, /node-1 is the leader: run `quorate cluster leave` on it/);
 
   // Kill the leader: a survivor sees a new leader and a quorum.
   await n1.kill();
@@ -92,6 +102,13 @@ test('seed 000: form a 3-node cluster, survive the leader, leave and replace a n
       return view?.voters === 3 ? appliedAllEqual(view) : null;
     });
     assert.ok(replaced.members.some((m) => m.id === 'node-4' && m.voter));
+
+    // Neither the join token nor the admin token appears in any node's log.
+    const admin = (await readFile(join(n1.dataDir, 'admin.token'), 'utf8')).trim();
+    for (const node of [n1, n2, n3, n4]) {
+      const log = await readFile(join(node.dataDir, 'quorate.log'), 'utf8').catch(() => '');
+      assert.ok(!log.includes(token.slice('qrt1_'.length)) && !log.includes(admin), `no secret in ${node.host}'s log`);
+    }
   } finally {
     restarted.kill('SIGKILL');
   }
