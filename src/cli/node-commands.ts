@@ -45,6 +45,7 @@ export function formatNodeInfo(view: ClusterStatusJson, member: MemberViewJson):
     `peer address: ${member.address}`,
     `api address:  ${member.apiAddress}`,
     `leader:       ${view.leader ?? 'none'}`,
+    `last contact: ${member.lastContactMs === null ? 'never' : `${(member.lastContactMs / 1000).toFixed(1)}s ago`} (as ${view.observer} sees it)`,
   ];
   if (r === null) {
     lines.push(`unreachable:  ${member.error ?? 'no answer'}`);

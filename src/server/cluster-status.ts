@@ -39,6 +39,8 @@ export interface MemberView {
   readonly report: NodeReport | null;
   /** The member's clock minus the answering node's, corrected by half the round trip. */
   readonly clockOffsetMs: number | null;
+  /** Milliseconds since the answering node last heard from this member over the peer connection (0 for itself). */
+  readonly lastContactMs: number | null;
   /** Why the report is missing, when it is. */
   readonly error: string | null;
 }
@@ -129,7 +131,17 @@ export async function gatherClusterStatus(sources: StatusSources): Promise<Clust
     const answer = answers[i] ?? { report: null, clockOffsetMs: null, error: 'no answer' };
     const report = answer.report;
     const state = report === null ? 'unreachable' : bestApplied - report.appliedIndex > laggingEntriesMax ? 'lagging' : 'ready';
-    return { id: member.id, address: member.peerAddress, apiAddress: member.apiAddress, voter: member.voter, state, report, clockOffsetMs: answer.clockOffsetMs, error: answer.error };
+    return {
+      id: member.id,
+      address: member.peerAddress,
+      apiAddress: member.apiAddress,
+      voter: member.voter,
+      state,
+      report,
+      clockOffsetMs: answer.clockOffsetMs,
+      lastContactMs: member.lastContactMs,
+      error: answer.error,
+    };
   });
   const voters = members.filter((m) => m.voter);
   const required = Math.floor(voters.length / 2) + 1;

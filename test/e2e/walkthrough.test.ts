@@ -57,7 +57,7 @@ test('seed 000: form a 3-node cluster, survive the leader, leave and replace a n
   assert.equal(await n3.ok('kv', 'get', 'before-joins'), 'yes', 'a joined node holds the data written before it joined');
   assert.match(await n2.ok('node', 'list'), /^node-1 +server +ready +\d+\.\d GB free +0 jobs\nnode-2 +server +ready .*\nnode-3 +server +ready .*\n$/);
   const info = await n1.ok('node', 'info', 'node-3');
-  for (const field of [/^peer address: 127\.0\.33\.3:8081$/m, /^api address: {2}127\.0\.33\.3:8080$/m, /^role: {9}server \(follower\)$/m, /^term: {9}\d+$/m, /^applied: {6}\d+$/m, /^certificate: {2}expires \d{4}-/m, /^version: {6}\d+\.\d+\.\d+$/m, /^uptime: {7}/m]) {
+  for (const field of [/^peer address: 127\.0\.33\.3:8081$/m, /^api address: {2}127\.0\.33\.3:8080$/m, /^role: {9}server \(follower\)$/m, /^term: {9}\d+$/m, /^last contact: \d+\.\ds ago \(as node-1 sees it\)$/m, /^applied: {6}\d+$/m, /^certificate: {2}expires \d{4}-/m, /^version: {6}\d+\.\d+\.\d+$/m, /^uptime: {7}/m]) {
     assert.match(info, field);
   }
   const removeLeader = await n2.run('node', 'remove', 'node-1');
