@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { finished, runCli, spawnCli, type CliResult } from './run-cli.js';
+import { finished, outputIncludes, runCli, spawnCli, type CliResult } from './run-cli.js';
 
 let dir: string;
 
@@ -26,14 +26,7 @@ async function session(whileUp: () => Promise<void>): Promise<CliResult> {
   const child = spawnCli(['local-cluster', '--dir', dir]);
   const result = finished(child);
   try {
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (chunk: string) => {
-        out += chunk;
-        if (out.includes('Ctrl-C stops the cluster')) resolve();
-      });
-      child.on('close', () => reject(new Error(`local-cluster exited before it was ready:\n${out}`)));
-    });
+    await outputIncludes(child, 'Ctrl-C stops the cluster');
     await whileUp();
   } finally {
     child.kill('SIGINT');

@@ -34,3 +34,15 @@ export function finished(child: ChildProcessWithoutNullStreams): Promise<CliResu
 export function runCli(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliResult> {
   return finished(spawnCli(args, env));
 }
+
+/** Resolves once the command's output contains `text` (call after finished(), which sets the encoding); rejects if it exits first. */
+export function outputIncludes(child: ChildProcessWithoutNullStreams, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk;
+      if (out.includes(text)) resolve();
+    });
+    child.on('close', () => reject(new Error(`the command exited before printing ${JSON.stringify(text)}:\n${out}`)));
+  });
+}

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { freePort } from '../api/single-node.js';
-import { finished, runCli, spawnCli } from './run-cli.js';
+import { finished, outputIncludes, runCli, spawnCli } from './run-cli.js';
 
 let dir: string;
 
@@ -43,14 +43,7 @@ test('serves the API until SIGTERM, then exits 0', async () => {
   const child = spawnCli(['server', '--config', config]);
   const result = finished(child);
   try {
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (chunk: string) => {
-        out += chunk;
-        if (out.includes('\n')) resolve();
-      });
-      child.on('close', () => reject(new Error('the server exited before listening')));
-    });
+    await outputIncludes(child, '\n');
     const endpoints = ['--endpoints', `http://${api}`];
     // The node elects itself within an election timeout; writes before that wait for it.
     assert.equal((await runCli([...endpoints, 'kv', 'put', 'served', 'yes'])).code, 0);
