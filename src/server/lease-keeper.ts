@@ -12,6 +12,8 @@ import type { LeaseInfo } from '../state/index.js';
 
 export interface LeaseKeeperContext {
   now(): number;
+  /** Whether this node leads now (asked on every call, not only at the periodic round). */
+  isLeader(): boolean;
   /** Every lease in the applied state: id -> granted TTL in seconds. */
   leaseTtls(): ReadonlyMap<number, number>;
   /** Propose the revoke of an expired lease; never rejects (it logs failures itself). */
@@ -26,8 +28,13 @@ export class LeaseKeeper {
 
   constructor(private readonly ctx: LeaseKeeperContext) {}
 
-  /** Called on every leadership change of this node. */
-  setLeading(leading: boolean): void {
+  /**
+   * Follows this node's leadership. Every entry point calls it first: a keep-alive that reaches
+   * a node which has just won an election must not be refused because the periodic round has
+   * not run since.
+   */
+  private syncLeadership(): void {
+    const leading = this.ctx.isLeader();
     if (leading === this.leading) return;
     this.leading = leading;
     this.deadlines.clear();
@@ -38,6 +45,7 @@ export class LeaseKeeper {
 
   /** Restart the countdown; false when the lease is unknown or already expiring. */
   keepAlive(lease: LeaseInfo): boolean {
+    this.syncLeadership();
     if (!this.leading || this.revoking.has(lease.id)) return false;
     this.deadlines.set(lease.id, this.ctx.now() + lease.ttlSeconds * 1000);
     return true;
@@ -45,6 +53,7 @@ export class LeaseKeeper {
 
   /** Seconds left, rounded up; -1 when this node does not lead or the lease is being revoked. */
   remainingSeconds(lease: LeaseInfo): number {
+    this.syncLeadership();
     if (!this.leading || this.revoking.has(lease.id)) return -1;
     // A lease granted since the last round starts its countdown now (expire() would do the same).
     let deadline = this.deadlines.get(lease.id);
@@ -61,6 +70,7 @@ export class LeaseKeeper {
    * first seen here at most one period after its grant applied, which only lengthens it.
    */
   expire(): void {
+    this.syncLeadership();
     if (!this.leading) return;
     const now = this.ctx.now();
     const live = this.ctx.leaseTtls();

@@ -99,7 +99,7 @@ export class ServerNode {
     this.log = parts.log;
     const now = (): number => systemClock.now();
     this.allVotersAck = new AllVotersAck(() => this.raft.status(), now);
-    this.leases = new LeaseKeeper({ now, leaseTtls: () => this.state.kv.leaseTtls(), revoke: (id) => this.revokeExpired(id) });
+    this.leases = new LeaseKeeper({ now, isLeader: () => this.raft.basicStatus().role === 'leader', leaseTtls: () => this.state.kv.leaseTtls(), revoke: (id) => this.revokeExpired(id) });
     this.service = new NodeKvService({
       id: this.id,
       raft: this.raft,
@@ -287,9 +287,8 @@ export class ServerNode {
   private housekeep(): void {
     if (this.stopping) return;
     const { role, leader, term } = this.raft.basicStatus();
-    this.leases.setLeading(role === 'leader');
+    this.leases.expire();
     if (role === 'leader') {
-      this.leases.expire();
       this.membership.maybePromote();
     }
     this.allVotersAck.check();

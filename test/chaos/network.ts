@@ -27,7 +27,10 @@ export function inPrivateNetwork(): boolean {
  * `prepareNetwork()` first.
  */
 export function runInPrivateNetwork(script: string, args: readonly string[]): ChildProcess {
-  return spawn('unshare', ['--net', '--', process.execPath, script, ...args], { env: { ...process.env, [netnsEnv]: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The child is a program of its own, not a file of the test runner's (see cli.ts).
+  const env: NodeJS.ProcessEnv = { ...process.env, [netnsEnv]: '1' };
+  delete env.NODE_TEST_CONTEXT;
+  return spawn('unshare', ['--net', '--', process.execPath, script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Inside the namespace: bring up loopback and install an empty rule table. */

@@ -1,0 +1,38 @@
+/**
+ * The short chaos suite on every `npm test`: a 3-node and a 5-node cluster of real processes,
+ * each nemesis at least once (SIGKILL of a random node and of the leader, SIGSTOP of the leader,
+ * a minority partition, the leader cut off from its peers, a bridge), with concurrent clients;
+ * the recorded history must be linearizable per key and every node must converge to the same
+ * revision and content. `npm run chaos -- --minutes 30` is the long version.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { ChaosReport } from './run.js';
+import { runInPrivateNetwork } from './network.js';
+
+const cli = fileURLToPath(new URL('./cli.js', import.meta.url));
+
+async function chaos(nodes: number, seed: number): Promise<ChaosReport> {
+  const child = runInPrivateNetwork(cli, ['--seconds', '10', '--nodes', String(nodes), '--seed', String(seed)]);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  await once(child, 'close');
+  const line = stdout.trim().split('\n').pop() ?? '';
+  assert.ok(line.startsWith('{'), `no report from the chaos run: ${stderr}`);
+  return JSON.parse(line) as ChaosReport;
+}
+
+for (const [nodes, seed] of [[3, 1], [5, 2]] as const) {
+  test(`${nodes} nodes under every nemesis: linearizable and converged`, async () => {
+    const report = await chaos(nodes, seed);
+    process.stdout.write(`# ${nodes} nodes: ${report.operations} operations, ${report.unknown} unknown, faults ${JSON.stringify(report.faults)}\n`);
+    assert.deepEqual(Object.keys(report.faults).sort(), ['bridge', 'isolate-leader', 'kill-leader', 'kill-random', 'partition-minority', 'pause-leader']);
+    assert.equal(report.linearizable.ok, true, `${report.linearizable.key ?? ''}: ${report.linearizable.reason ?? ''}`);
+    assert.ok(report.converged, `nodes did not converge: revisions ${report.revisions.join(', ')}`);
+    assert.ok(report.operations > 500, 'the clients kept working through the faults');
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * `npm run chaos -- [--minutes M | --seconds S] [--nodes 3|5] [--seed N]`: one chaos run (run.ts)
+ * on real processes, inside a private network namespace. Outside one it re-runs itself with
+ * `unshare --net` (root needed); inside, it prints the report as JSON and exits 1 on a violation.
+ * Run by the test runner (which takes every file under test/ for a test file and runs it with
+ * NODE_TEST_CONTEXT set), it does nothing.
+ */
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { inPrivateNetwork, prepareNetwork, runInPrivateNetwork } from './network.js';
+import { runChaos } from './run.js';
+
+const script = fileURLToPath(import.meta.url);
+const invoked = process.argv[1] === script && process.env.NODE_TEST_CONTEXT === undefined;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { minutes: { type: 'string' }, seconds: { type: 'string' }, nodes: { type: 'string', default: '3' }, seed: { type: 'string' } },
+  });
+  if (!inPrivateNetwork()) {
+    const child = runInPrivateNetwork(script, process.argv.slice(2));
+    child.stdout?.pipe(process.stdout);
+    child.stderr?.pipe(process.stderr);
+    return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+  }
+  await prepareNetwork();
+  const seconds = values.seconds !== undefined ? Number(values.seconds) : Number(values.minutes ?? '1') * 60;
+  const nodes = Number(values.nodes);
+  const seed = values.seed === undefined ? Date.now() % 1_000_000 : Number(values.seed);
+  process.stderr.write(`chaos: ${nodes} nodes, ${seconds} s, seed ${seed}\n`);
+  const report = await runChaos({ nodes, seconds, seed, block: 60 });
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+  return report.linearizable.ok === true && report.converged ? 0 : 1;
+}
+
+if (invoked) {
+  main().then(
+    (code) => (process.exitCode = code),
+    (error: unknown) => {
+      process.stderr.write(`chaos: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

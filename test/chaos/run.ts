@@ -1,0 +1,107 @@
+/**
+ * One chaos run: a real cluster of `quorate server` processes, concurrent clients recording a
+ * history, and a nemesis cycling through every fault (each at least once) while they run; then
+ * everything is healed and every node restarted, the cluster must recover, and the history is
+ * checked: linearizable per key (which also means no acknowledged write was lost: the final
+ * reads are part of it), and every node converges to the same revision and content.
+ * Must run inside a private network namespace (network.ts).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { checkKvHistory } from '../../src/sim/checkers/linearizability.js';
+import { Prng } from '../../src/util/prng.js';
+import { E2eCluster, apiPort } from '../e2e/harness.js';
+import { ChaosClients } from './clients.js';
+import { faults } from './nemesis.js';
+import { heal } from './network.js';
+
+export interface ChaosOptions {
+  readonly nodes: number;
+  readonly seconds: number;
+  readonly seed: number;
+  /** Loopback block: nodes get 127.0.<block>.1 and up. */
+  readonly block: number;
+  readonly clients?: number;
+}
+
+export interface ChaosReport {
+  readonly nodes: number;
+  readonly seconds: number;
+  readonly operations: number;
+  readonly unknown: number;
+  readonly faults: Record<string, number>;
+  readonly linearizable: { readonly ok: boolean | 'unknown'; readonly reason?: string; readonly key?: string };
+  readonly converged: boolean;
+  readonly revisions: readonly number[];
+}
+
+const keys = ['a', 'b', 'c'];
+const opTimeoutMs = 2_000;
+const holdMs = [1_500, 4_000] as const;
+const settleMs = 1_000;
+const convergeTimeoutMs = 30_000;
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const prng = new Prng(options.seed);
+  const cluster = await E2eCluster.create({ block: options.block, size: options.nodes });
+  try {
+    await cluster.startAll();
+    await cluster.waitForLeader(Array.from({ length: options.nodes }, (_, i) => i), 20_000);
+    const hosts = Array.from({ length: options.nodes }, (_, i) => cluster.host(i));
+    const clients = new ChaosClients({ hosts, port: apiPort, keys, timeoutMs: opTimeoutMs });
+    const deadline = Date.now() + options.seconds * 1000;
+    const running = (): boolean => Date.now() < deadline;
+    const workers = Array.from({ length: options.clients ?? 2 * options.nodes }, (_, c) => clients.run(c, prng.fork(), running));
+    const injected: Record<string, number> = {};
+    for (let n = 0; running() || n < faults.length; n++) {
+      const fault = faults[n % faults.length];
+      if (fault === undefined) break;
+      await sleep(settleMs);
+      const undo = await fault.inject(cluster, prng);
+      injected[fault.name] = (injected[fault.name] ?? 0) + 1;
+      await sleep(prng.int(holdMs[0], holdMs[1]));
+      await undo();
+    }
+    await Promise.all(workers);
+    await heal();
+    for (let i = 0; i < options.nodes; i++) {
+      if (cluster.processes[i] === null) await cluster.start(i);
+      else await cluster.signal(i, 'SIGCONT');
+    }
+    await cluster.waitForLeader(Array.from({ length: options.nodes }, (_, i) => i), convergeTimeoutMs);
+    // Final linearizable reads of every key, through every node: part of the checked history.
+    for (let i = 0; i < options.nodes; i++) for (const key of keys) await clients.operate(1000 + i, i, { kind: 'read', key });
+    const history = clients.history;
+    const verdict = checkKvHistory(history);
+    const { converged, revisions } = await convergence(cluster, options.nodes);
+    return {
+      nodes: options.nodes,
+      seconds: options.seconds,
+      operations: history.length,
+      unknown: history.filter((op) => op.output === undefined).length,
+      faults: injected,
+      linearizable: verdict.ok === true ? { ok: true } : { ok: verdict.ok, reason: verdict.reason, key: verdict.key },
+      converged,
+      revisions,
+    };
+  } finally {
+    await heal().catch(() => undefined);
+    await cluster.stop();
+  }
+}
+
+/** Every node reaches the same revision and serves the same values, serializably from its own state. */
+async function convergence(cluster: E2eCluster, nodes: number): Promise<{ converged: boolean; revisions: number[] }> {
+  const deadline = Date.now() + convergeTimeoutMs;
+  let revisions: number[] = [];
+  while (Date.now() < deadline) {
+    revisions = await Promise.all(Array.from({ length: nodes }, async (_, i) => Number((await cluster.status(i)).revision)));
+    if (revisions.every((r) => r === revisions[0])) {
+      const contents = await Promise.all(
+        Array.from({ length: nodes }, async (_, i) => JSON.stringify(await Promise.all(keys.map(async (key) => (await cluster.get(i, key, 'serializable')).body.value ?? null)))),
+      );
+      if (contents.every((c) => c === contents[0])) return { converged: true, revisions };
+    }
+    await sleep(200);
+  }
+  return { converged: false, revisions };
+}
