@@ -55,11 +55,17 @@ export class PendingRequests {
     else this.settle(response.id, new QuorateError(response.code, response.message));
   }
 
-  /** The connection closed: its requests cannot be answered any more. */
+  /**
+   * The connection closed: its requests cannot be answered any more. They were sent, so the
+   * other side may have carried them out: `OutcomeUnknown`, never `unreachable` (which means
+   * "not sent" and lets a forwarded write be sent again). The chaos suite caught a
+   * compare-and-swap applied twice that way: the first attempt succeeded, its answer was lost
+   * with the connection, and the retry failed its compare.
+   */
   failConnection(conn: Connection): void {
     for (const [id, p] of this.pending) {
       if (p.conn !== conn) continue;
-      this.settle(id, new QuorateError('unreachable', `the connection to ${conn.peerName} closed before the answer arrived (${conn.closeReason ?? 'closed'}); the request may or may not have been carried out`));
+      this.settle(id, new QuorateError('OutcomeUnknown', `the connection to ${conn.peerName} closed before the answer arrived (${conn.closeReason ?? 'closed'}); the request may or may not have been carried out`));
     }
   }
 

@@ -4,7 +4,8 @@
  * remote handler arrives with its code and message; a slow answer times out with `timeout`;
  * an unknown or unreachable peer fails with `unreachable`; a node that knows only an address
  * can ask it (requestAddress), and the answering node still knows the asker's id from its
- * certificate; closing a transport rejects the requests it still waits on.
+ * certificate; closing a transport rejects the requests it still waits on; a request whose
+ * connection closes after it was sent fails as OutcomeUnknown.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -85,4 +86,18 @@ test('closing a transport rejects the requests it waits on', async () => {
   await asker.transport.close();
   await outcome;
   await assert.rejects(asker.transport.request('rpc-a', 'echo', null, 1000), (e) => isQuorateError(e, 'unavailable'));
+});
+
+test('a request whose connection closes after it was sent has an unknown outcome, not unreachable', async () => {
+  // The answering side goes away while its handler holds the request: the request was carried
+  // to it and may have been carried out, so the asker must not take it for never sent (a
+  // forwarded write would then be sent again; the chaos suite caught a CAS applied twice).
+  const answerer = await startNode({ id: 'rpc-answerer', host: '127.0.0.3', onRequest: answer });
+  b.transport.setPeers(new Map([['rpc-a', a.address], ['rpc-answerer', answerer.address]]));
+  const heldBefore = held.length;
+  const pending = b.transport.request('rpc-answerer', 'slow', null, 60_000);
+  const outcome = assert.rejects(pending, (e) => isQuorateError(e, 'OutcomeUnknown') && e.message.includes('may or may not have been carried out'));
+  while (held.length === heldBefore) await new Promise((resolve) => setTimeout(resolve, 5));
+  await answerer.transport.close();
+  await outcome;
 });
