@@ -1,5 +1,6 @@
 /**
- * `npm run chaos -- [--minutes M | --seconds S] [--nodes 3|5] [--seed N]`: one chaos run (run.ts)
+ * `npm run chaos -- [--minutes M | --seconds S] [--nodes 3|5] [--seed N] [--faults a,b]
+ * [--unsafe-serializable-reads]`: one chaos run (run.ts)
  * on real processes, inside a private network namespace. Outside one it re-runs itself with
  * `unshare --net` (root needed); inside, it prints the report as JSON and exits 1 on a violation.
  * Run by the test runner (which takes every file under test/ for a test file and runs it with
@@ -15,7 +16,14 @@ const invoked = process.argv[1] === script && process.env.NODE_TEST_CONTEXT === 
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { minutes: { type: 'string' }, seconds: { type: 'string' }, nodes: { type: 'string', default: '3' }, seed: { type: 'string' } },
+    options: {
+      minutes: { type: 'string' },
+      seconds: { type: 'string' },
+      nodes: { type: 'string', default: '3' },
+      seed: { type: 'string' },
+      faults: { type: 'string' },
+      'unsafe-serializable-reads': { type: 'boolean', default: false },
+    },
   });
   if (!inPrivateNetwork()) {
     const child = runInPrivateNetwork(script, process.argv.slice(2));
@@ -28,7 +36,14 @@ async function main(): Promise<number> {
   const nodes = Number(values.nodes);
   const seed = values.seed === undefined ? Date.now() % 1_000_000 : Number(values.seed);
   process.stderr.write(`chaos: ${nodes} nodes, ${seconds} s, seed ${seed}\n`);
-  const report = await runChaos({ nodes, seconds, seed, block: 60 });
+  const report = await runChaos({
+    nodes,
+    seconds,
+    seed,
+    block: 60,
+    reads: values['unsafe-serializable-reads'] ? 'serializable' : 'linearizable',
+    ...(values.faults === undefined ? {} : { faults: values.faults.split(',') }),
+  });
   process.stdout.write(`${JSON.stringify(report)}\n`);
   return report.linearizable.ok === true && report.converged ? 0 : 1;
 }

@@ -25,6 +25,11 @@ export interface ClientOptions {
   readonly port: number;
   readonly keys: readonly string[];
   readonly timeoutMs: number;
+  /**
+   * 'serializable' is the deliberately unsafe mode that shows the checker catches real
+   * anomalies: reads answered from the node's own state, recorded as if they were linearizable.
+   */
+  readonly reads: 'linearizable' | 'serializable';
 }
 
 function send(host: string, port: number, method: string, path: string, body: string | undefined, timeoutMs: number): Promise<Outcome> {
@@ -96,7 +101,7 @@ export class ChaosClients {
     const path = `/v1/kv/${encodeURIComponent(input.key)}`;
     switch (input.kind) {
       case 'read':
-        return send(host, port, 'GET', path, undefined, timeoutMs);
+        return send(host, port, 'GET', `${path}?consistency=${this.options.reads}`, undefined, timeoutMs);
       case 'write':
         return send(host, port, 'PUT', path, input.value, timeoutMs);
       case 'cas': {
