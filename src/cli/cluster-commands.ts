@@ -7,10 +7,10 @@
  * status asks any node for the whole cluster's view and prints seed 000's layout.
  */
 import { isIP } from 'node:net';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { ClusterStatusJson } from '../api/index.js';
 import type { QuorateClient } from '../client/index.js';
-import { CliError, clientFor, globalOptions, localNode, print, printJson } from './context.js';
+import { CliError, clientFor, globalOptions, localNode, parsePort, print, printJson } from './context.js';
 import { addJoinCommands } from './join-commands.js';
 import { addRecoverCommand } from './recover-command.js';
 import { addLeaveCommand } from './node-commands.js';
@@ -31,11 +31,6 @@ interface InitOptions {
   readonly foreground?: boolean;
 }
 
-function parsePort(text: string): number {
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new InvalidArgumentError('expected a port number (1-65535).');
-  return port;
-}
 
 /** node-1 for 10.0.0.1, as in seed 000; node-1 for an IPv6 address. */
 export function defaultNodeId(advertise: string): string {

@@ -79,6 +79,13 @@ export function parseCount(text: string): number {
   return value;
 }
 
+/** A commander argument parser for port numbers (--api-port, --peer-port). */
+export function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new InvalidArgumentError('expected a port number (1-65535).');
+  return port;
+}
+
 /** Resolves on the first SIGINT or SIGTERM; the handlers are removed again. */
 export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {

@@ -12,10 +12,10 @@
 import { get as httpsGet } from 'node:https';
 import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { AdmittedJson, ClusterStatusJson } from '../api/index.js';
 import { QuorateClient, QuorateClientError } from '../client/index.js';
-import { CliError, clientFor, globalOptions, print, printJson } from './context.js';
+import { CliError, clientFor, globalOptions, parsePort, print, printJson } from './context.js';
 import { printSummary, startInBackground, untilExitOr } from './server-launch.js';
 
 const roundPauseMs = 1_000;
@@ -30,11 +30,6 @@ const parityWaitMs = 2_000;
 /** Errors that another server or another round cannot fix. */
 const fatalCodes = new Set(['bad_token', 'token_expired', 'token_revoked', 'wrong_role', 'address_in_use', 'member_exists', 'bad_request', 'forbidden']);
 
-function parsePort(text: string): number {
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new InvalidArgumentError('expected a port number (1-65535).');
-  return port;
-}
 
 interface TokenOptions {
   readonly ttl: string;

@@ -15,6 +15,7 @@ async function recover(confirmLost: string, command: Command): Promise<void> {
   const { DataDir, resolveDataDir } = await import('../cluster/data-dir.js');
   const { DiskStorage } = await import('../storage/index.js');
   const { ClusterStateMachine } = await import('../state/index.js');
+  const { applyConfChange } = await import('../raft/index.js');
   const dir = new DataDir(resolveDataDir(globalOptions(command).dataDir));
   const identity = await dir.readIdentity();
   const pid = await runningPid(dir.pidPath);
@@ -25,25 +26,25 @@ async function recover(confirmLost: string, command: Command): Promise<void> {
     if (persisted.snapshot === null) throw new CliError(`${dir.raftDir} holds no Raft state to recover from`);
     const state = new ClusterStateMachine();
     state.restore(persisted.snapshot.data);
-    const conf = { voters: new Set(persisted.snapshot.meta.conf.voters), learners: new Set(persisted.snapshot.meta.conf.learners) };
+    let conf = persisted.snapshot.meta.conf;
     let index = persisted.snapshot.meta.index;
     let term = persisted.snapshot.meta.term;
     const commit = persisted.hardState.commit;
     for (const entry of persisted.entries) {
       if (entry.index > commit) break;
       state.apply(entry);
-      if (entry.type === 'conf') applyConfChange(conf, entry.change);
+      if (entry.type === 'conf') conf = applyConfChange(conf, entry.change);
       index = entry.index;
       term = entry.term;
     }
     const dropped = persisted.entries.filter((e) => e.index > commit).length;
-    const others = [...conf.voters].filter((id) => id !== identity.nodeId).sort();
+    const others = conf.voters.filter((id) => id !== identity.nodeId);
     const confirmed = confirmLost
       .split(',')
       .map((id) => id.trim())
       .filter((id) => id !== '')
       .sort();
-    if (!conf.voters.has(identity.nodeId)) throw new CliError(`${identity.nodeId} is not a voter of its last configuration (${[...conf.voters].join(', ')}); recover from a node that is`);
+    if (!conf.voters.includes(identity.nodeId)) throw new CliError(`${identity.nodeId} is not a voter of its last configuration (${conf.voters.join(', ')}); recover from a node that is`);
     if (others.join(',') !== confirmed.join(',')) {
       throw new CliError(
         `the other voters of the last configuration are ${others.join(', ') || '(none)'}; after making sure they are dead (and will be wiped, never restarted on their data), confirm exactly them with --confirm-lost ${others.join(',')}`,
@@ -68,22 +69,6 @@ async function recover(confirmLost: string, command: Command): Promise<void> {
     await storage.close();
   }
   print(`recovered: start it with \`quorate server\` (or systemctl start quorate), then add servers with \`quorate cluster join-token\` and \`quorate cluster join\`\n`);
-}
-
-function applyConfChange(conf: { voters: Set<string>; learners: Set<string> }, change: { readonly type: 'addLearner' | 'promote' | 'remove'; readonly nodeId: string }): void {
-  switch (change.type) {
-    case 'addLearner':
-      conf.learners.add(change.nodeId);
-      break;
-    case 'promote':
-      conf.learners.delete(change.nodeId);
-      conf.voters.add(change.nodeId);
-      break;
-    case 'remove':
-      conf.learners.delete(change.nodeId);
-      conf.voters.delete(change.nodeId);
-      break;
-  }
 }
 
 export function addRecoverCommand(cluster: Command): void {

@@ -4,6 +4,7 @@
  * addresses only, as in the seed: the node asks each one for its id before the cluster forms,
  * and a node whose peers already form a cluster without it joins as a learner (section 9).
  */
+import { defaultTimings } from '../node/index.js';
 import { QuorateError } from '../util/errors.js';
 import { defaultApiPort, defaultRequestTimeoutMs, defaultSnapshotEntries, defaultSnapshotTrailingEntries, formatHostPort, parseHostPort, type ServerConfig, type WriteQuorum } from '../server/index.js';
 
@@ -45,8 +46,8 @@ export function toServerConfig(config: ClusterConfig): ServerConfig {
   const peers = config.peerAddresses.map((address, i) => formatHostPort(parseHostPort(address, `ClusterConfig.peerAddresses[${i}]`)));
   if (peers.includes(self)) throw field('peerAddresses', `lists this node's own address ${self}; list only the others`);
   if (new Set(peers).size !== peers.length) throw field('peerAddresses', 'lists an address twice');
-  const electionTimeoutMs = config.electionTimeoutMs ?? 300;
-  const heartbeatIntervalMs = config.heartbeatIntervalMs ?? 100;
+  const electionTimeoutMs = config.electionTimeoutMs ?? defaultTimings.electionMs;
+  const heartbeatIntervalMs = config.heartbeatIntervalMs ?? defaultTimings.heartbeatMs;
   if (electionTimeoutMs < 2 * heartbeatIntervalMs) throw field('electionTimeoutMs', `must be at least twice heartbeatIntervalMs (${heartbeatIntervalMs}); 3-5 times is typical`);
   const apiAddress = (host: string): string => formatHostPort({ host, port: defaultApiPort });
   return {

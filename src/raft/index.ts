@@ -5,5 +5,5 @@ export { defaultRaftConfig, validateRaftConfig } from './config.js';
 export type { RaftConfig, ReadMode, TestingBugs } from './config.js';
 export { RaftError } from './errors.js';
 export type { RaftErrorCode } from './errors.js';
-export { message, entrySize, sendableBeforePersist } from './types.js';
+export { applyConfChange, message, entrySize, sendableBeforePersist } from './types.js';
 export type * from './types.js';

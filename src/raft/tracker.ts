@@ -5,7 +5,7 @@
  */
 import { assert } from '../util/assert.js';
 import { Progress } from './progress.js';
-import type { ConfChange, ConfState, NodeId } from './types.js';
+import { applyConfChange, type ConfChange, type ConfState, type NodeId } from './types.js';
 
 export type VoteResult = 'won' | 'lost' | 'pending';
 
@@ -74,21 +74,8 @@ export class ProgressTracker {
   }
 
   apply(change: ConfChange): void {
-    const id = change.nodeId;
-    switch (change.type) {
-      case 'addLearner':
-        this.learnerSet.add(id);
-        break;
-      case 'promote':
-        this.learnerSet.delete(id);
-        this.voterSet.add(id);
-        break;
-      case 'remove':
-        this.learnerSet.delete(id);
-        this.voterSet.delete(id);
-        this.progress.delete(id);
-        break;
-    }
+    this.setConf(applyConfChange(this.confState(), change));
+    if (change.type === 'remove') this.progress.delete(change.nodeId);
   }
 
   /** Fresh progress for every member, as a new leader (or a reset follower) starts with. */

@@ -35,6 +35,27 @@ export interface ConfState {
   readonly learners: readonly NodeId[];
 }
 
+/** The configuration after `change` (validated by the caller); ids come out sorted. */
+export function applyConfChange(conf: ConfState, change: ConfChange): ConfState {
+  const voters = new Set(conf.voters);
+  const learners = new Set(conf.learners);
+  const id = change.nodeId;
+  switch (change.type) {
+    case 'addLearner':
+      learners.add(id);
+      break;
+    case 'promote':
+      learners.delete(id);
+      voters.add(id);
+      break;
+    case 'remove':
+      learners.delete(id);
+      voters.delete(id);
+      break;
+  }
+  return { voters: [...voters].sort(), learners: [...learners].sort() };
+}
+
 /** State that must be durable before any message that depends on it is sent (Figure 2). */
 export interface HardState {
   readonly term: number;

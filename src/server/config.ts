@@ -24,6 +24,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve, dirname } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
+import { defaultTimings } from '../node/index.js';
 import { QuorateError } from '../util/errors.js';
 
 export interface HostPort {
@@ -127,8 +128,8 @@ const clusterSchema = z
     cluster_secret: z.string().optional(),
     cluster_secret_file: z.string().optional(),
     write_quorum: z.enum(['majority', 'all']).default('majority'),
-    election_timeout_ms: z.number().int().min(20).max(60_000).default(300),
-    heartbeat_interval_ms: z.number().int().min(5).max(10_000).default(100),
+    election_timeout_ms: z.number().int().min(20).max(60_000).default(defaultTimings.electionMs),
+    heartbeat_interval_ms: z.number().int().min(5).max(10_000).default(defaultTimings.heartbeatMs),
     request_timeout_ms: z.number().int().min(100).max(600_000).default(defaultRequestTimeoutMs),
     snapshot_entries: z.number().int().min(10).max(10_000_000).default(defaultSnapshotEntries),
     snapshot_trailing_entries: z.number().int().min(0).max(10_000_000).default(defaultSnapshotTrailingEntries),

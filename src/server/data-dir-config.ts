@@ -5,11 +5,9 @@
  * same address; timings and limits are the defaults (the TOML bootstrap can tune them).
  */
 import type { DataDir, JoinMember, NodeIdentity } from '../cluster/data-dir.js';
+import { defaultTimings } from '../node/index.js';
 import { defaultRequestTimeoutMs, defaultSnapshotEntries, defaultSnapshotTrailingEntries, formatHostPort, type InitialMember, type ServerConfig } from './config.js';
 
-/** Seed 001's timings. */
-const electionTimeoutMs = 300;
-const heartbeatIntervalMs = 100;
 
 export function serverConfigFromDataDir(dir: DataDir, identity: NodeIdentity, initialCluster: readonly InitialMember[]): ServerConfig {
   const peer = { host: identity.advertise, port: identity.peerPort };
@@ -23,8 +21,9 @@ export function serverConfigFromDataDir(dir: DataDir, identity: NodeIdentity, in
     dataDir: dir.raftDir,
     tls: { kind: 'files', caFile: dir.caCertPath, certFile: dir.nodeCertPath, keyFile: dir.nodeKeyPath },
     writeQuorum: 'majority',
-    electionTimeoutMs,
-    heartbeatIntervalMs,
+    // Seed 001's timings, the node driver's defaults.
+    electionTimeoutMs: defaultTimings.electionMs,
+    heartbeatIntervalMs: defaultTimings.heartbeatMs,
     requestTimeoutMs: defaultRequestTimeoutMs,
     snapshotEntries: defaultSnapshotEntries,
     snapshotTrailingEntries: defaultSnapshotTrailingEntries,
