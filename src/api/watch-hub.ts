@@ -80,7 +80,13 @@ export class WatchHub {
       }
     };
     const progress = guarded(() => send(line({ type: 'progress', revision: service.status().revision })));
-    const result = service.watch(target.from, target.key, target.rangeEnd, (events) => guarded(() => send(events.map(eventLine).join('')))());
+    // Events the node skipped by installing a snapshot are compacted: end the stream, and the
+    // client's resume from its last revision + 1 gets the compacted error it must act on.
+    const compacted = (): void => {
+      this.log('watch: closing a stream whose next events were compacted before this node caught up');
+      response.destroy();
+    };
+    const result = service.watch(target.from, target.key, target.rangeEnd, (events) => guarded(() => send(events.map(eventLine).join('')))(), compacted);
     if ('ok' in result) throw fromKvFailure(result);
     subscription = result;
     this.closers.add(close);

@@ -5,6 +5,7 @@
  * the one-voter Raft state), starts the server in the background (or attached with
  * --foreground, for systemd and containers) and prints seed 000's lines once the node leads.
  * status asks any node for the whole cluster's view and prints seed 000's layout.
+ * admin-token prints the admin token of a cluster configured by TOML with a shared secret.
  */
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
@@ -142,6 +143,15 @@ async function status(command: Command): Promise<void> {
   else print(formatStatus(view));
 }
 
+/** The token is derived from the secret (cluster/admin-token.ts), so any node's config file gives it. */
+async function adminToken(configPath: string): Promise<void> {
+  const { loadServerConfig } = await import('../server/config.js');
+  const config = loadServerConfig(configPath);
+  if (config.tls.kind !== 'secret') throw new CliError(`${configPath} uses [tls] files instead of a cluster secret: such a cluster has no derived admin token`);
+  const { deriveAdminToken } = await import('../cluster/admin-token.js');
+  print(`${deriveAdminToken(config.tls.secret, config.clusterName)}\n`);
+}
+
 function foundingOptions(command: Command): Command {
   return command
     .requiredOption('--advertise <ip>', 'the IP address the other nodes and clients reach this node at')
@@ -176,4 +186,9 @@ export function addClusterCommands(program: Command): void {
     .command('status')
     .description("the cluster's health as any node sees it: quorum, leader, every member")
     .action((_options: object, command: Command) => status(command));
+  cluster
+    .command('admin-token')
+    .description('print the admin token of a cluster configured with a TOML file and a cluster secret (use it with --token)')
+    .requiredOption('--config <file>', "a node's TOML configuration")
+    .action((options: { config: string }) => adminToken(options.config));
 }

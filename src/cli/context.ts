@@ -14,6 +14,7 @@ export interface GlobalOptions {
   readonly endpointsGiven: boolean;
   readonly dataDir?: string;
   readonly caFile?: string;
+  readonly token?: string;
   readonly json?: boolean;
   readonly timeout?: number;
 }
@@ -30,7 +31,7 @@ export function globalOptions(command: Command): GlobalOptions {
 /**
  * A client for the given endpoints; without any, for the node whose data directory this is
  * (--data-dir, $QUORATE_DATA_DIR or /var/lib/quorate), with its CA and admin token, and
- * otherwise for http://127.0.0.1:8080.
+ * otherwise for http://127.0.0.1:8080. --token (or $QUORATE_TOKEN) goes with given endpoints.
  */
 export async function clientFor(options: GlobalOptions): Promise<QuorateClient> {
   const timeout = options.timeout === undefined ? {} : { requestTimeoutMs: options.timeout };
@@ -40,7 +41,8 @@ export async function clientFor(options: GlobalOptions): Promise<QuorateClient> 
     .split(',')
     .map((endpoint) => endpoint.trim())
     .filter((endpoint) => endpoint !== '');
-  return new QuorateClient({ endpoints, ...timeout, ...(options.caFile === undefined ? {} : { ca: await readCaFile(options.caFile) }) });
+  const token = options.token === undefined ? {} : { token: options.token };
+  return new QuorateClient({ endpoints, ...timeout, ...token, ...(options.caFile === undefined ? {} : { ca: await readCaFile(options.caFile) }) });
 }
 
 async function readCaFile(path: string): Promise<string> {

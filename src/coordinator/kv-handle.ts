@@ -26,6 +26,12 @@ export interface WatchOptions {
   readonly prefix?: boolean;
   /** Deliver events from this revision on (0: only new ones). */
   readonly fromRevision?: number;
+  /**
+   * Called when the watch ends because this node caught up from a leader's snapshot and the
+   * events in between were compacted; watch again from a current revision. Without it the
+   * watch just ends.
+   */
+  readonly onCompacted?: (compactRevision: number) => void;
 }
 
 export class KvHandle {
@@ -74,7 +80,8 @@ export class KvHandle {
 
   watch(key: Bytes, options: WatchOptions, listener: (events: readonly KvEvent[]) => void): Disposable {
     const bytes = toBytes(key);
-    return unwrap(this.service().watch(options.fromRevision ?? 0, bytes, options.prefix === true ? prefixEnd(bytes) : undefined, listener));
+    const compacted = options.onCompacted ?? ((): void => undefined);
+    return unwrap(this.service().watch(options.fromRevision ?? 0, bytes, options.prefix === true ? prefixEnd(bytes) : undefined, listener, compacted));
   }
 
   async leaseGrant(ttlSeconds: number): Promise<number> {

@@ -11,6 +11,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { deriveAdminToken } from '../cluster/admin-token.js';
+import { secretHash } from '../cluster/join-token.js';
 import { bootstrapState, emptyState, type PersistedState } from '../node/index.js';
 import type { ConfState } from '../raft/index.js';
 import { ClusterStateMachine, type Member } from '../state/index.js';
@@ -46,9 +48,16 @@ export async function initialState(config: ServerConfig, hello: (address: string
   const founders = config.initialCluster.filter((m) => m.bootstrap);
   const ids = new Map<string, string>();
   for (const m of founders) if (m.id !== null) ids.set(m.peerAddress, m.id);
-  while (ids.size < founders.length) {
+  // Even with every id in the config, a majority of founders must answer before this node
+  // founds anything: an empty data directory may belong to a node that was removed from the
+  // formed cluster (and wiped to come back), which must join, not found the old configuration
+  // again on its own.
+  const answered = new Set([self.peerAddress]);
+  const majority = Math.floor(founders.length / 2) + 1;
+  const enough = (): boolean => ids.size === founders.length && answered.size >= majority;
+  while (!enough()) {
     for (const m of founders) {
-      if (ids.has(m.peerAddress)) continue;
+      if (answered.has(m.peerAddress)) continue;
       try {
         const answer = await hello(m.peerAddress);
         if (answer.bootstrapped && !answer.members.includes(config.nodeId)) {
@@ -56,17 +65,23 @@ export async function initialState(config: ServerConfig, hello: (address: string
           return emptyState;
         }
         ids.set(m.peerAddress, answer.id);
+        answered.add(m.peerAddress);
       } catch {
         // Not up yet: boot order does not matter, so keep asking.
       }
     }
-    if (ids.size < founders.length) await sleep(helloRetryMs);
+    if (!enough()) await sleep(helloRetryMs);
   }
   const members: Member[] = founders.map((m) => ({ id: ids.get(m.peerAddress) ?? '', peerAddress: m.peerAddress, apiAddress: m.apiAddress }));
   return bootstrapState(
     members.map((m) => m.id),
-    registryWith(members),
+    registryWith(members, staticAdminTokenHash(config)),
   );
+}
+
+/** A cluster configured with a shared secret has the admin token derived from it (admin-token.ts); one with [tls] files has none. */
+function staticAdminTokenHash(config: ServerConfig): string | null {
+  return config.tls.kind === 'secret' ? secretHash(deriveAdminToken(config.tls.secret, config.clusterName)) : null;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   type Disposable,
   type KvApplyResult,
   type KvCommand,
+  type CompactedListener,
   type KvEventsListener,
   type KvFailure,
   type LeaseGrantResponse,
@@ -65,8 +66,8 @@ export class NodeKvService implements KvService {
     return this.ctx.state.kv.range(request.key, request.rangeEnd, request);
   }
 
-  watch(from: number, key: Uint8Array, rangeEnd: Uint8Array | undefined, listener: KvEventsListener): Disposable | KvFailure {
-    return this.ctx.state.kv.watch(from, key, rangeEnd, listener);
+  watch(from: number, key: Uint8Array, rangeEnd: Uint8Array | undefined, listener: KvEventsListener, compacted: CompactedListener): Disposable | KvFailure {
+    return this.ctx.state.kv.watch(from, key, rangeEnd, listener, compacted);
   }
 
   async leaseGrant(ttlSeconds: number, id = 0): Promise<LeaseGrantResponse | KvFailure> {

@@ -325,7 +325,6 @@ export class ServerNode {
     }
   }
 
-  /** Transfer leadership to the voter with the longest log and wait (bounded) until it leads. */
   /** Remove a member through the leader (`quorate node remove`); needs quorum. */
   async removeMember(id: string): Promise<void> {
     await this.service.routed('cluster.remove', { id }, () => this.membership.remove(id));
@@ -340,6 +339,7 @@ export class ServerNode {
     await this.removeMember(this.id);
   }
 
+  /** Transfer leadership to the voter with the longest log and wait (bounded) until it leads. */
   private async handOverLeadership(): Promise<void> {
     const status = this.raft.status();
     if (status.role !== 'leader') return;

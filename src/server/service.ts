@@ -13,6 +13,7 @@ import type {
   Disposable,
   KvApplyResult,
   KvCommand,
+  CompactedListener,
   KvEventsListener,
   KvFailure,
   LeaseGrantResponse,
@@ -78,9 +79,10 @@ export interface KvService {
   /**
    * Events for keys in [key, rangeEnd) (just `key` without rangeEnd) from revision `from`
    * (0: only future events), in revision order, each exactly once, on this node's applied
-   * state. Fails with `compacted` when `from` is older than the compaction point.
+   * state. Fails with `compacted` when `from` is older than the compaction point; calls
+   * `compacted` and ends when a snapshot from the leader skips events that are compacted.
    */
-  watch(from: number, key: Uint8Array, rangeEnd: Uint8Array | undefined, listener: KvEventsListener): Disposable | KvFailure;
+  watch(from: number, key: Uint8Array, rangeEnd: Uint8Array | undefined, listener: KvEventsListener, compacted: CompactedListener): Disposable | KvFailure;
   /** The serving node picks a random id when `id` is 0 or absent. */
   leaseGrant(ttlSeconds: number, id?: number): Promise<LeaseGrantResponse | KvFailure>;
   leaseRevoke(id: number): Promise<LeaseRevokeResponse | KvFailure>;

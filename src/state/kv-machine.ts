@@ -16,6 +16,7 @@ import {
   type Disposable,
   type EventsResult,
   type KvApplyResult,
+  type CompactedListener,
   type KvEventsListener,
   type KvFailure,
   type LeaseInfo,
@@ -73,8 +74,8 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
     return this.store.onEvents(listener);
   }
 
-  watch(from: number, key: Uint8Array, rangeEnd: Uint8Array | undefined, listener: KvEventsListener): Disposable | KvFailure {
-    return this.store.watch(from, key, rangeEnd, listener);
+  watch(from: number, key: Uint8Array, rangeEnd: Uint8Array | undefined, listener: KvEventsListener, compacted: CompactedListener): Disposable | KvFailure {
+    return this.store.watch(from, key, rangeEnd, listener, compacted);
   }
 
   lease(id: number): LeaseInfo | null {

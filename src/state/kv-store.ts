@@ -24,6 +24,7 @@ import {
   type KvApplyResult,
   type KvCommand,
   type KvEvent,
+  type CompactedListener,
   type KvEventsListener,
   type KvFailure,
   type LeaseGrantRequest,
@@ -77,7 +78,7 @@ function compareKv(compare: Compare, kv: StoredKv | null): boolean {
 export class KvStore {
   private readonly mvcc = new MvccStore();
   private readonly leaseTable = new LeaseTable();
-  private readonly listeners = new Set<{ readonly listener: KvEventsListener }>();
+  private readonly listeners = new Set<{ readonly listener: KvEventsListener; readonly compacted?: CompactedListener }>();
 
   get revision(): number {
     return this.mvcc.currentRevision;
@@ -204,14 +205,17 @@ export class KvStore {
    * Because apply is synchronous, reading eventsSince and then subscribing in the same turn
    * misses and repeats nothing; `watch` does exactly that.
    */
-  onEvents(listener: KvEventsListener): Disposable {
-    const entry = { listener };
+  onEvents(listener: KvEventsListener, compacted?: CompactedListener): Disposable {
+    const entry = compacted === undefined ? { listener } : { listener, compacted };
     this.listeners.add(entry);
     return { dispose: () => this.listeners.delete(entry) };
   }
 
-  /** History from `from` (0 = from the next revision), then live events, filtered by range. */
-  watch(from: number, key: Uint8Array, rangeEnd: Uint8Array | undefined, listener: KvEventsListener): Disposable | KvFailure {
+  /**
+   * History from `from` (0 = from the next revision), then live events, filtered by range.
+   * `compacted` is called (and the watch ends) if a restore skips events that are compacted.
+   */
+  watch(from: number, key: Uint8Array, rangeEnd: Uint8Array | undefined, listener: KvEventsListener, compacted: CompactedListener): Disposable | KvFailure {
     const history = this.eventsSince(from === 0 ? this.revision + 1 : from, key, rangeEnd);
     if (!history.ok) return history;
     if (history.events.length > 0) listener(history.events);
@@ -219,7 +223,7 @@ export class KvStore {
     return this.onEvents((events) => {
       const matching = events.filter((event) => inRange(range, bytesToBinary(event.kv.key)));
       if (matching.length > 0) listener(matching);
-    });
+    }, compacted);
   }
 
   exportState(): KvState {
@@ -227,8 +231,14 @@ export class KvStore {
     return { revision: this.revision, compactRevision: this.compactRevision, histories: this.mvcc.histories(), leases };
   }
 
-  /** Replace the state. Listeners stay subscribed but are not told: restore is not a write. */
+  /**
+   * Replace the state (a snapshot from the leader, or at startup). Listeners stay subscribed,
+   * and since a snapshot that moves the revision forward stands for the writes in between,
+   * they get those writes' events from the restored history (as etcd's unsynced watchers are
+   * caught up after a restore); where that history is compacted they are told so and dropped.
+   */
   importState(state: KvState): void {
+    const before = this.revision;
     this.mvcc.load(state.revision, state.compactRevision, state.histories);
     this.leaseTable.clear();
     for (const { id, ttlSeconds } of state.leases) this.leaseTable.grant(id, ttlSeconds);
@@ -237,6 +247,19 @@ export class KvStore {
       if (kv.lease !== 0) this.leaseTable.attach(kv.lease, key);
       return true;
     });
+    if (this.revision > before) this.catchUpListeners(before + 1);
+  }
+
+  private catchUpListeners(from: number): void {
+    if (from <= this.compactRevision) {
+      for (const entry of [...this.listeners]) {
+        this.listeners.delete(entry);
+        entry.compacted?.(this.compactRevision);
+      }
+      return;
+    }
+    const events = this.mvcc.eventsSince(from, { start: '', end: null });
+    if (events.length > 0) for (const { listener } of [...this.listeners]) listener(events);
   }
 
   /** Run `body` as one write transaction and stamp its result with the resulting revision. */

@@ -240,6 +240,8 @@ export interface LeaseInfo {
 export type EventsResult = { readonly ok: true; readonly events: readonly KvEvent[] } | KvFailure;
 
 export type KvEventsListener = (events: readonly KvEvent[]) => void;
+/** Told that a watch ended because events it still needed were compacted away (see KvStore.importState). */
+export type CompactedListener = (compactRevision: number) => void;
 
 export interface Disposable {
   dispose(): void;

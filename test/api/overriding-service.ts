@@ -9,7 +9,7 @@ export function overriding(real: KvService, overrides: Partial<KvService>): KvSe
   return {
     write: (command) => real.write(command),
     range: (request, consistency) => real.range(request, consistency),
-    watch: (from, key, rangeEnd, listener) => real.watch(from, key, rangeEnd, listener),
+    watch: (from, key, rangeEnd, listener, compacted) => real.watch(from, key, rangeEnd, listener, compacted),
     leaseGrant: (ttl, id) => real.leaseGrant(ttl, id),
     leaseRevoke: (id) => real.leaseRevoke(id),
     leaseKeepAlive: (id) => real.leaseKeepAlive(id),

@@ -31,9 +31,10 @@ for (const [nodes, seed] of [[3, 1], [5, 2]] as const) {
   test(`${nodes} nodes under every nemesis: linearizable and converged`, async () => {
     const report = await chaos(nodes, seed);
     process.stdout.write(`# ${nodes} nodes: ${report.operations} operations, ${report.unknown} unknown, faults ${JSON.stringify(report.faults)}\n`);
-    assert.deepEqual(Object.keys(report.faults).sort(), ['bridge', 'isolate-leader', 'kill-leader', 'kill-random', 'partition-minority', 'pause-leader']);
+    assert.deepEqual(Object.keys(report.faults).sort(), ['bridge', 'isolate-leader', 'kill-leader', 'kill-random', 'partition-minority', 'pause-leader', 'pause-random', 'remove-readd']);
     assert.equal(report.linearizable.ok, true, `${report.linearizable.key ?? ''}: ${report.linearizable.reason ?? ''}`);
     assert.ok(report.converged, `nodes did not converge: revisions ${report.revisions.join(', ')}`);
+    assert.deepEqual(report.watchProblems, [], 'the watchers saw every change, in order');
     assert.ok(report.operations > 500, 'the clients kept working through the faults');
   });
 }

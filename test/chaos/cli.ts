@@ -45,7 +45,7 @@ async function main(): Promise<number> {
     ...(values.faults === undefined ? {} : { faults: values.faults.split(',') }),
   });
   process.stdout.write(`${JSON.stringify(report)}\n`);
-  return report.linearizable.ok === true && report.converged ? 0 : 1;
+  return report.linearizable.ok === true && report.converged && report.watchProblems.length === 0 ? 0 : 1;
 }
 
 if (invoked) {

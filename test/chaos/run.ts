@@ -1,16 +1,20 @@
 /**
  * One chaos run: a real cluster of `quorate server` processes, concurrent clients recording a
- * history, and a nemesis cycling through every fault (each at least once) while they run; then
- * everything is healed and every node restarted, the cluster must recover, and the history is
- * checked: linearizable per key (which also means no acknowledged write was lost: the final
- * reads are part of it), and every node converges to the same revision and content.
- * Must run inside a private network namespace (network.ts).
+ * history, watchers streaming every change, and a nemesis cycling through every fault (each at
+ * least once) while they run; then everything is healed and every node restarted, the cluster
+ * must recover, and the history is checked: linearizable per key (which also means no
+ * acknowledged write was lost: the final reads are part of it), every node converges to the
+ * same revision and content, and the watchers saw every change in order (watchers.ts).
+ * Nodes snapshot every 1000 entries, so that a node that falls behind is caught up by a
+ * snapshot from the leader, not only by the log. Must run inside a private network namespace
+ * (network.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkKvHistory } from '../../src/sim/checkers/linearizability.js';
 import { Prng } from '../../src/util/prng.js';
 import { E2eCluster, apiPort } from '../e2e/harness.js';
 import { ChaosClients } from './clients.js';
+import { ChaosWatcher, checkWatches } from './watchers.js';
 import { faults } from './nemesis.js';
 import { heal } from './network.js';
 
@@ -29,6 +33,7 @@ export interface ChaosOptions {
 
 export interface ChaosReport {
   readonly nodes: number;
+  /** How long the clients ran under the nemesis. */
   readonly seconds: number;
   readonly operations: number;
   readonly unknown: number;
@@ -36,6 +41,8 @@ export interface ChaosReport {
   readonly linearizable: { readonly ok: boolean | 'unknown'; readonly reason?: string; readonly key?: string };
   readonly converged: boolean;
   readonly revisions: readonly number[];
+  /** What the watchers saw that breaks "every committed change, in order"; empty when none. */
+  readonly watchProblems: readonly string[];
 }
 
 const keys = ['a', 'b', 'c'];
@@ -43,22 +50,27 @@ const opTimeoutMs = 2_000;
 const holdMs = [1_500, 4_000] as const;
 const settleMs = 1_000;
 const convergeTimeoutMs = 30_000;
+const snapshotConfig = 'snapshot_entries = 1000\nsnapshot_trailing_entries = 200';
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const prng = new Prng(options.seed);
-  const cluster = await E2eCluster.create({ block: options.block, size: options.nodes });
+  const cluster = await E2eCluster.create({ block: options.block, size: options.nodes, extraConfig: snapshotConfig });
+  const watchers: ChaosWatcher[] = [];
   try {
     await cluster.startAll();
     await cluster.waitForLeader(Array.from({ length: options.nodes }, (_, i) => i), 20_000);
     const hosts = Array.from({ length: options.nodes }, (_, i) => cluster.host(i));
     const clients = new ChaosClients({ hosts, port: apiPort, keys, timeoutMs: opTimeoutMs, reads: options.reads ?? 'linearizable' });
+    watchers.push(...hosts.map((_, i) => new ChaosWatcher(hosts, apiPort, i)));
     const chosen = faults.filter((f) => options.faults === undefined || options.faults.includes(f.name));
     if (chosen.length === 0) throw new Error(`no nemesis called ${options.faults?.join(', ') ?? ''} (known: ${faults.map((f) => f.name).join(', ')})`);
-    const deadline = Date.now() + options.seconds * 1000;
-    const running = (): boolean => Date.now() < deadline;
-    const workers = Array.from({ length: options.clients ?? 2 * options.nodes }, (_, c) => clients.run(c, prng.fork(), running));
+    // The load lasts as long as the nemesis: at least `seconds`, and until each fault has run once.
+    const started = Date.now();
+    const deadline = started + options.seconds * 1000;
+    let faulting = true;
+    const workers = Array.from({ length: options.clients ?? 2 * options.nodes }, (_, c) => clients.run(c, prng.fork(), () => faulting));
     const injected: Record<string, number> = {};
-    for (let n = 0; running() || n < chosen.length; n++) {
+    for (let n = 0; Date.now() < deadline || n < chosen.length; n++) {
       const fault = chosen[n % chosen.length];
       if (fault === undefined) break;
       await sleep(settleMs);
@@ -67,6 +79,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await sleep(prng.int(holdMs[0], holdMs[1]));
       await undo();
     }
+    faulting = false;
+    const seconds = Math.round((Date.now() - started) / 1000);
     await Promise.all(workers);
     await heal();
     for (let i = 0; i < options.nodes; i++) {
@@ -79,20 +93,31 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const history = clients.history;
     const verdict = checkKvHistory(history);
     const { converged, revisions } = await convergence(cluster, options.nodes);
+    const finalRevision = Math.max(...revisions);
+    await caughtUp(watchers, finalRevision);
+    await Promise.all(watchers.map((w) => w.stop()));
     return {
       nodes: options.nodes,
-      seconds: options.seconds,
+      seconds,
       operations: history.length,
       unknown: history.filter((op) => op.output === undefined).length,
       faults: injected,
       linearizable: verdict.ok === true ? { ok: true } : { ok: verdict.ok, reason: verdict.reason, key: verdict.key },
       converged,
       revisions,
+      watchProblems: checkWatches(watchers, history, finalRevision),
     };
   } finally {
+    await Promise.all(watchers.map((w) => w.stop()));
     await heal().catch(() => undefined);
     await cluster.stop();
   }
+}
+
+/** Waits (bounded) until every watcher has seen up to `revision`; checkWatches reports any that did not. */
+async function caughtUp(watchers: readonly ChaosWatcher[], revision: number): Promise<void> {
+  const deadline = Date.now() + convergeTimeoutMs;
+  while (Date.now() < deadline && watchers.some((w) => w.seen < revision)) await sleep(100);
 }
 
 /** Every node reaches the same revision and serves the same values, serializably from its own state. */

@@ -13,11 +13,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { deriveAdminToken } from '../../src/cluster/admin-token.js';
 
 export const cliPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
 
 export const apiPort = 8080;
 export const peerPort = 8081;
+const clusterSecret = 'e2e-test-secret-0123456789';
+/** The admin token every node derives from the cluster secret (the default cluster name is 'quorate'). */
+export const adminToken = deriveAdminToken(clusterSecret, 'quorate');
 
 export interface ClusterOptions {
   /** Loopback block: nodes get 127.0.<block>.1 .. .<size>. */
@@ -57,6 +61,11 @@ export class E2eCluster {
     return `http://${this.host(i)}:${apiPort}`;
   }
 
+  /** Node i's data directory (db_root_dir/<node id>). */
+  dataDir(i: number): string {
+    return join(this.dir, 'db', String(i + 1));
+  }
+
   configPath(i: number): string {
     return join(this.dir, `n${i + 1}.toml`);
   }
@@ -72,7 +81,7 @@ export class E2eCluster {
       members,
       ']',
       `db_root_dir = "${join(this.dir, 'db')}"`,
-      'cluster_secret = "e2e-test-secret-0123456789"',
+      `cluster_secret = "${clusterSecret}"`,
       this.options.extraConfig ?? '',
       '',
     ].join('\n');
@@ -127,8 +136,8 @@ export class E2eCluster {
     else await rm(this.dir, { recursive: true, force: true });
   }
 
-  async request(i: number, method: string, path: string, body?: string, timeoutMs = 10_000): Promise<HttpResult> {
-    const response = await fetch(`${this.api(i)}${path}`, { method, body: body ?? null, signal: AbortSignal.timeout(timeoutMs) });
+  async request(i: number, method: string, path: string, body?: string, timeoutMs = 10_000, headers: Record<string, string> = {}): Promise<HttpResult> {
+    const response = await fetch(`${this.api(i)}${path}`, { method, body: body ?? null, headers, signal: AbortSignal.timeout(timeoutMs) });
     const text = await response.text();
     return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
   }
@@ -139,6 +148,11 @@ export class E2eCluster {
 
   get(i: number, key: string, consistency: 'linearizable' | 'serializable' = 'linearizable'): Promise<HttpResult> {
     return this.request(i, 'GET', `/v1/kv/${encodeURIComponent(key)}?consistency=${consistency}`);
+  }
+
+  /** An admin call (Authorization: Bearer <admin token>). */
+  admin(i: number, method: string, path: string, timeoutMs = 10_000): Promise<HttpResult> {
+    return this.request(i, method, path, undefined, timeoutMs, { authorization: `Bearer ${adminToken}` });
   }
 
   async status(i: number): Promise<Record<string, unknown>> {

@@ -3,7 +3,8 @@
  * prevKv and delete events shaped as in etcd; onEvents delivers each write's events
  * synchronously; watch(from) = history then live events, every event exactly once and in
  * order, including a transaction with several events; compaction makes old starts 'compacted';
- * disposing stops delivery.
+ * disposing stops delivery; a restore that jumps ahead delivers the skipped events (or ends
+ * the watch when they are compacted).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -39,7 +40,7 @@ test('watch from a past revision sees every event exactly once, in order', () =>
   record(d.put('w/b', '1')); // 4
   expected.push('put w/a=1@2', 'put w/b=1@4');
   const batches: string[][] = [];
-  const watch = d.machine.watch(2, b('w/'), prefixEnd(b('w/')), (events) => batches.push(events.map(describe)));
+  const watch = d.machine.watch(2, b('w/'), prefixEnd(b('w/')), (events) => batches.push(events.map(describe)), () => assert.fail('not compacted'));
   assert.ok(!('ok' in watch));
   record(d.put('w/a', '2')); // 5
   record(
@@ -76,5 +77,40 @@ test('onEvents gets each write once; reading history then subscribing misses not
   subscription.dispose();
   d.put('c', '1');
   assert.equal(live.length, 2);
-  assert.equal(failure(d.machine.watch(-1, b('a'), undefined, () => undefined)), 'invalid_argument');
+  assert.equal(failure(d.machine.watch(-1, b('a'), undefined, () => undefined, () => undefined)), 'invalid_argument');
+});
+
+test("a watcher on a node that installs a leader's snapshot gets the events the snapshot jumped over", () => {
+  // The follower's watcher waits from revision 3; the leader has moved on to revision 6 when
+  // its snapshot replaces the follower's state. The chaos suite found watchers missing these.
+  const follower = new Driver();
+  follower.put('w/a', '1'); // 2
+  const seen: string[] = [];
+  const watch = follower.machine.watch(3, b('w/'), prefixEnd(b('w/')), (events) => seen.push(...events.map(describe)), () => assert.fail('not compacted'));
+  assert.ok(!('ok' in watch));
+  const leader = new Driver();
+  leader.put('w/a', '1'); // 2
+  leader.put('w/b', '1'); // 3
+  leader.put('other', '1'); // 4
+  leader.put('w/a', '2'); // 5
+  leader.del('w/b'); // 6
+  follower.machine.restore(leader.machine.snapshot());
+  assert.deepEqual(seen, ['put w/b=1@3', 'put w/a=2@5 prev=1', 'delete w/b=@6 prev=1']);
+  follower.put('w/c', '1'); // 7
+  assert.deepEqual(seen.slice(3), ['put w/c=1@7']);
+});
+
+test('a watcher whose skipped events were compacted on the leader is told so and ends', () => {
+  const follower = new Driver();
+  const compactedAt: number[] = [];
+  const seen: KvEvent[] = [];
+  follower.machine.watch(0, b('k'), undefined, (events) => seen.push(...events), (revision) => compactedAt.push(revision));
+  const leader = new Driver();
+  leader.put('k', '1'); // 2
+  leader.put('k', '2'); // 3
+  ok(leader.apply({ op: 'compact', revision: 3 }));
+  follower.machine.restore(leader.machine.snapshot());
+  assert.deepEqual(compactedAt, [3]);
+  follower.put('k', '3');
+  assert.deepEqual(seen, [], 'an ended watch gets nothing more');
 });

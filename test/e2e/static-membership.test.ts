@@ -1,0 +1,55 @@
+/**
+ * Membership of a TOML-configured cluster (seed 002) on real processes (127.0.15.1-3): the
+ * admin token comes from `quorate cluster admin-token --config`, admin calls without it are
+ * refused, `node remove` with --token takes a member out through the log, and the same node
+ * started again with an empty data directory joins as a learner and is promoted back to voter,
+ * with every write made meanwhile.
+ */
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runCli } from '../cli/run-cli.js';
+import { adminToken, E2eCluster } from './harness.js';
+
+interface StatusMember {
+  readonly id: string;
+  readonly voter: boolean;
+}
+
+async function voters(cluster: E2eCluster, i: number): Promise<string[]> {
+  const members = (await cluster.status(i)).members as StatusMember[];
+  return members.filter((m) => m.voter).map((m) => m.id);
+}
+
+test('a static cluster: admin token from the config, remove a member, add it back empty', async (t) => {
+  const cluster = await E2eCluster.create({ block: 15 });
+  t.after(() => cluster.stop());
+  await cluster.startAll();
+  await cluster.waitForLeader([0, 1, 2]);
+
+  const printed = await runCli(['cluster', 'admin-token', '--config', cluster.configPath(0)]);
+  assert.equal(printed.code, 0, printed.stderr);
+  assert.equal(printed.stdout.trim(), adminToken, 'every node derives the same token from the cluster secret');
+
+  const endpoints = ['--endpoints', `${cluster.api(0)},${cluster.api(1)}`];
+  const anonymous = await runCli([...endpoints, 'node', 'remove', '3']);
+  assert.equal(anonymous.code, 1);
+  assert.match(anonymous.stderr, /needs the admin token/);
+  const wrong = await runCli([...endpoints, '--token', 'not-the-token', 'node', 'remove', '3']);
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /admin token is not valid/);
+
+  const removed = await runCli([...endpoints, 'node', 'remove', '3'], { QUORATE_TOKEN: adminToken });
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.deepEqual((await voters(cluster, 0)).sort(), ['1', '2']);
+  assert.equal((await cluster.put(0, 'while-away', 'yes')).status, 200, 'two voters of two make a quorum');
+
+  await cluster.signal(2, 'SIGKILL');
+  await rm(cluster.dataDir(2), { recursive: true, force: true });
+  await cluster.start(2);
+  const deadline = Date.now() + 20_000;
+  while ((await voters(cluster, 0)).length < 3 && Date.now() < deadline) await sleep(100);
+  assert.deepEqual((await voters(cluster, 0)).sort(), ['1', '2', '3'], 'the node came back as a voter');
+  assert.equal((await cluster.get(2, 'while-away', 'serializable')).body.value, 'yes', 'it caught up on the writes made while it was away');
+});
