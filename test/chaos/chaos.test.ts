@@ -1,10 +1,12 @@
 /**
  * The short chaos suite on every `npm test`: a 3-node and a 5-node cluster of real processes,
- * each nemesis at least once (SIGKILL of a random node and of the leader, SIGSTOP of the leader,
- * a minority partition, the leader cut off from its peers, a bridge), with concurrent clients;
- * the recorded history must be linearizable per key and every node must converge to the same
- * revision and content. `npm run chaos -- --minutes 30` is the long version. A third run in a
- * deliberately unsafe mode shows the checker reports real anomalies.
+ * each nemesis at least once (SIGKILL of a random node and of the leader, SIGSTOP of the leader
+ * and of a random node, a minority partition, the leader cut off from its peers, a bridge, a
+ * member removed and added back), with concurrent clients and watchers; the recorded history
+ * must be linearizable per key, every node must converge to the same revision and content, and
+ * the watchers must have seen every change in order. `npm run chaos -- --minutes 30` is the
+ * long version. A third run in a deliberately unsafe mode shows the checker reports real
+ * anomalies.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
