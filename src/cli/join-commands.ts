@@ -53,7 +53,7 @@ async function joinToken(options: TokenOptions, command: Command): Promise<void>
     else print(`join token ${revoked.id} revoked\n`);
     return;
   }
-  const { parseDuration } = await import('../cluster/join-token.js');
+  const { parseDuration } = await import('../util/duration.js');
   const created = await client.createJoinToken(options.role, parseDuration(options.ttl, '--ttl') / 1000);
   if (global.json === true) printJson(created);
   else print(`${created.token}\n`);
@@ -115,7 +115,7 @@ export async function admitNode(path: string, options: JoiningOptions): Promise<
 }
 
 async function join(options: JoinOptions, command: Command): Promise<void> {
-  const { parseDuration } = await import('../cluster/join-token.js');
+  const { parseDuration } = await import('../util/duration.js');
   const { DataDir, resolveDataDir } = await import('../cluster/data-dir.js');
   const global = globalOptions(command);
   const dir = new DataDir(resolveDataDir(global.dataDir));

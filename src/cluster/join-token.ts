@@ -85,13 +85,3 @@ export function secretMatches(secret: string, hash: string): boolean {
   const expected = Buffer.from(hash, 'hex');
   return actual.byteLength === expected.byteLength && timingSafeEqual(actual, expected);
 }
-
-/** "1h", "30m", "90s", "2d" in milliseconds; `option` names the flag in the error. */
-export function parseDuration(text: string, option: string): number {
-  const match = /^([0-9]{1,6})(s|m|h|d)$/.exec(text.trim());
-  if (match === null) throw new QuorateError('invalid_argument', `${option} "${text}" must be a number and a unit, like 30m, 1h or 2d`);
-  const unitMs = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
-  const ms = Number(match[1]) * unitMs;
-  if (ms <= 0) throw new QuorateError('invalid_argument', `${option} must be positive, not "${text}"`);
-  return ms;
-}

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatJoinToken, newJoinToken, parseDuration, parseJoinToken, secretHash, secretMatches } from '../../src/cluster/join-token.js';
+import { formatJoinToken, newJoinToken, parseJoinToken, secretHash, secretMatches } from '../../src/cluster/join-token.js';
+import { parseDuration } from '../../src/util/duration.js';
 import { QuorateError } from '../../src/util/errors.js';
 
 const fingerprint = `sha256:${'0123456789abcdef'.repeat(4)}`;
@@ -37,6 +38,7 @@ test('durations need a unit', () => {
   assert.equal(parseDuration('1h', '--ttl'), 3_600_000);
   assert.equal(parseDuration('90s', '--wait'), 90_000);
   assert.equal(parseDuration('2d', '--ttl'), 172_800_000);
+  assert.equal(parseDuration('250ms', 'health.interval'), 250);
   assert.throws(() => parseDuration('60', '--ttl'), /--ttl "60" must be a number and a unit/);
   assert.throws(() => parseDuration('0m', '--ttl'), /--ttl must be positive/);
 });
