@@ -1,6 +1,6 @@
 /**
- * The node's whole replicated state: the user's KV and the member registry, behind one
- * StateMachine. A log entry's first byte says which of them a command is for, so the KV's
+ * The node's whole replicated state: the user's KV, the member registry, the credentials and
+ * the workload registry (nodes that run jobs, jobs, allocations), behind one StateMachine. A log entry's first byte says which of them a command is for, so the KV's
  * command format stays etcd's and internal data never shows up in a user's range or watch.
  */
 import { Buffer } from 'node:buffer';
@@ -11,14 +11,16 @@ import { msgpackKvCodec } from './command-codec.js';
 import { KvStateMachine } from './kv-machine.js';
 import { CredentialRegistry, isCredentialCommand, type CredentialCommand, type CredentialResponse, type CredentialState } from './credentials.js';
 import { MemberRegistry, type Member, type MemberSetRequest, type MemberSetResponse } from './members.js';
+import { isWorkloadCommand, WorkloadRegistry, type WorkloadCommand, type WorkloadResponse, type WorkloadState } from './workload.js';
 import { kvFailure, type KvApplyResult, type KvCommand, type KvFailure } from './types.js';
 
 /** Tags are never reused: 1 held KV commands as JSON in development builds before msgpack. */
 const kvTag = 3;
 const memberTag = 2;
 const credentialTag = 4;
+const workloadTag = 5;
 
-export type ClusterApplyResult = KvApplyResult | MemberSetResponse | CredentialResponse;
+export type ClusterApplyResult = KvApplyResult | MemberSetResponse | CredentialResponse | WorkloadResponse;
 
 export function encodeKvCommand(command: KvCommand): Uint8Array {
   return tagged(kvTag, msgpackKvCodec.encode(command));
@@ -32,6 +34,10 @@ export function encodeCredentialCommand(command: CredentialCommand): Uint8Array 
   return tagged(credentialTag, new TextEncoder().encode(JSON.stringify(command)));
 }
 
+export function encodeWorkloadCommand(command: WorkloadCommand): Uint8Array {
+  return tagged(workloadTag, new TextEncoder().encode(JSON.stringify(command)));
+}
+
 function tagged(tag: number, body: Uint8Array): Uint8Array {
   const data = new Uint8Array(body.byteLength + 1);
   data[0] = tag;
@@ -43,6 +49,7 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
   readonly kv = new KvStateMachine();
   readonly members = new MemberRegistry();
   readonly credentials = new CredentialRegistry();
+  readonly workload = new WorkloadRegistry();
 
   apply(entry: Entry): ClusterApplyResult {
     if (entry.type === 'conf') {
@@ -58,6 +65,8 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
         return this.applyMemberCommand(body);
       case credentialTag:
         return this.applyCredentialCommand(body);
+      case workloadTag:
+        return this.applyWorkloadCommand(body);
       default:
         return kvFailure('bad_command', `unknown command tag ${entry.data[0]}`);
     }
@@ -65,12 +74,17 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
 
   /**
    * Layout: [u32 length of the cluster JSON][cluster JSON][KV snapshot], where the cluster JSON
-   * is {"members": [[id, peerAddress, apiAddress], ...], "credentials": {...}}. Members come in
-   * id order and tokens in creation order, so equal states give equal bytes (replicas are
-   * compared by snapshot bytes).
+   * is {"members": [[id, peerAddress, apiAddress], ...], "credentials": {...}, "workload":
+   * {...}} (snapshots from before workloads have no "workload"). Members and nodes come in id
+   * order, tokens in creation order and allocations in placement order, so equal states give
+   * equal bytes (replicas are compared by snapshot bytes).
    */
   snapshot(): Uint8Array {
-    const cluster = { members: this.members.list().map((m) => [m.id, m.peerAddress, m.apiAddress, ...(m.promotion === undefined ? [] : [m.promotion])]), credentials: this.credentials.state() };
+    const cluster = {
+      members: this.members.list().map((m) => [m.id, m.peerAddress, m.apiAddress, ...(m.promotion === undefined ? [] : [m.promotion])]),
+      credentials: this.credentials.state(),
+      workload: this.workload.state(),
+    };
     const members = Buffer.from(JSON.stringify(cluster));
     const kv = this.kv.snapshot();
     const data = Buffer.alloc(4 + members.byteLength + kv.byteLength);
@@ -85,7 +99,7 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
     assert(bytes.byteLength >= 4, 'snapshot: too short for a member table');
     const length = bytes.readUInt32BE(0);
     assert(4 + length <= bytes.byteLength, 'snapshot: member table overruns the data');
-    const cluster = JSON.parse(bytes.subarray(4, 4 + length).toString('utf8')) as { members?: unknown; credentials?: CredentialState };
+    const cluster = JSON.parse(bytes.subarray(4, 4 + length).toString('utf8')) as { members?: unknown; credentials?: CredentialState; workload?: WorkloadState };
     const rows = cluster.members;
     assert(Array.isArray(rows), 'snapshot: member table is not a list');
     assert(typeof cluster.credentials === 'object', 'snapshot: no credentials table');
@@ -97,6 +111,12 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
     this.kv.restore(data.subarray(4 + length));
     this.members.replace(members);
     this.credentials.replace(cluster.credentials);
+    this.workload.replace(cluster.workload ?? { nodes: [], jobs: [], allocations: [], seq: 0 });
+  }
+
+  private applyWorkloadCommand(body: Uint8Array): ClusterApplyResult {
+    const command = decodeJsonCommand(body, isWorkloadCommand, 'workload');
+    return 'op' in command ? this.workload.apply(command) : command;
   }
 
   private applyCredentialCommand(body: Uint8Array): ClusterApplyResult {

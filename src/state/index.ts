@@ -16,9 +16,11 @@ export {
 } from './types.js';
 export type * from './types.js';
 export { kvFailure } from './types.js';
-export { ClusterStateMachine, encodeCredentialCommand, encodeKvCommand, encodeMemberCommand } from './cluster-machine.js';
+export { ClusterStateMachine, encodeCredentialCommand, encodeKvCommand, encodeMemberCommand, encodeWorkloadCommand } from './cluster-machine.js';
 export { CredentialRegistry } from './credentials.js';
 export type { CredentialCommand, CredentialResponse, CredentialState, JoinTokenRecord, TokenRole } from './credentials.js';
 export type { ClusterApplyResult } from './cluster-machine.js';
 export { MemberRegistry, memberProblem } from './members.js';
 export type { Member, MemberSetRequest, MemberSetResponse } from './members.js';
+export { WorkloadRegistry, endedAllocationsPerJobMax, isEnded, isWorkloadCommand } from './workload.js';
+export type * from './workload.js';

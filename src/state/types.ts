@@ -50,6 +50,7 @@ export type KvErrorCode =
   | 'key_too_large'
   | 'value_too_large'
   | 'key_not_found'
+  | 'not_found'
   | 'value_provided'
   | 'lease_provided'
   | 'lease_not_found'

@@ -31,30 +31,9 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
+import type { HealthCheck, JobSpec } from '../state/index.js';
 import { parseDuration } from '../util/duration.js';
 import { QuorateError } from '../util/errors.js';
-
-export type RestartPolicy = 'always' | 'on-failure' | 'never';
-export type RoleConstraint = 'any' | 'server' | 'worker';
-
-export type HealthCheck =
-  | { readonly kind: 'http'; readonly port: string; readonly path: string; readonly intervalMs: number; readonly timeoutMs: number }
-  | { readonly kind: 'command'; readonly command: readonly string[]; readonly intervalMs: number; readonly timeoutMs: number };
-
-export interface JobSpec {
-  readonly name: string;
-  readonly count: number;
-  readonly command: string;
-  readonly args: readonly string[];
-  readonly env: Readonly<Record<string, string>>;
-  readonly workdir: string | null;
-  readonly ports: readonly string[];
-  readonly stopGraceMs: number;
-  readonly resources: { readonly memoryMb: number; readonly cpu: number };
-  readonly restart: { readonly policy: RestartPolicy; readonly attempts: number; readonly delayMs: number; readonly windowMs: number };
-  readonly constraints: { readonly role: RoleConstraint; readonly labels: Readonly<Record<string, string>> };
-  readonly health: HealthCheck | null;
-}
 
 export const jobCountMax = 1000;
 const nameSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "1-64 letters, digits, '.', '_' or '-'");

@@ -34,6 +34,7 @@ test('state machine failures map by kind', () => {
     key_too_large: 413,
     value_too_large: 413,
     key_not_found: 404,
+    not_found: 404,
     value_provided: 400,
     lease_provided: 400,
     lease_not_found: 404,

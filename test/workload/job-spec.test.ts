@@ -8,7 +8,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadJobSpec, parseJobSpec, type JobSpec } from '../../src/workload/job-spec.js';
+import type { JobSpec } from '../../src/state/index.js';
+import { loadJobSpec, parseJobSpec } from '../../src/workload/job-spec.js';
 import { isQuorateError } from '../../src/util/errors.js';
 
 const full = `
