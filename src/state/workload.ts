@@ -72,6 +72,9 @@ export interface Allocation {
   readonly node: string;
   /** Ports by name, chosen by the scheduler from the node's free ones. */
   readonly ports: Readonly<Record<string, number>>;
+  /** Reserved on the node while the allocation may be running (the spec's at placement). */
+  readonly memoryMb: number;
+  readonly cpu: number;
   readonly desired: 'run' | 'stop';
   readonly status: AllocationStatus;
   readonly restarts: number;
@@ -81,7 +84,7 @@ export interface Allocation {
   readonly seq: number;
 }
 
-export type Placement = Pick<Allocation, 'id' | 'job' | 'version' | 'index' | 'node' | 'ports'>;
+export type Placement = Pick<Allocation, 'id' | 'job' | 'version' | 'index' | 'node' | 'ports' | 'memoryMb' | 'cpu'>;
 
 export type WorkloadCommand =
   | { readonly op: 'nodeRegister'; readonly node: Omit<WorkloadNode, 'eligible' | 'draining' | 'status'> }
@@ -277,7 +280,7 @@ const jobSpecSchema = z
     health: healthSchema.nullable(),
   })
   .strict();
-const placementSchema = z.object({ id, job: id, version: count, index: count, node: id, ports: z.record(z.string(), count) }).strict();
+const placementSchema = z.object({ id, job: id, version: count, index: count, node: id, ports: z.record(z.string(), count), memoryMb: count, cpu: z.number().nonnegative() }).strict();
 
 /** The shape every replica checks a command against before applying it; the type keeps it in step with WorkloadCommand. */
 const workloadCommandSchema: z.ZodType<WorkloadCommand> = z.union([
