@@ -56,6 +56,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const prng = new Prng(options.seed);
   const cluster = await E2eCluster.create({ block: options.block, size: options.nodes, extraConfig: snapshotConfig });
   const watchers: ChaosWatcher[] = [];
+  let failed = true;
   try {
     await cluster.startAll();
     await cluster.waitForLeader(Array.from({ length: options.nodes }, (_, i) => i), 20_000);
@@ -96,7 +97,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const finalRevision = Math.max(...revisions);
     await caughtUp(watchers, finalRevision);
     await Promise.all(watchers.map((w) => w.stop()));
-    return {
+    const report: ChaosReport = {
       nodes: options.nodes,
       seconds,
       operations: history.length,
@@ -107,10 +108,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       revisions,
       watchProblems: checkWatches(watchers, history, finalRevision),
     };
+    failed = report.linearizable.ok !== true || !report.converged || report.watchProblems.length > 0;
+    return report;
   } finally {
     await Promise.all(watchers.map((w) => w.stop()));
     await heal().catch(() => undefined);
-    await cluster.stop();
+    // A failed run keeps the nodes' logs and data for the post-mortem.
+    await cluster.stop(failed);
   }
 }
 

@@ -124,7 +124,8 @@ export class E2eCluster {
     }
   }
 
-  async stop(): Promise<void> {
+  /** Kills every node; keeps the directory (configs, data, logs) with `keep` or QUORATE_E2E_KEEP=1. */
+  async stop(keep = false): Promise<void> {
     for (let i = 0; i < this.size; i++) {
       const child = this.processes[i];
       if (child === null || child === undefined) continue;
@@ -132,7 +133,7 @@ export class E2eCluster {
       await this.signal(i, 'SIGKILL');
     }
     // QUORATE_E2E_KEEP=1 keeps the configs, data and node logs for a post-mortem.
-    if (process.env.QUORATE_E2E_KEEP === '1') console.error(`e2e: kept ${this.dir}`);
+    if (keep || process.env.QUORATE_E2E_KEEP === '1') console.error(`e2e: kept ${this.dir}`);
     else await rm(this.dir, { recursive: true, force: true });
   }
 
@@ -162,9 +163,11 @@ export class E2eCluster {
   /** The index of the node every live node agrees leads, once they agree. */
   async waitForLeader(live: readonly number[], timeoutMs = 10_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
+    let seen: unknown[] = [];
     while (Date.now() < deadline) {
       try {
-        const leaders = await Promise.all(live.map(async (i) => (await this.status(i)).leader));
+        const leaders = await Promise.all(live.map(async (i) => (await this.status(i).catch((error: unknown) => ({ leader: `no answer (${String(error)})` }))).leader));
+        seen = leaders;
         const first = leaders[0];
         if (typeof first === 'string' && leaders.every((l) => l === first)) {
           const index = Number(first) - 1;
@@ -175,6 +178,6 @@ export class E2eCluster {
       }
       await sleep(50);
     }
-    throw new Error(`no leader agreed by nodes ${live.map((i) => i + 1).join(', ')} within ${timeoutMs} ms`);
+    throw new Error(`no leader agreed by nodes ${live.map((i) => i + 1).join(', ')} within ${timeoutMs} ms (last seen: ${live.map((i, j) => `${i + 1} -> ${String(seen[j])}`).join(', ')})`);
   }
 }
