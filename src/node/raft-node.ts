@@ -317,7 +317,8 @@ export class RaftNode<R = unknown> {
    * due while one is being written waits for the next Ready after it.
    */
   private takeSnapshot(): void {
-    const snapshot = this.raft.compact(this.options.stateMachine.snapshot());
+    const snapshot = this.raft.compact(() => this.options.stateMachine.snapshot());
+    if (snapshot === null) return;
     const compactIndex = this.raft.firstIndex() - 1;
     this.snapshotting = this.persistSnapshot(snapshot, compactIndex).then(
       () => {

@@ -249,15 +249,24 @@ export class Raft {
   }
 
   /**
-   * Record a snapshot of the applied state that the application took (after a Ready with
-   * `snapshotDue`, or whenever it likes), and drop log entries up to `compactIndex`; by default
-   * all but `snapshotTrailingEntries` of those the snapshot covers.
+   * Record a snapshot of the applied state that the application takes (after a Ready with
+   * `snapshotDue`, or whenever it likes): `takeData` is called for the state at the applied
+   * index. Then drop log entries up to `compactIndex`; by default all but
+   * `snapshotTrailingEntries` of those the snapshot covers.
+   *
+   * Returns null, without calling `takeData`, when a snapshot from the leader has replaced the
+   * log since the applied entries were handed out (a MsgSnap stepped while a Ready was in
+   * flight): the applied index is then no longer in the log, and the next Ready installs the
+   * newer state anyway.
    */
-  compact(data: Uint8Array, compactIndex = this.log.applied - this.config.snapshotTrailingEntries): Snapshot {
+  compact(takeData: () => Uint8Array, compactIndex = this.log.applied - this.config.snapshotTrailingEntries): Snapshot | null {
     const index = this.log.applied;
     const term = this.log.term(index);
-    assert(term !== undefined, `applied index ${index} is not in the log`);
-    const snapshot: Snapshot = { meta: { index, term, conf: this.tracker.confState() }, data };
+    if (term === undefined) {
+      assert(this.log.unstableSnapshot() !== null, `applied index ${index} is not in the log`);
+      return null;
+    }
+    const snapshot: Snapshot = { meta: { index, term, conf: this.tracker.confState() }, data: takeData() };
     this.log.compact(snapshot, Math.min(compactIndex, index));
     return snapshot;
   }

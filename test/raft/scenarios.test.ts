@@ -72,7 +72,7 @@ class ScenarioRunner {
       case 'transfer': net?.raft(arg(0)).transferLeader(arg(1)); return net?.settle();
       case 'compact': {
         const raft = net?.raft(arg(0));
-        raft?.compact(new Uint8Array(), Number(arg(1)));
+        raft?.compact(() => new Uint8Array(), Number(arg(1)));
         return;
       }
       case 'add-empty': return void net?.addEmpty(arg(0));
