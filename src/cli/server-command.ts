@@ -41,14 +41,20 @@ export async function serve(options: ServeOptions): Promise<void> {
     throw error;
   }
   log.log('info', `listening on ${api.url} (API) and ${formatHostPort(config.listen)} (peers)`);
+  // A node whose Raft driver stopped must not linger serving stale answers: it exits non-zero
+  // (and systemd's Restart=on-failure starts it again from its durable state).
+  const fatal = new Promise<unknown>((resolve) => node.events.once('fatal', resolve));
+  let failure: unknown = null;
   try {
     await options.started?.({ apiUrl: api.url });
-    const signal = await untilSignal();
-    log.log('info', `${signal}: stopping`);
+    const stopped = await Promise.race([untilSignal(), fatal.then((error) => ({ error }))]);
+    if (typeof stopped === 'string') log.log('info', `${stopped}: stopping`);
+    else failure = stopped.error;
   } finally {
     await api.close();
-    await node.stop({ transferLeadership: true });
+    await node.stop({ transferLeadership: failure === null });
   }
+  if (failure !== null) throw new QuorateError('fatal', `node ${config.nodeId} stopped: its Raft driver failed (${failure instanceof Error ? failure.message : JSON.stringify(failure)}); it exits so that it is restarted from its durable state`);
 }
 
 /** The node in a data directory, with the pid file that `quorate stop` reads. */

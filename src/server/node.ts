@@ -34,6 +34,8 @@ import { clusterIdOf } from '../cluster/join-token.js';
 export interface ServerNodeEvents {
   leaderChanged: [leader: string | null, term: number];
   membershipChanged: [conf: ConfState];
+  /** The Raft driver stopped on an error (a bug or a failed disk): the node no longer takes part. */
+  fatal: [error: unknown];
 }
 
 export interface StopOptions {
@@ -185,7 +187,10 @@ export class ServerNode {
         observer: {
           ready: (_id: string, rd: Ready) => counters.observe(rd),
           restored: (_id: string, snapshot: Snapshot) => log.log('info', 'installed a snapshot from the leader', { index: snapshot.meta.index, term: snapshot.meta.term }),
-          fatal: (_id: string, error: unknown) => log.log('error', 'the Raft driver stopped on an error; restart the node', { error: String(error) }),
+          fatal: (_id: string, error: unknown) => {
+            log.log('error', 'the Raft driver stopped on an error; restart the node', { error: String(error) });
+            holder.node?.events.emit('fatal', error);
+          },
         },
       });
       holder.node = new ServerNode({ config, storage, transport: started, raft, state, counters, log, admission: options.admission ?? null, certificateNotAfter, clusterId });

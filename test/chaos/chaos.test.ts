@@ -37,6 +37,7 @@ for (const [nodes, seed] of [[3, 1], [5, 2]] as const) {
     assert.equal(report.linearizable.ok, true, `${report.linearizable.key ?? ''}: ${report.linearizable.reason ?? ''}`);
     assert.ok(report.converged, `nodes did not converge: revisions ${report.revisions.join(', ')}`);
     assert.deepEqual(report.watchProblems, [], 'the watchers saw every change, in order');
+    assert.deepEqual(report.nodeErrors, [], 'no node logged an error');
     assert.ok(report.operations > 500, 'the clients kept working through the faults');
   });
 }

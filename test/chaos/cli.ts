@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { inPrivateNetwork, prepareNetwork, runInPrivateNetwork } from './network.js';
-import { runChaos } from './run.js';
+import { passed, runChaos } from './run.js';
 
 const script = fileURLToPath(import.meta.url);
 const invoked = process.argv[1] === script && process.env.NODE_TEST_CONTEXT === undefined;
@@ -45,7 +45,7 @@ async function main(): Promise<number> {
     ...(values.faults === undefined ? {} : { faults: values.faults.split(',') }),
   });
   process.stdout.write(`${JSON.stringify(report)}\n`);
-  return report.linearizable.ok === true && report.converged && report.watchProblems.length === 0 ? 0 : 1;
+  return passed(report) ? 0 : 1;
 }
 
 if (invoked) {

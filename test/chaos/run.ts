@@ -9,6 +9,8 @@
  * snapshot from the leader, not only by the log. Must run inside a private network namespace
  * (network.ts).
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkKvHistory } from '../../src/sim/checkers/linearizability.js';
 import { Prng } from '../../src/util/prng.js';
@@ -43,6 +45,8 @@ export interface ChaosReport {
   readonly revisions: readonly number[];
   /** What the watchers saw that breaks "every committed change, in order"; empty when none. */
   readonly watchProblems: readonly string[];
+  /** Error lines from the nodes' logs (a Raft driver that stopped, ...): none in a good run. */
+  readonly nodeErrors: readonly string[];
 }
 
 const keys = ['a', 'b', 'c'];
@@ -85,7 +89,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.all(workers);
     await heal();
     for (let i = 0; i < options.nodes; i++) {
-      if (cluster.processes[i] === null) await cluster.start(i);
+      const child = cluster.processes[i];
+      // A node that exited by itself (a failed Raft driver exits; see nodeErrors) is restarted as systemd would.
+      if (child === null || child === undefined || child.exitCode !== null || child.signalCode !== null) await cluster.start(i);
       else await cluster.signal(i, 'SIGCONT');
     }
     await cluster.waitForLeader(Array.from({ length: options.nodes }, (_, i) => i), convergeTimeoutMs);
@@ -107,8 +113,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       converged,
       revisions,
       watchProblems: checkWatches(watchers, history, finalRevision),
+      nodeErrors: await errorLines(cluster, options.nodes),
     };
-    failed = report.linearizable.ok !== true || !report.converged || report.watchProblems.length > 0;
+    failed = !passed(report);
     return report;
   } finally {
     await Promise.all(watchers.map((w) => w.stop()));
@@ -116,6 +123,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // A failed run keeps the nodes' logs and data for the post-mortem.
     await cluster.stop(failed);
   }
+}
+
+export function passed(report: ChaosReport): boolean {
+  return report.linearizable.ok === true && report.converged && report.watchProblems.length === 0 && report.nodeErrors.length === 0;
+}
+
+async function errorLines(cluster: E2eCluster, nodes: number): Promise<string[]> {
+  const lines: string[] = [];
+  for (let i = 0; i < nodes; i++) {
+    const log = await readFile(join(cluster.dir, `n${i + 1}.log`), 'utf8').catch(() => '');
+    for (const line of log.split('\n')) if (line.includes('"level":"error"')) lines.push(`n${i + 1}: ${line}`);
+  }
+  return lines;
 }
 
 /** Waits (bounded) until every watcher has seen up to `revision`; checkWatches reports any that did not. */
