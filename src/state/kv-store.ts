@@ -216,12 +216,14 @@ export class KvStore {
    * `compacted` is called (and the watch ends) if a restore skips events that are compacted.
    */
   watch(from: number, key: Uint8Array, rangeEnd: Uint8Array | undefined, listener: KvEventsListener, compacted: CompactedListener): Disposable | KvFailure {
-    const history = this.eventsSince(from === 0 ? this.revision + 1 : from, key, rangeEnd);
+    const start = from === 0 ? this.revision + 1 : from;
+    const history = this.eventsSince(start, key, rangeEnd);
     if (!history.ok) return history;
     if (history.events.length > 0) listener(history.events);
     const range = toBinaryRange(key, rangeEnd);
+    // On a node that is behind `from`, the writes it applies next are older than the watch.
     return this.onEvents((events) => {
-      const matching = events.filter((event) => inRange(range, bytesToBinary(event.kv.key)));
+      const matching = events.filter((event) => event.kv.modRevision >= start && inRange(range, bytesToBinary(event.kv.key)));
       if (matching.length > 0) listener(matching);
     }, compacted);
   }

@@ -54,6 +54,7 @@ const opTimeoutMs = 2_000;
 const holdMs = [1_500, 4_000] as const;
 const settleMs = 1_000;
 const convergeTimeoutMs = 30_000;
+const generationMs = 10_000;
 const snapshotConfig = 'snapshot_entries = 1000\nsnapshot_trailing_entries = 200';
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
@@ -65,7 +66,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await cluster.startAll();
     await cluster.waitForLeader(Array.from({ length: options.nodes }, (_, i) => i), 20_000);
     const hosts = Array.from({ length: options.nodes }, (_, i) => cluster.host(i));
-    const clients = new ChaosClients({ hosts, port: apiPort, keys, timeoutMs: opTimeoutMs, reads: options.reads ?? 'linearizable' });
+    const clients = new ChaosClients({ hosts, port: apiPort, keys, generationMs, timeoutMs: opTimeoutMs, reads: options.reads ?? 'linearizable' });
     watchers.push(...hosts.map((_, i) => new ChaosWatcher(hosts, apiPort, i)));
     const chosen = faults.filter((f) => options.faults === undefined || options.faults.includes(f.name));
     if (chosen.length === 0) throw new Error(`no nemesis called ${options.faults?.join(', ') ?? ''} (known: ${faults.map((f) => f.name).join(', ')})`);
@@ -96,7 +97,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     await cluster.waitForLeader(Array.from({ length: options.nodes }, (_, i) => i), convergeTimeoutMs);
     // Final reads of every key, through every node: part of the checked history.
-    for (let i = 0; i < options.nodes; i++) for (const key of keys) await clients.operate(1000 + i, i, { kind: 'read', key });
+    for (let i = 0; i < options.nodes; i++) for (const key of clients.keysUsed) await clients.operate(1000 + i, i, { kind: 'read', key });
     const history = clients.history;
     const verdict = checkKvHistory(history);
     const { converged, revisions } = await convergence(cluster, options.nodes);
@@ -144,17 +145,22 @@ async function caughtUp(watchers: readonly ChaosWatcher[], revision: number): Pr
   while (Date.now() < deadline && watchers.some((w) => w.seen < revision)) await sleep(100);
 }
 
-/** Every node reaches the same revision and serves the same values, serializably from its own state. */
+/**
+ * Every node reaches the same revision and serves the same keys and values, serializably from
+ * its own state. A request that fails (a keep-alive connection closing under it) is asked again.
+ */
 async function convergence(cluster: E2eCluster, nodes: number): Promise<{ converged: boolean; revisions: number[] }> {
   const deadline = Date.now() + convergeTimeoutMs;
   let revisions: number[] = [];
   while (Date.now() < deadline) {
-    revisions = await Promise.all(Array.from({ length: nodes }, async (_, i) => Number((await cluster.status(i)).revision)));
-    if (revisions.every((r) => r === revisions[0])) {
-      const contents = await Promise.all(
-        Array.from({ length: nodes }, async (_, i) => JSON.stringify(await Promise.all(keys.map(async (key) => (await cluster.get(i, key, 'serializable')).body.value ?? null)))),
-      );
-      if (contents.every((c) => c === contents[0])) return { converged: true, revisions };
+    try {
+      revisions = await Promise.all(Array.from({ length: nodes }, async (_, i) => Number((await cluster.status(i)).revision)));
+      if (revisions.every((r) => r === revisions[0])) {
+        const contents = await Promise.all(Array.from({ length: nodes }, async (_, i) => JSON.stringify((await cluster.request(i, 'GET', '/v1/kv?prefix=&consistency=serializable')).body.kvs)));
+        if (contents.every((c) => c === contents[0])) return { converged: true, revisions };
+      }
+    } catch {
+      // Asked again below.
     }
     await sleep(200);
   }

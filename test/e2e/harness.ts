@@ -116,12 +116,14 @@ export class E2eCluster {
   async signal(i: number, signal: NodeJS.Signals): Promise<void> {
     const child = this.processes[i];
     if (child === null || child === undefined) return;
+    if (signal !== 'SIGKILL' && signal !== 'SIGTERM') {
+      child.kill(signal);
+      return;
+    }
     const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill(signal);
-    if (signal === 'SIGKILL' || signal === 'SIGTERM') {
-      await exited;
-      this.processes[i] = null;
-    }
+    await exited;
+    this.processes[i] = null;
   }
 
   /** Kills every node; keeps the directory (configs, data, logs) with `keep` or QUORATE_E2E_KEEP=1. */
