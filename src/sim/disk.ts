@@ -23,6 +23,7 @@ export class VirtualDisk implements LogStorage {
   private unsyncedHardState: HardState | null = null;
   /** Bumped by a crash; completions of an older incarnation's writes are discarded. */
   private incarnation = 0;
+  private stallMs: number | null = null;
   fsyncs = 0;
 
   constructor(
@@ -89,9 +90,18 @@ export class VirtualDisk implements LogStorage {
     this.entries.push(...entries);
   }
 
+  /**
+   * A stalling disk (the nemesis's slowDisk): fsyncs take up to `maxMs` until called with null.
+   * Slow writes keep a node's Ready in flight for long, so messages are stepped meanwhile.
+   */
+  stall(maxMs: number | null): void {
+    this.stallMs = maxMs;
+  }
+
   private afterFsync(write: () => void): Promise<void> {
     const incarnation = this.incarnation;
-    const delay = this.timings.fsyncMinMs + this.prng.next() * (this.timings.fsyncMaxMs - this.timings.fsyncMinMs);
+    const maxMs = this.stallMs ?? this.timings.fsyncMaxMs;
+    const delay = this.timings.fsyncMinMs + this.prng.next() * (maxMs - this.timings.fsyncMinMs);
     return new Promise((resolve) => {
       this.scheduler.after(delay, () => {
         // A crashed incarnation's write never completes; its promise is abandoned with the node.

@@ -20,6 +20,7 @@ export const faultKinds = [
   'figure8',
   'membership',
   'transfer',
+  'slowDisk',
 ] as const;
 
 export type FaultKind = (typeof faultKinds)[number];
@@ -117,6 +118,16 @@ export class Nemesis {
         net.isolate(leader.id, members);
         this.note(`isolate leader ${leader.id}`);
         this.later(200, 3000, () => net.heal());
+        return;
+      }
+      case 'slowDisk': {
+        const live = this.cluster.live();
+        if (live.length === 0) return;
+        const victim = this.prng.pick(live);
+        const maxMs = 20 + this.prng.int(0, 300);
+        victim.disk.stall(maxMs);
+        this.note(`slowDisk ${victim.id} up to ${maxMs} ms`);
+        this.later(200, 2000, () => victim.disk.stall(null));
         return;
       }
       case 'crash':

@@ -126,6 +126,7 @@ function chooseFaults(prng: Prng): FaultKind[] {
 async function healAndCheckLiveness(cluster: SimCluster, livenessMs: number, fail: (kind: FailureKind, message: string) => void): Promise<void> {
   const scheduler = cluster.scheduler;
   cluster.network.heal();
+  for (const node of cluster.nodes.values()) node.disk.stall(null);
   for (const id of cluster.memberIds()) await cluster.start(id);
   const healedAt = scheduler.now();
   const deadline = healedAt + livenessMs;
