@@ -188,7 +188,7 @@ export function addClusterCommands(program: Command): void {
     .action((_options: object, command: Command) => status(command));
   cluster
     .command('admin-token')
-    .description('print the admin token of a cluster configured with a TOML file and a cluster secret (use it with --token)')
+    .description('print the admin token of a cluster configured with a TOML file and a cluster secret (use it with --admin-token)')
     .requiredOption('--config <file>', "a node's TOML configuration")
     .action((options: { config: string }) => adminToken(options.config));
 }

@@ -14,7 +14,7 @@ export interface GlobalOptions {
   readonly endpointsGiven: boolean;
   readonly dataDir?: string;
   readonly caFile?: string;
-  readonly token?: string;
+  readonly adminToken?: string;
   readonly json?: boolean;
   readonly timeout?: number;
 }
@@ -31,7 +31,7 @@ export function globalOptions(command: Command): GlobalOptions {
 /**
  * A client for the given endpoints; without any, for the node whose data directory this is
  * (--data-dir, $QUORATE_DATA_DIR or /var/lib/quorate), with its CA and admin token, and
- * otherwise for http://127.0.0.1:8080. --token (or $QUORATE_TOKEN) goes with given endpoints.
+ * otherwise for http://127.0.0.1:8080. --admin-token (or $QUORATE_ADMIN_TOKEN) goes with given endpoints.
  */
 export async function clientFor(options: GlobalOptions): Promise<QuorateClient> {
   const timeout = options.timeout === undefined ? {} : { requestTimeoutMs: options.timeout };
@@ -41,7 +41,7 @@ export async function clientFor(options: GlobalOptions): Promise<QuorateClient> 
     .split(',')
     .map((endpoint) => endpoint.trim())
     .filter((endpoint) => endpoint !== '');
-  const token = options.token === undefined ? {} : { token: options.token };
+  const token = options.adminToken === undefined ? {} : { token: options.adminToken };
   return new QuorateClient({ endpoints, ...timeout, ...token, ...(options.caFile === undefined ? {} : { ca: await readCaFile(options.caFile) }) });
 }
 

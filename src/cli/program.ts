@@ -2,7 +2,7 @@
  * The `quorate` command tree. Global options may come before or after the subcommand:
  * --endpoints (comma-separated API URLs; default $QUORATE_ENDPOINTS or http://127.0.0.1:8080),
  * --json (machine-readable output), --timeout (milliseconds per request), and for remote
- * endpoints --ca-file and --token (default $QUORATE_TOKEN): on a server's own machine the CLI
+ * endpoints --ca-file and --admin-token (default $QUORATE_ADMIN_TOKEN): on a server's own machine the CLI
  * reads the CA and the admin token from the data directory instead.
  */
 import { Command, Option } from 'commander';
@@ -21,7 +21,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--endpoints <urls>', 'API endpoints, comma-separated; tried in order when one is unreachable').env('QUORATE_ENDPOINTS').default(defaultEndpoint))
     .addOption(new Option('--data-dir <dir>', "this node's data directory (default /var/lib/quorate)").env('QUORATE_DATA_DIR'))
     .option('--ca-file <file>', 'the cluster CA certificate (PEM) for https:// endpoints')
-    .addOption(new Option('--token <token>', 'the admin token for admin calls to --endpoints').env('QUORATE_TOKEN'))
+    .addOption(new Option('--admin-token <token>', 'the admin token for admin calls to --endpoints').env('QUORATE_ADMIN_TOKEN'))
     .option('--json', 'print JSON instead of text')
     .option('--timeout <ms>', 'time allowed for each request', parseCount)
     .showHelpAfterError()

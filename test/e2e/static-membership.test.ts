@@ -1,7 +1,7 @@
 /**
  * Membership of a TOML-configured cluster (seed 002) on real processes (127.0.15.1-3): the
  * admin token comes from `quorate cluster admin-token --config`, admin calls without it are
- * refused, `node remove` with --token takes a member out through the log, and the same node
+ * refused, `node remove` with --admin-token takes a member out through the log, and the same node
  * started again with an empty data directory joins as a learner and is promoted back to voter,
  * with every write made meanwhile.
  */
@@ -36,11 +36,11 @@ test('a static cluster: admin token from the config, remove a member, add it bac
   const anonymous = await runCli([...endpoints, 'node', 'remove', '3']);
   assert.equal(anonymous.code, 1);
   assert.match(anonymous.stderr, /needs the admin token/);
-  const wrong = await runCli([...endpoints, '--token', 'not-the-token', 'node', 'remove', '3']);
+  const wrong = await runCli([...endpoints, '--admin-token', 'not-the-token', 'node', 'remove', '3']);
   assert.equal(wrong.code, 1);
   assert.match(wrong.stderr, /admin token is not valid/);
 
-  const removed = await runCli([...endpoints, 'node', 'remove', '3'], { QUORATE_TOKEN: adminToken });
+  const removed = await runCli([...endpoints, 'node', 'remove', '3'], { QUORATE_ADMIN_TOKEN: adminToken });
   assert.equal(removed.code, 0, removed.stderr);
   assert.deepEqual((await voters(cluster, 0)).sort(), ['1', '2']);
   assert.equal((await cluster.put(0, 'while-away', 'yes')).status, 200, 'two voters of two make a quorum');
