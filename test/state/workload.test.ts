@@ -9,21 +9,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ClusterStateMachine, encodeWorkloadCommand, endedAllocationsPerJobMax, type ClusterApplyResult, type JobSpec, type WorkloadCommand } from '../../src/state/index.js';
+import { webJob } from '../workload/job-fixture.js';
 
-const spec: JobSpec = {
-  name: 'web',
-  count: 2,
-  command: 'node',
-  args: ['server.js'],
-  env: {},
-  workdir: null,
-  ports: ['http'],
-  stopGraceMs: 1000,
-  resources: { memoryMb: 64, cpu: 0.1 },
-  restart: { policy: 'on-failure', attempts: 3, delayMs: 1000, windowMs: 60_000 },
-  constraints: { role: 'any', labels: {} },
-  health: null,
-};
+const spec: JobSpec = { ...webJob, count: 2, args: ['server.js'] };
 
 function machine(): { state: ClusterStateMachine; apply: (command: WorkloadCommand) => ClusterApplyResult } {
   const state = new ClusterStateMachine();

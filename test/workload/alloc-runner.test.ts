@@ -13,21 +13,9 @@ import type { Allocation, JobSpec } from '../../src/state/index.js';
 import type { TaskState } from '../../src/workload/driver.js';
 import { AllocRunner, type AllocReport } from '../../src/workload/alloc-runner.js';
 import { ProcessDriver, processStartTicks } from '../../src/workload/process-driver.js';
+import { webJob } from './job-fixture.js';
 
-const base: JobSpec = {
-  name: 'web',
-  count: 1,
-  command: process.execPath,
-  args: [],
-  env: {},
-  workdir: null,
-  ports: ['http'],
-  stopGraceMs: 2000,
-  resources: { memoryMb: 64, cpu: 0.1 },
-  restart: { policy: 'on-failure', attempts: 2, delayMs: 50, windowMs: 60_000 },
-  constraints: { role: 'any', labels: {} },
-  health: null,
-};
+const base: JobSpec = { ...webJob, command: process.execPath, stopGraceMs: 2000, restart: { policy: 'on-failure', attempts: 2, delayMs: 50, windowMs: 60_000 } };
 
 function allocation(port: number): Allocation {
   return { id: `web.0.${port}`, job: 'web', version: 1, index: 0, node: 'n1', ports: { http: port }, memoryMb: 64, cpu: 0.1, desired: 'run', status: 'pending', restarts: 0, exitCode: null, message: '', seq: 1 };

@@ -11,21 +11,9 @@ import { test } from 'node:test';
 import { WorkloadRegistry, isEnded, type Allocation, type JobSpec, type WorkloadCommand, type WorkloadNode } from '../../src/state/index.js';
 import { Prng } from '../../src/util/prng.js';
 import { reconcile, type Plan } from '../../src/workload/scheduler.js';
+import { webJob } from './job-fixture.js';
 
-const spec: JobSpec = {
-  name: 'web',
-  count: 3,
-  command: 'node',
-  args: [],
-  env: {},
-  workdir: null,
-  ports: ['http'],
-  stopGraceMs: 1000,
-  resources: { memoryMb: 100, cpu: 0.5 },
-  restart: { policy: 'on-failure', attempts: 3, delayMs: 1000, windowMs: 60_000 },
-  constraints: { role: 'any', labels: {} },
-  health: null,
-};
+const spec: JobSpec = { ...webJob, count: 3, resources: { memoryMb: 100, cpu: 0.5 } };
 
 type NodeDef = Omit<WorkloadNode, 'eligible' | 'draining' | 'status'>;
 const node = (id: string, extra: Partial<NodeDef> = {}): NodeDef => ({ id, role: 'worker', address: '127.0.0.1', labels: {}, memoryMb: 1000, cpu: 4, ...extra });
