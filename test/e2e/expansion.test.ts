@@ -41,15 +41,19 @@ test('seed 002: 1 node with data grows to 3 under continuous writes, none failin
     }
   })();
 
-  const token = (await n1.ok('cluster', 'join-token')).trim();
-  const join2 = await n2.ok('cluster', 'join', '--token', token, '--advertise', n2.host, '--servers', `${n1.host}:8080`);
-  assert.match(join2, /caught up; the leader promotes this learner when another server joins/);
-  const between = await n1.status();
-  assert.equal(between?.voters, 1, 'node 2 waits as a learner: the cluster never stops at 2 voters');
-  await n3.ok('cluster', 'join', '--token', token, '--advertise', n3.host, '--servers', `${n1.host}:8080,${n2.host}:8080`);
-  await until('three voters', async () => ((await n1.status())?.voters === 3 ? true : null));
-  writing.on = false;
-  await writes;
+  try {
+    const token = (await n1.ok('cluster', 'join-token')).trim();
+    const join2 = await n2.ok('cluster', 'join', '--token', token, '--advertise', n2.host, '--servers', `${n1.host}:8080`);
+    assert.match(join2, /caught up; the leader promotes this learner when another server joins/);
+    const between = await n1.status();
+    assert.equal(between?.voters, 1, 'node 2 waits as a learner: the cluster never stops at 2 voters');
+    await n3.ok('cluster', 'join', '--token', token, '--advertise', n3.host, '--servers', `${n1.host}:8080,${n2.host}:8080`);
+    await until('three voters', async () => ((await n1.status())?.voters === 3 ? true : null));
+  } finally {
+    // Also when a join fails: a writer left running would keep the test process busy forever.
+    writing.on = false;
+    await writes;
+  }
 
   assert.deepEqual(failures, [], 'no write failed during the expansion');
   assert.ok(acknowledged.length > 20, `writes kept flowing during the joins (${acknowledged.length})`);
