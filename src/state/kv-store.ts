@@ -78,7 +78,8 @@ function compareKv(compare: Compare, kv: StoredKv | null): boolean {
 export class KvStore {
   private readonly mvcc = new MvccStore();
   private readonly leaseTable = new LeaseTable();
-  private readonly listeners = new Set<{ readonly listener: KvEventsListener; readonly compacted?: CompactedListener }>();
+  /** `start`: the first revision a watch wants (raw onEvents listeners want everything after now). */
+  private readonly listeners = new Set<{ readonly listener: KvEventsListener; readonly compacted?: CompactedListener; readonly start?: number }>();
 
   get revision(): number {
     return this.mvcc.currentRevision;
@@ -205,8 +206,8 @@ export class KvStore {
    * Because apply is synchronous, reading eventsSince and then subscribing in the same turn
    * misses and repeats nothing; `watch` does exactly that.
    */
-  onEvents(listener: KvEventsListener, compacted?: CompactedListener): Disposable {
-    const entry = compacted === undefined ? { listener } : { listener, compacted };
+  onEvents(listener: KvEventsListener, compacted?: CompactedListener, start?: number): Disposable {
+    const entry = { listener, ...(compacted === undefined ? {} : { compacted }), ...(start === undefined ? {} : { start }) };
     this.listeners.add(entry);
     return { dispose: () => this.listeners.delete(entry) };
   }
@@ -225,7 +226,7 @@ export class KvStore {
     return this.onEvents((events) => {
       const matching = events.filter((event) => event.kv.modRevision >= start && inRange(range, bytesToBinary(event.kv.key)));
       if (matching.length > 0) listener(matching);
-    }, compacted);
+    }, compacted, start);
   }
 
   exportState(): KvState {
@@ -252,16 +253,16 @@ export class KvStore {
     if (this.revision > before) this.catchUpListeners(before + 1);
   }
 
+  /** Each listener needs the events from `from` or from its own start, whichever is later. */
   private catchUpListeners(from: number): void {
-    if (from <= this.compactRevision) {
-      for (const entry of [...this.listeners]) {
-        this.listeners.delete(entry);
-        entry.compacted?.(this.compactRevision);
-      }
-      return;
-    }
-    const events = this.mvcc.eventsSince(from, { start: '', end: null });
-    if (events.length > 0) for (const { listener } of [...this.listeners]) listener(events);
+    const served = [...this.listeners].filter((entry) => {
+      if (Math.max(from, entry.start ?? 0) > this.compactRevision) return true;
+      this.listeners.delete(entry);
+      entry.compacted?.(this.compactRevision);
+      return false;
+    });
+    const events = served.length === 0 ? [] : this.mvcc.eventsSince(Math.max(from, this.compactRevision + 1), { start: '', end: null });
+    if (events.length > 0) for (const { listener } of served) listener(events);
   }
 
   /** Run `body` as one write transaction and stamp its result with the resulting revision. */

@@ -80,7 +80,9 @@ class ProcessHandle implements TaskHandle {
     readonly exited: Promise<TaskExit>,
     private readonly options: ProcessDriverOptions,
   ) {
-    const timer = setInterval(() => void this.rotateLogs(), options.pollMs);
+    // A rotation that fails (disk full, directory removed) is tried again at the next poll; an
+    // unhandled rejection here would take the whole agent down with it.
+    const timer = setInterval(() => void this.rotateLogs().catch(() => undefined), options.pollMs);
     void exited.finally(() => clearInterval(timer));
   }
 

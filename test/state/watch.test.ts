@@ -117,12 +117,18 @@ test('a watcher whose skipped events were compacted on the leader is told so and
   const compactedAt: number[] = [];
   const seen: KvEvent[] = [];
   follower.machine.watch(0, b('k'), undefined, (events) => seen.push(...events), (revision) => compactedAt.push(revision));
+  // A watch that starts above the compaction point loses nothing it asked for: it stays.
+  const later: string[] = [];
+  follower.machine.watch(4, b('k'), undefined, (events) => later.push(...events.map(describe)), () => assert.fail('its events were not compacted'));
   const leader = new Driver();
   leader.put('k', '1'); // 2
   leader.put('k', '2'); // 3
+  leader.put('k', '3'); // 4
   ok(leader.apply({ op: 'compact', revision: 3 }));
   follower.machine.restore(leader.machine.snapshot());
   assert.deepEqual(compactedAt, [3]);
-  follower.put('k', '3');
+  assert.deepEqual(later, ['put k=3@4 prev=2']);
+  follower.put('k', '4');
   assert.deepEqual(seen, [], 'an ended watch gets nothing more');
+  assert.deepEqual(later, ['put k=3@4 prev=2', 'put k=4@5 prev=3']);
 });
