@@ -38,8 +38,15 @@ const emptyHardState: HardState = { term: 0, vote: null, commit: 0 };
 export class DiskStorage implements LogStorage {
   private wal: Wal | null = null;
   private durableHardState: HardState = emptyHardState;
-  /** Every operation runs after the previous one finished: the WAL has one writer. */
-  /** WAL and hard-state operations, one at a time. */
+  /** The newest commit index written to the WAL (synced or not). */
+  private writtenCommit = 0;
+  /**
+   * The newest commit index whose record, and so every entry up to it, is known to be on disk
+   * (written before an fdatasync that returned). Committed entries are never replaced, so a
+   * crash at any later moment leaves the log up to here intact.
+   */
+  private syncedCommit = 0;
+  /** WAL and hard-state operations, one at a time: the WAL has one writer. */
   private queue: Promise<unknown> = Promise.resolve();
   /**
    * Snapshot-file operations, one at a time but beside the WAL's queue: writing a large
@@ -84,6 +91,8 @@ export class DiskStorage implements LogStorage {
       await wal.startWriting(tornTail);
       this.wal = wal;
       this.durableHardState = state.hardState;
+      this.writtenCommit = state.hardState.commit;
+      this.syncedCommit = state.hardState.commit;
       return state;
     });
   }
@@ -94,9 +103,12 @@ export class DiskStorage implements LogStorage {
       const hs = update.hardState;
       if (hs !== null && (hs.term !== this.durableHardState.term || hs.vote !== this.durableHardState.vote)) {
         // The file is written before this update's entries reach the WAL, so it may only vouch
-        // for a commit index the log already on disk covers; a crash in between must leave a
-        // loadable directory. The WAL's commit record after the entries carries the rest.
-        const durable = { ...hs, commit: Math.min(hs.commit, wal.lastIndex()) };
+        // for a commit index whose entries are durable and stay so whatever part of this update
+        // lands. The log's last index is not such a bound: this update may replace uncommitted
+        // entries below it (a crash mid-write then leaves a shorter log, or the old entries,
+        // which the hard state must not call committed), and unsynced entries may vanish. The
+        // WAL's commit record after the entries carries the rest.
+        const durable = { ...hs, commit: Math.min(hs.commit, this.syncedCommit) };
         await writeHardState(this.options.dir, durable);
         this.durableHardState = durable;
       }
@@ -109,6 +121,8 @@ export class DiskStorage implements LogStorage {
       for (const entry of update.entries) records.push({ type: RecordType.Entry, entry });
       if (hs !== null) records.push({ type: RecordType.Commit, commit: hs.commit });
       await wal.append(records, update.sync);
+      if (hs !== null) this.writtenCommit = hs.commit;
+      if (update.sync) this.syncedCommit = this.writtenCommit;
     });
   }
 

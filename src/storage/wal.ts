@@ -126,11 +126,6 @@ export class Wal {
     this.handle = null;
   }
 
-  /** The last index of the log written so far (every entry write is synced before the next). */
-  lastIndex(): number {
-    return this.lastIndexWritten;
-  }
-
   /** The newest segment's path and size after recovery, for messages about a short log. */
   newestSegment(): { readonly path: string; readonly size: number } | null {
     const newest = this.segments[this.segments.length - 1];

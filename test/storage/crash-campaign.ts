@@ -188,6 +188,26 @@ function checkSnapshot(state: PersistedState, replayed: Replayed): number {
   return meta.index;
 }
 
+/**
+ * Every entry the recovered commit index covers (after the snapshot) must be one a commit index
+ * the child wrote covered: an acknowledged commit, or the in-flight save's commit over the log
+ * that save makes. A commit index over a replaced (or never committed) entry would apply it.
+ */
+function checkCommitted(snapIndex: number, terms: readonly number[], commit: number, acked: LogModel, pending: Pending | null): string | null {
+  for (let index = snapIndex + 1; index <= commit; index++) {
+    const got = terms[index - snapIndex - 1];
+    const ackedTerm = acked.terms[index - acked.snapIndex - 1];
+    if (index <= acked.commit) {
+      if (got !== ackedTerm) return `committed entry ${index} has term ${String(got)}, the acknowledged one has ${String(ackedTerm)}`;
+      continue;
+    }
+    if (pending?.kind !== 'begin' || index > pending.commit) return `the recovered commit index ${commit} covers entry ${index}, which no commit index written covered`;
+    const want = index < pending.first ? ackedTerm : pending.term;
+    if (got !== want) return `committed entry ${index} has term ${String(got)}, but the commit written covered term ${String(want)}`;
+  }
+  return null;
+}
+
 /** Torn-tail warnings must say how many bytes went; returns [count, bytes]. */
 function checkWarnings(warnings: readonly string[]): [number, number] {
   let bytes = 0;
@@ -232,6 +252,8 @@ export function verifyRecovery(start: LogModel, events: readonly ChildEvent[], r
     const hs = state.hardState;
     const maxTerm = terms.reduce((max, t) => Math.max(max, t), state.snapshot?.meta.term ?? 0);
     if (hs.commit < snapIndex || hs.commit > last) throw new CrashCheckError(`the recovered commit index ${hs.commit} is outside [snapshot ${snapIndex}, last ${last}]`);
+    const committedProblem = checkCommitted(snapIndex, terms, hs.commit, acked, pending);
+    if (committedProblem !== null) throw new CrashCheckError(committedProblem);
     if (hs.term < acked.term || hs.term < maxTerm) throw new CrashCheckError(`the recovered term ${hs.term} is below the acknowledged term ${acked.term} or an entry's term ${maxTerm}`);
     if (hs.term > acked.term && !(pending?.kind === 'begin' && pending.term === hs.term)) throw new CrashCheckError(`the recovered term ${hs.term} was never written`);
     if (hs.vote !== null) throw new CrashCheckError(`the recovered vote is ${hs.vote}; the child never votes`);
