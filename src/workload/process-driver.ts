@@ -1,7 +1,8 @@
 /**
- * The process driver: a task is a plain child process in its own session and process group
- * (so a stop reaches everything it started), with stdout and stderr appended to files in the
- * task's directory. The files are opened by the agent and handed to the child, not piped
+ * The process driver: a task is a plain process in its own session and process group (so a
+ * stop reaches everything it started), under a small supervisor (task-shim.ts) that leads the
+ * group, kills the task when the node's fence expires and records its exit in the task's
+ * directory. stdout and stderr are appended to files in the task's directory. The files are opened by the agent and handed to the child, not piped
  * through the agent, so a task keeps running and logging while its agent restarts; the agent
  * then finds it again by pid, checking the kernel's start time so that a reused pid is never
  * mistaken for the task. Logs rotate by copy-and-truncate (the child writes with O_APPEND, so
@@ -12,11 +13,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFile, mkdir, open, readFile, rename, stat, truncate } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QuorateError } from '../util/errors.js';
 import type { TaskConfig, TaskDriver, TaskExit, TaskHandle, TaskState } from './driver.js';
+import type { ShimConfig } from './task-shim.js';
+
+const shimPath = join(import.meta.dirname, 'task-shim.js');
 
 export interface ProcessDriverOptions {
   /** Each task gets `<root>/<task id>/` with its logs. */
@@ -25,6 +29,8 @@ export interface ProcessDriverOptions {
   readonly logFilesMax: number;
   /** How often a re-attached task is checked for having ended, and logs for size. */
   readonly pollMs: number;
+  /** The node's fence (fence.ts), enforced by each task's supervisor; null: none. */
+  readonly fence?: ShimConfig['fence'];
 }
 
 export const defaultProcessDriverOptions: Omit<ProcessDriverOptions, 'root'> = { logBytesMax: 10 * 1024 * 1024, logFilesMax: 3, pollMs: 1000 };
@@ -43,16 +49,19 @@ export class ProcessDriver implements TaskDriver {
   async start(config: TaskConfig): Promise<TaskHandle> {
     const dir = join(this.options.root, config.id);
     await mkdir(join(dir, 'logs'), { recursive: true, mode: 0o700 });
+    const exitFile = exitPath(this.options.root, config.id);
+    await rm(exitFile, { force: true });
+    const shim: ShimConfig = { command: config.command, args: config.args, cwd: config.workdir ?? dir, exitFile, fence: this.options.fence ?? null };
     const files = await Promise.all(logStreams.map((stream) => open(logPath(this.options.root, config.id, stream), 'a', 0o600)));
     let child: ChildProcess;
     let exited: Promise<TaskExit>;
     try {
-      child = spawn(config.command, [...config.args], { cwd: config.workdir ?? dir, env: { ...config.env }, detached: true, stdio: ['ignore', files[0]?.fd, files[1]?.fd] });
+      child = spawn(process.execPath, [shimPath, JSON.stringify(shim)], { env: { ...config.env }, detached: true, stdio: ['ignore', files[0]?.fd, files[1]?.fd] });
       // Listening before the first await: a task may end at once.
-      exited = new Promise<TaskExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-      // events.once rejects with the 'error' event (ENOENT, EACCES) instead of resolving.
+      exited = new Promise<TaskExit>((resolve) => child.once('exit', (code, signal) => resolve(recordedExit(exitFile, { code, signal }))));
+      // events.once rejects with the 'error' event instead of resolving.
       await once(child, 'spawn').catch((error: unknown) => {
-        throw new QuorateError('task_failed', `cannot start ${config.command} for ${config.id}: ${(error as Error).message}`);
+        throw new QuorateError('task_failed', `cannot start the supervisor of ${config.id}: ${(error as Error).message}`);
       });
     } finally {
       // The child holds its own copies of the descriptors.
@@ -61,16 +70,36 @@ export class ProcessDriver implements TaskDriver {
     const pid = child.pid;
     if (pid === undefined) throw new QuorateError('task_failed', `${config.command} for ${config.id} started without a pid`);
     const startTicks = await processStartTicks(pid);
-    return new ProcessHandle({ driver: this.name, id: config.id, pid, startTicks: startTicks ?? 0 }, exited, this.options);
+    const handle = new ProcessHandle({ driver: this.name, id: config.id, pid, startTicks: startTicks ?? 0 }, exited, this.options);
+    const failedToStart = await Promise.race([exited.then((exit) => (exit.code === 127 ? exit : null)), sleep(100).then(() => null)]);
+    if (failedToStart !== null) {
+      const reason = (await readFile(logPath(this.options.root, config.id, 'stderr'), 'utf8').catch(() => '')).trim().split('\n').pop() ?? '';
+      throw new QuorateError('task_failed', `cannot start ${config.command} for ${config.id}: ${reason.replace(/^quorate: /, '')}`);
+    }
+    return handle;
   }
 
   async recover(state: TaskState): Promise<TaskHandle | null> {
     if (state.driver !== this.name || (await processStartTicks(state.pid)) !== state.startTicks) return null;
     const exited = (async (): Promise<TaskExit> => {
       while ((await processStartTicks(state.pid)) === state.startTicks) await sleep(this.options.pollMs);
-      return { code: null, signal: null };
+      return recordedExit(exitPath(this.options.root, state.id), { code: null, signal: null });
     })();
     return new ProcessHandle(state, exited, this.options);
+  }
+}
+
+function exitPath(root: string, taskId: string): string {
+  return join(root, taskId, 'exit.json');
+}
+
+/** How the supervisor saw the command end; `otherwise` when it could not say (killed with its group). */
+async function recordedExit(path: string, otherwise: TaskExit): Promise<TaskExit> {
+  try {
+    const { code, signal } = JSON.parse(await readFile(path, 'utf8')) as { code?: unknown; signal?: unknown };
+    return { code: typeof code === 'number' ? code : null, signal: typeof signal === 'string' ? signal : null };
+  } catch {
+    return otherwise;
   }
 }
 

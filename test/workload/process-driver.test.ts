@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isQuorateError } from '../../src/util/errors.js';
+import { monotonicMs, writeFence } from '../../src/workload/fence.js';
 import { logPath, ProcessDriver, processStartTicks, rotateIfLarge } from '../../src/workload/process-driver.js';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
@@ -73,7 +74,7 @@ test('a new driver re-attaches to a task that outlived the old one, and never to
   assert.equal(await restarted.recover({ ...task.state, driver: 'container' }), null);
   const found = await restarted.recover(task.state);
   assert.ok(found !== null);
-  assert.deepEqual(await found.stop(5000), { code: null, signal: null }, 'the end of a re-attached task is seen, not its status');
+  assert.deepEqual(await found.stop(5000), { code: 0, signal: null }, 'the supervisor recorded how the re-attached task ended');
   assert.equal(await alive(task.state.pid), false);
   assert.equal(await restarted.recover(task.state), null, 'an ended task is not found');
 });
@@ -101,4 +102,36 @@ test('a command that does not exist is a clear error', async (t) => {
   await assert.rejects(driver.start({ id: 'x', command: 'no-such-command-quorate', args: [], env, workdir: null }), (error: unknown) => {
     return isQuorateError(error, 'task_failed') && /cannot start no-such-command-quorate for x: .*ENOENT/.test(error.message);
   });
+});
+
+test('the fence: a task is stopped before the deadline its node last earned, with no agent around', async (t) => {
+  const { root } = await driverIn(t);
+  const fence = join(root, 'fence');
+  await writeFence(fence, monotonicMs() + 1500);
+  const fenced = new ProcessDriver({ root, logBytesMax: 1024 * 1024, logFilesMax: 2, pollMs: 50, fence: { path: fence, termLeadMs: 400, killLeadMs: 100, pollMs: 20 } });
+  const polite = await fenced.start({ id: 'f1', ...node('process.on("SIGTERM", () => process.exit(0)); setInterval(() => {}, 1000)'), env, workdir: null });
+  const stubborn = await fenced.start({ id: 'f2', ...node('process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)'), env, workdir: null });
+  // Moving the deadline forward keeps them alive past the first one.
+  await sleep(700);
+  await writeFence(fence, monotonicMs() + 1500);
+  const extended = monotonicMs();
+  await sleep(600);
+  assert.equal(await alive(polite.state.pid), true, 'alive while the fence holds');
+  // The agent is gone now (nothing writes the fence): both end before the deadline.
+  const [politeExit, stubbornExit] = await Promise.all([polite.exited, stubborn.exited]);
+  const ended = monotonicMs();
+  assert.deepEqual(politeExit, { code: 0, signal: null }, 'SIGTERM first');
+  assert.equal(stubbornExit.signal, 'SIGKILL', 'SIGKILL for a task that ignores SIGTERM');
+  assert.ok(ended < extended + 1500, `ended ${ended - extended} ms after the fence was moved, before its 1500 ms deadline`);
+  assert.match(await readFile(logPath(root, 'f1', 'stderr'), 'utf8'), /self-fencing/);
+});
+
+test('the fence: a missing fence file lets nothing run', async (t) => {
+  const { root } = await driverIn(t);
+  const fenced = new ProcessDriver({ root, logBytesMax: 1024 * 1024, logFilesMax: 2, pollMs: 50, fence: { path: join(root, 'no-fence'), termLeadMs: 600, killLeadMs: 100, pollMs: 20 } });
+  const task = await fenced.start({ id: 'f3', ...node('setInterval(() => {}, 1000)'), env, workdir: null }).catch((error: unknown) => error);
+  // Killed at once: either start() saw it die, or it ends right after.
+  if (task instanceof Error) return;
+  const exit = await (task as Awaited<ReturnType<ProcessDriver['start']>>).exited;
+  assert.equal(exit.signal, 'SIGKILL');
 });
