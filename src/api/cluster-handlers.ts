@@ -20,7 +20,7 @@ import { certFingerprint } from '../cluster/certs.js';
 import { parseAdmitRequest } from '../server/admission.js';
 import { ApiError } from './errors.js';
 import { ok, type Reply, type RequestContext } from './handler.js';
-import { parseJson, readBody } from './request.js';
+import { requireAdminToken, smallJsonBody } from './admin-auth.js';
 import { parseWith } from './schema.js';
 
 const bodyBytesMax = 16 * 1024;
@@ -35,17 +35,11 @@ const createSchema = z
   .strict();
 
 function requireAdmin(context: RequestContext): void {
-  const header = context.request.headers.authorization;
-  if (header === undefined) {
-    throw new ApiError('unauthorized', 'this request needs the admin token (Authorization: Bearer <token>); on a server the CLI reads it from admin.token in the data directory');
-  }
-  const token = /^Bearer (\S+)$/.exec(header)?.[1];
-  if (token === undefined || !context.service.isAdmin(token)) throw new ApiError('forbidden', 'the admin token is not valid for this cluster');
+  requireAdminToken(context.request, (token) => context.service.isAdmin(token));
 }
 
-async function jsonBody(context: RequestContext, what: string): Promise<unknown> {
-  const tooLarge = (): ApiError => new ApiError('body_too_large', `${what} is limited to ${bodyBytesMax} bytes`);
-  return parseJson(await readBody(context.request, bodyBytesMax, tooLarge));
+function jsonBody(context: RequestContext, what: string): Promise<unknown> {
+  return smallJsonBody(context.request, what, bodyBytesMax);
 }
 
 export function caCertificate(context: RequestContext): Promise<Reply> {

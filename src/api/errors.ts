@@ -25,7 +25,10 @@ export type ApiOwnErrorCode =
 /** Codes of admission (server/admission.ts), which the API passes through. */
 type AdmissionErrorCode = 'bad_token' | 'token_expired' | 'token_revoked' | 'wrong_role' | 'address_in_use' | 'member_exists' | 'is_leader' | 'last_voter';
 
-export type ApiErrorCode = ApiOwnErrorCode | KvErrorCode | ServiceErrorCode | AdmissionErrorCode;
+/** A job file or spec that does not validate (workload/job-spec.ts, the service's check). */
+type WorkloadErrorCode = 'invalid_job';
+
+export type ApiErrorCode = ApiOwnErrorCode | KvErrorCode | ServiceErrorCode | AdmissionErrorCode | WorkloadErrorCode;
 
 // A Record over the union, so the compiler insists that every code has a status.
 const statusByCode: Readonly<Record<ApiErrorCode, number>> = {
@@ -48,6 +51,7 @@ const statusByCode: Readonly<Record<ApiErrorCode, number>> = {
   member_exists: 409,
   is_leader: 409,
   last_voter: 409,
+  invalid_job: 400,
   // The state machine's failures: the request is wrong, names something missing, or hits a limit.
   bad_command: 400,
   empty_key: 400,

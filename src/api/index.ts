@@ -1,5 +1,7 @@
 /** The HTTP API: its server, and the JSON shapes it speaks (for clients). */
 export { startApiServer } from './server.js';
+export { startAgentApi } from './agent-api.js';
+export type { AgentApi, AgentApiOptions } from './agent-api.js';
 export type { ApiServer, ApiServerOptions } from './server.js';
 export type { WatchStreamOptions } from './watch-hub.js';
 export type { ApiErrorCode } from './errors.js';

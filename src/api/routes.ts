@@ -9,6 +9,7 @@ import { leaseGrant, leaseKeepAlive, leaseRevoke, leaseTimeToLive } from './leas
 import { caCertificate, createJoinToken, join, leave, listJoinTokens, removeMember, revokeJoinToken, snapshot } from './cluster-handlers.js';
 import { clusterStatus, health, status } from './node-handlers.js';
 import { watch } from './watch-handler.js';
+import { agentHeartbeat, allocationLogs, drainNode, jobStatus, listJobs, listNodes, nodeEligibility, runJob, stopJob } from './workload-handlers.js';
 
 interface Route {
   /** Anchored; capture groups become the handler's `captures`. */
@@ -35,6 +36,13 @@ const routes: readonly Route[] = [
   { pattern: /^\/v1\/cluster\/leave$/, methods: { POST: leave } },
   { pattern: /^\/v1\/snapshot$/, methods: { GET: snapshot } },
   { pattern: /^\/v1\/health$/, methods: { GET: health } },
+  { pattern: /^\/v1\/jobs$/, methods: { GET: listJobs, POST: runJob } },
+  { pattern: /^\/v1\/jobs\/([^/]+)$/, methods: { GET: jobStatus, DELETE: stopJob } },
+  { pattern: /^\/v1\/nodes$/, methods: { GET: listNodes } },
+  { pattern: /^\/v1\/nodes\/([^/]+)\/drain$/, methods: { POST: drainNode } },
+  { pattern: /^\/v1\/nodes\/([^/]+)\/eligibility$/, methods: { POST: nodeEligibility } },
+  { pattern: /^\/v1\/agent\/heartbeat$/, methods: { POST: agentHeartbeat } },
+  { pattern: /^\/v1\/allocations\/([^/]+)\/logs$/, methods: { GET: allocationLogs } },
 ];
 
 export type RouteMatch =

@@ -25,8 +25,12 @@ export interface ApiServerOptions {
   readonly watch?: Partial<WatchStreamOptions>;
   /** Where unexpected errors go; standard error by default. */
   readonly log?: (message: string) => void;
-  /** Serve HTTPS with this certificate (the node's, from the cluster CA); plain HTTP without. */
-  readonly tls?: { readonly certPem: string; readonly keyPem: string };
+  /**
+   * Serve HTTPS with this certificate (the node's, from the cluster CA); plain HTTP without.
+   * With `caPem`, clients may also present a certificate from that CA (agents do: mutual TLS);
+   * clients without one are served as before.
+   */
+  readonly tls?: { readonly certPem: string; readonly keyPem: string; readonly caPem?: string };
 }
 
 export interface ApiServer {
@@ -100,7 +104,10 @@ export async function startApiServer(service: KvService, options: ApiServerOptio
     void dispatch(service, watches, log, request, response);
   };
   const tls = options.tls;
-  const server: Server = tls === undefined ? createServer(timeouts, handler) : createTlsServer({ ...timeouts, cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2' }, handler);
+  const server: Server = tls === undefined ? createServer(timeouts, handler) : createTlsServer(
+          { ...timeouts, cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2', ...(tls.caPem === undefined ? {} : { ca: tls.caPem, requestCert: true, rejectUnauthorized: false }) },
+          handler,
+        );
   const address = await listen(server, options.host, options.port);
   let closing: Promise<void> | null = null;
   return {

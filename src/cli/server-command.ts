@@ -18,7 +18,7 @@ export interface RunningServer {
 export interface ServeOptions {
   readonly config: ServerConfig;
   /** HTTPS for the API (data-directory nodes); plain HTTP without. */
-  readonly apiTls?: { readonly certPem: string; readonly keyPem: string };
+  readonly apiTls?: { readonly certPem: string; readonly keyPem: string; readonly caPem: string };
   /** What lets the node admit others (servers in a data directory). */
   readonly admission?: AdmissionSecrets;
   /** Called once the node and its API run, before waiting for a signal. */
@@ -76,7 +76,7 @@ export async function serveDataDir(path: string, started?: (server: RunningServe
   const config = serverConfigFromDataDir(dir, identity, joiningCluster(identity, await dir.readJoinVia()));
   await writePidFile(dir.pidPath);
   try {
-    await serve({ config, apiTls: { certPem: tls.nodeCertPem, keyPem: tls.nodeKeyPem }, ...admission, ...(started === undefined ? {} : { started }) });
+    await serve({ config, apiTls: { certPem: tls.nodeCertPem, keyPem: tls.nodeKeyPem, caPem: tls.caCertPem }, ...admission, ...(started === undefined ? {} : { started }) });
   } finally {
     await removePidFile(dir.pidPath);
   }

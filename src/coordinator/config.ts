@@ -6,7 +6,7 @@
  */
 import { defaultTimings } from '../node/index.js';
 import { QuorateError } from '../util/errors.js';
-import { defaultApiPort, defaultRequestTimeoutMs, defaultSnapshotEntries, defaultSnapshotTrailingEntries, formatHostPort, parseHostPort, type ServerConfig, type WriteQuorum } from '../server/index.js';
+import { defaultApiPort, defaultRequestTimeoutMs, defaultSnapshotEntries, defaultSnapshotTrailingEntries, defaultWatchdogTimeoutMs, formatHostPort, parseHostPort, type ServerConfig, type WriteQuorum } from '../server/index.js';
 
 export interface ClusterConfig {
   /** Short, stable, unique: "node1". */
@@ -68,5 +68,8 @@ export function toServerConfig(config: ClusterConfig): ServerConfig {
     requestTimeoutMs: config.requestTimeoutMs ?? defaultRequestTimeoutMs,
     snapshotEntries: defaultSnapshotEntries,
     snapshotTrailingEntries: defaultSnapshotTrailingEntries,
+    // The library replicates state for its host program; it runs no jobs of its own.
+    runJobs: false,
+    watchdogTimeoutMs: defaultWatchdogTimeoutMs,
   };
 }

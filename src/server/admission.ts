@@ -11,9 +11,9 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { issueNodeCert } from '../cluster/certs.js';
 import { formatJoinToken, newJoinToken, secretHash, secretMatches, type JoinRole } from '../cluster/join-token.js';
-import { encodeCredentialCommand, encodeMemberCommand, type ClusterStateMachine, type JoinTokenRecord, type Member } from '../state/index.js';
+import { encodeCredentialCommand, encodeMemberCommand, encodeWorkloadCommand, type ClusterStateMachine, type JoinTokenRecord, type Member } from '../state/index.js';
 import { QuorateError } from '../util/errors.js';
-import { formatHostPort, parseHostPort } from './config.js';
+import { defaultWatchdogTimeoutMs, formatHostPort, parseHostPort } from './config.js';
 
 /** What a server holds to admit others: the CA key and the admin token (a server's data directory has both). */
 export interface AdmissionSecrets {
@@ -122,11 +122,23 @@ export class Admission {
         `advertise address ${request.advertise} is already used by member ${sameAddress.id}; remove that member first (\`quorate node remove ${sameAddress.id}\`) or advertise another address`,
       );
     }
-    // A join that was admitted but never completed left its registration: the retry reuses it.
-    const nodeId = sameAddress?.id ?? this.pickNodeId(request, members);
+    const sameWorker = this.ctx.state.workload.nodes().find((n) => n.role === 'worker' && n.address === request.advertise);
+    if (request.role === 'server' && sameWorker !== undefined) {
+      throw new QuorateError('address_in_use', `advertise address ${request.advertise} is already used by worker ${sameWorker.id}; advertise another address`);
+    }
+    // A join that was admitted but never completed left its registration: the retry reuses it
+    // (an agent whose data directory was lost comes back under its old id).
+    const nodeId = (request.role === 'server' ? sameAddress?.id : sameWorker?.id) ?? this.pickNodeId(request, members);
     const cert = await issueNodeCert({ certPem: secrets.caCertPem, keyPem: secrets.caKeyPem }, { nodeId, ipAddresses: [request.advertise] });
-    const promotion = request.role === 'server' && request.promote !== 'now' ? { promotion: 'keep-odd' as const } : {};
-    await this.ctx.propose(encodeMemberCommand({ op: 'memberSet', id: nodeId, peerAddress, apiAddress, ...promotion }));
+    if (request.role === 'server') {
+      const promotion = request.promote !== 'now' ? { promotion: 'keep-odd' as const } : {};
+      await this.ctx.propose(encodeMemberCommand({ op: 'memberSet', id: nodeId, peerAddress, apiAddress, ...promotion }));
+    } else {
+      // A worker never becomes a Raft member: it is recorded as a node that may run jobs, with
+      // nothing to offer until its agent's first heartbeat describes it.
+      const node = { id: nodeId, role: 'worker' as const, address: request.advertise, apiAddress, watchdogTimeoutMs: defaultWatchdogTimeoutMs, labels: {}, memoryMb: 0, cpu: 0 };
+      await this.ctx.propose(encodeWorkloadCommand({ op: 'nodeRegister', node }));
+    }
     const server = request.role === 'server';
     return {
       nodeId,
@@ -163,7 +175,7 @@ export class Admission {
   }
 
   private pickNodeId(request: AdmitRequest, members: readonly Member[]): string {
-    const taken = new Set(members.map((m) => m.id));
+    const taken = new Set([...members.map((m) => m.id), ...this.ctx.state.workload.nodes().map((n) => n.id)]);
     if (request.nodeId !== undefined) {
       if (taken.has(request.nodeId)) throw new QuorateError('member_exists', `node id ${request.nodeId} is taken; choose another with --node-id`);
       return request.nodeId;

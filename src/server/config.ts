@@ -67,7 +67,14 @@ export interface ServerConfig {
   readonly snapshotEntries: number;
   /** Entries kept in the log behind a snapshot, so a slightly lagging follower needs no snapshot. */
   readonly snapshotTrailingEntries: number;
+  /** Whether this server also runs jobs (seed 000's `node list` shows servers with jobs). */
+  readonly runJobs: boolean;
+  /** This node stops its jobs when the leader has not answered its heartbeat for this long. */
+  readonly watchdogTimeoutMs: number;
 }
+
+/** Seed 003 / Pacemaker's stonith-watchdog-timeout scale: long enough to ride out an election. */
+export const defaultWatchdogTimeoutMs = 5_000;
 
 export const defaultApiPort = 8080;
 export const defaultPeerPort = 8081;
@@ -133,6 +140,8 @@ const clusterSchema = z
     request_timeout_ms: z.number().int().min(100).max(600_000).default(defaultRequestTimeoutMs),
     snapshot_entries: z.number().int().min(10).max(10_000_000).default(defaultSnapshotEntries),
     snapshot_trailing_entries: z.number().int().min(0).max(10_000_000).default(defaultSnapshotTrailingEntries),
+    run_jobs: z.boolean().default(true),
+    watchdog_timeout_ms: z.number().int().min(500).max(600_000).default(defaultWatchdogTimeoutMs),
   })
   .strict();
 
@@ -194,6 +203,8 @@ export function parseServerConfig(document: unknown, baseDir: string, source = '
     requestTimeoutMs: cluster.request_timeout_ms,
     snapshotEntries: cluster.snapshot_entries,
     snapshotTrailingEntries: cluster.snapshot_trailing_entries,
+    runJobs: cluster.run_jobs,
+    watchdogTimeoutMs: cluster.watchdog_timeout_ms,
   };
 }
 

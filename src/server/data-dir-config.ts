@@ -6,7 +6,7 @@
  */
 import type { DataDir, JoinMember, NodeIdentity } from '../cluster/data-dir.js';
 import { defaultTimings } from '../node/index.js';
-import { defaultRequestTimeoutMs, defaultSnapshotEntries, defaultSnapshotTrailingEntries, formatHostPort, type InitialMember, type ServerConfig } from './config.js';
+import { defaultRequestTimeoutMs, defaultSnapshotEntries, defaultSnapshotTrailingEntries, defaultWatchdogTimeoutMs, formatHostPort, type InitialMember, type ServerConfig } from './config.js';
 
 
 export function serverConfigFromDataDir(dir: DataDir, identity: NodeIdentity, initialCluster: readonly InitialMember[]): ServerConfig {
@@ -27,6 +27,8 @@ export function serverConfigFromDataDir(dir: DataDir, identity: NodeIdentity, in
     requestTimeoutMs: defaultRequestTimeoutMs,
     snapshotEntries: defaultSnapshotEntries,
     snapshotTrailingEntries: defaultSnapshotTrailingEntries,
+    runJobs: true,
+    watchdogTimeoutMs: defaultWatchdogTimeoutMs,
   };
 }
 

@@ -8,7 +8,12 @@ import { randomInt } from 'node:crypto';
 import type { RaftNode } from '../node/index.js';
 import {
   encodeKvCommand,
+  encodeWorkloadCommand,
+  jobSpecProblem,
   kvFailure,
+  type JobSpec,
+  type WorkloadCommand,
+  type WorkloadResponse,
   type ClusterApplyResult,
   type ClusterStateMachine,
   type Disposable,
@@ -31,7 +36,8 @@ import type { Backup } from '../cluster/backup.js';
 import type { JoinRole } from '../cluster/join-token.js';
 import { parseAdmitRequest, type Admission, type Admitted, type AdmitRequest, type JoinTokenView } from './admission.js';
 import type { ClusterStatus } from './cluster-status.js';
-import type { Consistency, KvService, LeaseStatus, NodeStatus } from './service.js';
+import type { Consistency, KvService, LeaseStatus, NodeStatus, WorkloadView } from './service.js';
+import { parseHeartbeat, reconcile, type HeartbeatRequest, type HeartbeatResponse, type NodeView, type WorkloadLeader } from '../workload/index.js';
 
 /** Random lease ids stay below 2^47: exact in JSON numbers, and within crypto.randomInt's range. */
 const leaseIdMax = 2 ** 47;
@@ -52,6 +58,8 @@ export interface KvServiceContext extends LeaderRouteContext {
   readonly admission: Admission;
   /** The first 16 hex digits of the cluster CA's fingerprint. */
   readonly clusterId: string;
+  readonly workloadLeader: WorkloadLeader;
+  readonly allocationRoot: string | null;
 }
 
 export class NodeKvService implements KvService {
@@ -140,6 +148,54 @@ export class NodeKvService implements KvService {
     return this.routed('cluster.admit', request, () => this.ctx.admission.admit(request));
   }
 
+  get allocationRoot(): string | null {
+    return this.ctx.allocationRoot;
+  }
+
+  agentHeartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse> {
+    return this.routed('workload.heartbeat', request, () => this.ctx.workloadLeader.heartbeat(request));
+  }
+
+  async putJob(spec: JobSpec): Promise<{ readonly version: number }> {
+    const problem = jobSpecProblem(spec);
+    if (problem !== null) throw new QuorateError('invalid_job', `the job is not valid: ${problem}`);
+    const result = await this.proposeWorkload({ op: 'jobPut', spec });
+    return { version: result.version ?? 0 };
+  }
+
+  async stopJob(name: string): Promise<void> {
+    await this.proposeWorkload({ op: 'jobStop', name });
+  }
+
+  async setNodeFlags(id: string, flags: { readonly eligible?: boolean; readonly draining?: boolean }): Promise<void> {
+    await this.proposeWorkload({ op: 'nodeFlags', id, ...flags });
+  }
+
+  async workload(): Promise<WorkloadView> {
+    await this.readBarrier();
+    const { nodes, jobs, allocations } = this.ctx.state.workload.state();
+    // The scheduler is a pure function: run here on the same state, it tells what the leader cannot place.
+    const { blocked } = reconcile({ nodes, jobs, allocations, newId: () => 'x' });
+    return { nodes, jobs, allocations, blocked };
+  }
+
+  nodes(): Promise<NodeView[]> {
+    return this.routed('workload.nodes', null, () => Promise.resolve(this.ctx.workloadLeader.nodeViews()));
+  }
+
+  /** A workload command through the log, with the registry's answer. */
+  async applyWorkload(command: WorkloadCommand): Promise<WorkloadResponse | KvFailure> {
+    return (await this.propose(encodeWorkloadCommand(command))) as unknown as WorkloadResponse | KvFailure;
+  }
+
+  /** A workload command through the log; a refusal by the registry becomes an error. */
+  private async proposeWorkload(command: WorkloadCommand): Promise<WorkloadResponse> {
+    const result = await this.applyWorkload(command);
+    if (!result.ok) throw new QuorateError(result.code, result.message);
+    this.ctx.workloadLeader.schedule();
+    return result;
+  }
+
   /** Replicate an encoded command through the leader and return what applying it gave. */
   propose(data: Uint8Array): Promise<ClusterApplyResult & KvApplyResult> {
     return this.routed('kv.write', data, () => this.proposeHere(data)) as Promise<ClusterApplyResult & KvApplyResult>;
@@ -150,6 +206,8 @@ export class NodeKvService implements KvService {
     try {
       if (method === 'kv.write' && body instanceof Uint8Array) return await this.proposeHere(body);
       if (method === 'cluster.admit') return await this.ctx.admission.admit(parseAdmitRequest(body));
+      if (method === 'workload.heartbeat') return await this.ctx.workloadLeader.heartbeat(parseHeartbeat(body));
+      if (method === 'workload.nodes') return this.ctx.workloadLeader.nodeViews();
       const id = leaseIdOf(body);
       if (method === 'lease.keepAlive' && id !== null) return this.keepAliveHere(id);
       if (method === 'lease.timeToLive' && id !== null) return this.timeToLiveHere(id);

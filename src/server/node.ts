@@ -7,11 +7,13 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RaftNode, systemClock, type LogStorage, type PersistedState } from '../node/index.js';
 import type { ConfState, Message, Ready, Snapshot } from '../raft/index.js';
 import { DiskStorage } from '../storage/index.js';
 import { ClusterStateMachine, encodeKvCommand, type ClusterApplyResult, type Member } from '../state/index.js';
+import { startAgent, WorkloadLeader, type Agent } from '../workload/index.js';
 import { PeerTransport } from '../transport/index.js';
 import { QuorateError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
@@ -81,6 +83,9 @@ export class ServerNode {
   private readonly membership: Membership;
   private readonly allVotersAck: AllVotersAck;
   private readonly housekeeping: NodeJS.Timeout;
+  private readonly workloadLeader: WorkloadLeader;
+  /** This server's own agent (it runs jobs too), unless `run_jobs = false`. */
+  private agent: Agent | null = null;
   private readonly certificateNotAfter: string;
   /** Peer addresses learned outside the registry (config, hello, join answers), by node id. */
   private readonly knownAddresses = new Map<string, string>();
@@ -101,6 +106,15 @@ export class ServerNode {
     this.log = parts.log;
     const now = (): number => systemClock.now();
     this.allVotersAck = new AllVotersAck(() => this.raft.status(), now);
+    this.workloadLeader = new WorkloadLeader({
+      id: this.id,
+      registry: this.state.workload,
+      isLeader: () => this.raft.basicStatus().role === 'leader',
+      propose: (command) => this.service.applyWorkload(command),
+      now,
+      adminTokenHash: () => this.state.credentials.adminTokenHash,
+      log: this.log,
+    });
     this.leases = new LeaseKeeper({ now, isLeader: () => this.raft.basicStatus().role === 'leader', leaseTtls: () => this.state.kv.leaseTtls(), revoke: (id) => this.revokeExpired(id) });
     this.service = new NodeKvService({
       id: this.id,
@@ -118,6 +132,8 @@ export class ServerNode {
       clusterStatus: () => this.clusterStatus(),
       removeMember: (id) => this.removeMember(id),
       clusterId: parts.clusterId,
+      workloadLeader: this.workloadLeader,
+      allocationRoot: parts.config.runJobs ? allocationRoot(parts.config) : null,
       leave: () => this.leave(),
       admission: new Admission({
         state: this.state,
@@ -195,6 +211,7 @@ export class ServerNode {
       });
       holder.node = new ServerNode({ config, storage, transport: started, raft, state, counters, log, admission: options.admission ?? null, certificateNotAfter, clusterId });
       if (initial.snapshot === null) holder.node.joinInBackground();
+      if (config.runJobs) await holder.node.startAgent();
       log.log('info', 'node started', { node: config.nodeId, peer: formatHostPort(config.advertise), dataDir: config.dataDir });
       return holder.node;
     } catch (error) {
@@ -202,6 +219,20 @@ export class ServerNode {
       await storage.close();
       throw error;
     }
+  }
+
+  /** Run jobs here too: heartbeats go straight to this node's service (which finds the leader). */
+  private async startAgent(): Promise<void> {
+    this.agent = await startAgent({
+      id: this.id,
+      role: 'server',
+      address: this.config.advertise.host,
+      apiAddress: formatHostPort(this.config.api),
+      watchdogTimeoutMs: this.config.watchdogTimeoutMs,
+      dir: jobsDir(this.config),
+      link: { heartbeat: (request) => this.service.agentHeartbeat(request) },
+      log: this.log,
+    });
   }
 
   status(): NodeStatus {
@@ -220,6 +251,8 @@ export class ServerNode {
   async stop(options: StopOptions = {}): Promise<void> {
     if (this.stopping) return;
     if (options.transferLeadership === true) await this.handOverLeadership();
+    // The jobs keep running under the fence: a restart within the watchdog timeout takes them over.
+    await this.agent?.stop('detach');
     this.stopping = true;
     clearInterval(this.housekeeping);
     this.raft.stop();
@@ -293,6 +326,7 @@ export class ServerNode {
     if (this.stopping) return;
     const { role, leader, term } = this.raft.basicStatus();
     this.leases.expire();
+    this.workloadLeader.tick();
     if (role === 'leader') {
       this.membership.maybePromote();
     }
@@ -390,6 +424,15 @@ function asMember(body: unknown): Member {
     throw new QuorateError('bad_request', 'a member needs id, peerAddress and apiAddress strings');
   }
   return { id, peerAddress, apiAddress };
+}
+
+/** A server's jobs live beside its Raft state. */
+function jobsDir(config: ServerConfig): string {
+  return join(config.dataDir, 'jobs');
+}
+
+function allocationRoot(config: ServerConfig): string {
+  return join(jobsDir(config), 'alloc');
 }
 
 /** Hand RaftNode the state this module already loaded (or made), instead of reading it twice. */

@@ -24,6 +24,8 @@ import type {
 import type { Backup } from '../cluster/backup.js';
 import type { JoinRole } from '../cluster/join-token.js';
 import type { Admitted, AdmitRequest, JoinTokenView } from './admission.js';
+import type { Allocation, Job, JobSpec, WorkloadNode } from '../state/index.js';
+import type { Blocked, HeartbeatRequest, HeartbeatResponse, NodeView } from '../workload/index.js';
 import type { ClusterStatus } from './cluster-status.js';
 
 export type ServiceErrorCode =
@@ -106,4 +108,24 @@ export interface KvService {
   revokeJoinToken(id: string): Promise<JoinTokenView>;
   /** Runs on the leader (a follower forwards it). */
   admit(request: AdmitRequest): Promise<Admitted>;
+  /** An agent's heartbeat (workload/protocol.ts); runs on the leader (a follower forwards it). */
+  agentHeartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse>;
+  /** Submit a job; a changed spec gets the next version and rolls out one allocation at a time. */
+  putJob(spec: JobSpec): Promise<{ readonly version: number }>;
+  stopJob(name: string): Promise<void>;
+  /** `node eligibility` and `node drain`. */
+  setNodeFlags(id: string, flags: { readonly eligible?: boolean; readonly draining?: boolean }): Promise<void>;
+  /** Jobs and allocations as of a linearizable read, with the copies that cannot be placed now. */
+  workload(): Promise<WorkloadView>;
+  /** Every node that may run jobs, with what the leader last heard from it. */
+  nodes(): Promise<NodeView[]>;
+  /** Where this node keeps its allocations' logs; null when it runs no jobs. */
+  readonly allocationRoot: string | null;
+}
+
+export interface WorkloadView {
+  readonly nodes: readonly WorkloadNode[];
+  readonly jobs: readonly Job[];
+  readonly allocations: readonly Allocation[];
+  readonly blocked: readonly Blocked[];
 }

@@ -41,6 +41,13 @@ export interface WorkloadNode {
   readonly role: NodeRole;
   /** The address jobs on this node are reached at (the node's advertise address). */
   readonly address: string;
+  /** host:port of the node's API, which serves its allocations' logs. */
+  readonly apiAddress: string;
+  /**
+   * The node stops its jobs when the leader has not acknowledged a heartbeat for this long;
+   * the leader declares it down (and replaces its jobs) only after this plus a margin.
+   */
+  readonly watchdogTimeoutMs: number;
   readonly labels: Readonly<Record<string, string>>;
   /** What the node offers to jobs. */
   readonly memoryMb: number;
@@ -112,7 +119,7 @@ export interface WorkloadState {
 /** Ended allocations kept per job (for `job status` and `job logs`); older ones are dropped. */
 export const endedAllocationsPerJobMax = 10;
 
-export function isEnded(allocation: Allocation): boolean {
+export function isEnded(allocation: { readonly status: AllocationStatus }): boolean {
   return allocation.status === 'failed' || allocation.status === 'complete' || allocation.status === 'lost';
 }
 
@@ -287,7 +294,18 @@ const workloadCommandSchema: z.ZodType<WorkloadCommand> = z.union([
   z
     .object({
       op: z.literal('nodeRegister'),
-      node: z.object({ id, role: z.enum(['server', 'worker']), address: z.string().min(1), labels: stringMap, memoryMb: count, cpu: z.number().nonnegative() }).strict(),
+      node: z
+        .object({
+          id,
+          role: z.enum(['server', 'worker']),
+          address: z.string().min(1).max(256),
+          apiAddress: z.string().min(1).max(256),
+          watchdogTimeoutMs: count.min(1),
+          labels: stringMap,
+          memoryMb: count,
+          cpu: z.number().nonnegative(),
+        })
+        .strict(),
     })
     .strict(),
   z.object({ op: z.literal('nodeStatus'), id, status: z.enum(['ready', 'down']) }).strict(),
@@ -306,6 +324,14 @@ const workloadCommandSchema: z.ZodType<WorkloadCommand> = z.union([
     })
     .strict(),
 ]);
+
+/** Why `value` is not a valid JobSpec (the first problem), or null when it is one. */
+export function jobSpecProblem(value: unknown): string | null {
+  const parsed = jobSpecSchema.safeParse(value);
+  if (parsed.success) return null;
+  const issue = parsed.error.issues[0];
+  return `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`;
+}
 
 export function isWorkloadCommand(value: unknown): value is WorkloadCommand {
   return workloadCommandSchema.safeParse(value).success;

@@ -32,3 +32,21 @@ export function readFence(path: string): number {
     return -Infinity;
   }
 }
+
+/** When, before a fence expires, the agent stops its jobs and the supervisors SIGTERM and SIGKILL theirs. */
+export interface FenceTimings {
+  readonly stopLeadMs: number;
+  readonly termLeadMs: number;
+  readonly killLeadMs: number;
+  readonly pollMs: number;
+}
+
+/** Scaled to the watchdog timeout (a 5 s timeout: the agent stops jobs 1 s early, SIGKILL 200 ms early). */
+export function fenceTimings(watchdogTimeoutMs: number): FenceTimings {
+  return {
+    stopLeadMs: Math.min(1000, watchdogTimeoutMs / 5),
+    termLeadMs: Math.min(500, watchdogTimeoutMs / 10),
+    killLeadMs: Math.min(200, watchdogTimeoutMs / 25),
+    pollMs: 50,
+  };
+}

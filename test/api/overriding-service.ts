@@ -25,6 +25,13 @@ export function overriding(real: KvService, overrides: Partial<KvService>): KvSe
     listJoinTokens: () => real.listJoinTokens(),
     revokeJoinToken: (id) => real.revokeJoinToken(id),
     admit: (request) => real.admit(request),
+    agentHeartbeat: (request) => real.agentHeartbeat(request),
+    putJob: (spec) => real.putJob(spec),
+    stopJob: (name) => real.stopJob(name),
+    setNodeFlags: (id, flags) => real.setNodeFlags(id, flags),
+    workload: () => real.workload(),
+    nodes: () => real.nodes(),
+    allocationRoot: real.allocationRoot,
     ...overrides,
   };
 }

@@ -19,7 +19,7 @@ function machine(): { state: ClusterStateMachine; apply: (command: WorkloadComma
   return { state, apply: (command) => state.apply({ type: 'normal', index: ++index, term: 1, data: encodeWorkloadCommand(command) }) };
 }
 
-const worker = (id: string) => ({ op: 'nodeRegister', node: { id, role: 'worker', address: `127.0.0.${id.slice(-1)}`, labels: {}, memoryMb: 1024, cpu: 2 } }) as const;
+const worker = (id: string) => ({ op: 'nodeRegister', node: { id, role: 'worker', address: `127.0.0.${id.slice(-1)}`, apiAddress: `127.0.0.${id.slice(-1)}:8080`, watchdogTimeoutMs: 5000, labels: {}, memoryMb: 1024, cpu: 2 } }) as const;
 const place = (id: string, node: string, index = 0, version = 1) => ({ id, job: 'web', version, index, node, ports: { http: 20000 + index }, memoryMb: 64, cpu: 0.1 });
 
 test('nodes register, keep their flags, and go down with their allocations lost', () => {

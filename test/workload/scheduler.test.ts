@@ -16,7 +16,7 @@ import { webJob } from './job-fixture.js';
 const spec: JobSpec = { ...webJob, count: 3, resources: { memoryMb: 100, cpu: 0.5 } };
 
 type NodeDef = Omit<WorkloadNode, 'eligible' | 'draining' | 'status'>;
-const node = (id: string, extra: Partial<NodeDef> = {}): NodeDef => ({ id, role: 'worker', address: '127.0.0.1', labels: {}, memoryMb: 1000, cpu: 4, ...extra });
+const node = (id: string, extra: Partial<NodeDef> = {}): NodeDef => ({ id, role: 'worker', address: '127.0.0.1', apiAddress: '127.0.0.1:8080', watchdogTimeoutMs: 5000, labels: {}, memoryMb: 1000, cpu: 4, ...extra });
 
 class Cluster {
   readonly registry = new WorkloadRegistry();

@@ -1,0 +1,79 @@
+/**
+ * The small HTTPS listener of a worker node (`quorate agent`): workers hold no replicated state,
+ * so they serve only what lives on them, their allocations' logs (`GET /v1/allocations/{id}/logs`,
+ * alloc-logs.ts), and `GET /v1/health`. The admin token is checked against the hash the leader
+ * sends with every heartbeat answer; until the first answer nothing is served.
+ */
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { secretMatches } from '../cluster/join-token.js';
+import { QuorateError } from '../util/errors.js';
+import { requireAdminToken } from './admin-auth.js';
+import { serveAllocationLogs } from './alloc-logs.js';
+import { ApiError, errorReply } from './errors.js';
+import { parseUrl } from './request.js';
+
+export interface AgentApiOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly certPem: string;
+  readonly keyPem: string;
+  /** The allocations' directory (records and logs). */
+  readonly allocationRoot: string;
+  /** The admin token's hash as the leader last sent it; null before the first heartbeat answer. */
+  readonly adminTokenHash: () => string | null;
+  readonly health: () => { readonly id: string; readonly leader: string | null; readonly running: number };
+  readonly log: (message: string) => void;
+}
+
+export interface AgentApi {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startAgentApi(options: AgentApiOptions): Promise<AgentApi> {
+  const isAdmin = (token: string): boolean => {
+    const hash = options.adminTokenHash();
+    return hash !== null && secretMatches(token, hash);
+  };
+  const server = createServer({ cert: options.certPem, key: options.keyPem, minVersion: 'TLSv1.2', requestTimeout: 30_000 }, (request, response) => {
+    void (async () => {
+      try {
+        const { path, query } = parseUrl(request.url ?? '/');
+        const logs = /^\/v1\/allocations\/([^/]+)\/logs$/.exec(path);
+        if (request.method === 'GET' && logs !== null) {
+          requireAdminToken(request, isAdmin);
+          await serveAllocationLogs(request, response, options.allocationRoot, logs[1] ?? '', query);
+          return;
+        }
+        if (request.method === 'GET' && path === '/v1/health') {
+          const health = options.health();
+          response.writeHead(health.leader === null ? 503 : 200, { 'content-type': 'application/json' });
+          response.end(JSON.stringify({ healthy: health.leader !== null, role: 'worker', ...health }));
+          return;
+        }
+        throw new ApiError('not_found', `a worker serves only /v1/allocations/{id}/logs and /v1/health, not ${request.method ?? ''} ${path}; ask a server`);
+      } catch (error) {
+        if (response.headersSent) {
+          response.destroy();
+          return;
+        }
+        const reply = errorReply(error, options.log);
+        response.writeHead(reply.status, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(reply.body));
+      }
+    })();
+  });
+  const address = await new Promise<AddressInfo>((resolve, reject) => {
+    server.once('error', (error) => reject(new QuorateError('listen_failed', `the agent cannot listen on ${options.host}:${options.port}: ${error.message}`)));
+    server.listen(options.port, options.host, () => resolve(server.address() as AddressInfo));
+  });
+  return {
+    url: `https://${address.address}:${address.port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,274 @@
+/**
+ * The agent: the part of every node (worker or server) that runs jobs. It heartbeats to the
+ * leader through an AgentLink, runs the allocations the answer lists for its node (one
+ * AllocRunner each), reports their status with the next heartbeat, and fences itself.
+ *
+ * Fencing (the watchdog): each answered heartbeat moves the node's fence (fence.ts) to the
+ * moment it was sent plus `watchdogTimeoutMs`. Shortly before the fence expires the agent stops
+ * its jobs itself (and starts no new ones); if the agent is dead or hung, each task's supervisor
+ * kills its task before the deadline anyway. The leader replaces a silent node's jobs only after
+ * a longer wait (leader.ts), so a job never runs in two places.
+ *
+ * Restarts: on start the agent reads what it ran (alloc-store.ts) and re-attaches to the tasks
+ * that still run; one that ended while it was away is started afresh if the cluster still wants
+ * it. Stopping the agent with `detach` leaves the tasks running under the fence: a new agent
+ * that comes back within the watchdog timeout takes them over, otherwise they stop.
+ */
+import { mkdir } from 'node:fs/promises';
+import { freemem } from 'node:os';
+import type { Allocation, JobSpec } from '../state/index.js';
+import { isEnded } from '../state/index.js';
+import type { Logger } from '../util/log.js';
+import { AllocRunner, type AllocReport } from './alloc-runner.js';
+import { AllocStore, type AllocRecord } from './alloc-store.js';
+import type { TaskDriver, TaskHandle } from './driver.js';
+import { monotonicMs, readFence, writeFence } from './fence.js';
+import type { AllocStatusReport, HeartbeatRequest, HeartbeatResponse, NodeDescription } from './protocol.js';
+
+export interface AgentLink {
+  /** Deliver a heartbeat to the leader (through any server) and return its answer. */
+  heartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse>;
+}
+
+export interface AgentOptions {
+  readonly node: NodeDescription;
+  /** Where allocations keep their records and logs (`<data dir>/alloc`). */
+  readonly root: string;
+  /** The node's fence file, also given to the driver's task supervisors. */
+  readonly fencePath: string;
+  readonly driver: TaskDriver;
+  readonly link: AgentLink;
+  readonly heartbeatMs: number;
+  /** How long before the fence expires the agent stops its jobs itself. */
+  readonly stopLeadMs: number;
+  readonly log: Logger;
+}
+
+const watchdogPollMs = 100;
+/** A status change is sent this soon instead of with the next regular heartbeat. */
+const reportDelayMs = 20;
+
+export class Agent {
+  private readonly store: AllocStore;
+  private readonly running = new Map<string, AllocRunner>();
+  /** Found at start-up and not yet claimed by the cluster's answer: task handle if it still runs. */
+  private readonly recovered = new Map<string, { record: AllocRecord; handle: TaskHandle | null }>();
+  /** Allocations that ended on this node; never started again. */
+  private readonly ended = new Map<string, AllocRecord>();
+  /** Status changes not yet answered by the leader. */
+  private readonly unsent = new Map<string, AllocStatusReport>();
+  private deadline: number;
+  private fenced = false;
+  private stopped = false;
+  private reachable = true;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private readonly watchdogTimer: NodeJS.Timeout;
+  private beating: Promise<void> = Promise.resolve();
+  private adminTokenHashValue: string | null = null;
+  private leaderValue: string | null = null;
+
+  private constructor(private readonly options: AgentOptions) {
+    this.store = new AllocStore(options.root);
+    // A restarted agent inherits the fence its predecessor earned.
+    this.deadline = readFence(options.fencePath);
+    this.watchdogTimer = setInterval(() => this.watchdog(), watchdogPollMs);
+  }
+
+  static async start(options: AgentOptions): Promise<Agent> {
+    await mkdir(options.root, { recursive: true, mode: 0o700 });
+    const agent = new Agent(options);
+    await agent.recover();
+    agent.beatSoon(0);
+    return agent;
+  }
+
+  get id(): string {
+    return this.options.node.id;
+  }
+
+  /** The admin token's hash as the leader last sent it (the log route checks tokens with it). */
+  get adminTokenHash(): string | null {
+    return this.adminTokenHashValue;
+  }
+
+  /** The leader that answered the last heartbeat; null before the first answer. */
+  get leader(): string | null {
+    return this.leaderValue;
+  }
+
+  /** Ids of the allocations running here now. */
+  runningAllocations(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /**
+   * `detach`: stop heartbeating and leave the tasks to their fence (an agent restart);
+   * `stop-jobs`: stop every task first (the node leaves for good).
+   */
+  async stop(mode: 'detach' | 'stop-jobs'): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.watchdogTimer);
+    if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer);
+    await this.beating;
+    if (mode === 'detach') {
+      for (const runner of this.running.values()) runner.detach();
+      return;
+    }
+    await Promise.all([...this.running.values()].map((runner) => runner.stop()));
+    await Promise.all([...this.recovered.values()].map(({ handle }) => handle?.stop(0)));
+  }
+
+  private async recover(): Promise<void> {
+    for (const record of await this.store.load()) {
+      const id = record.allocation.id;
+      if (record.report !== null && isEnded(record.report)) {
+        this.ended.set(id, record);
+        this.unsent.set(id, record.report);
+        continue;
+      }
+      const handle = record.task === null ? null : await this.options.driver.recover(record.task);
+      this.recovered.set(id, { record, handle });
+      this.options.log.log('info', handle === null ? 'allocation found stopped after an agent restart' : 'allocation re-attached after an agent restart', { allocation: id });
+    }
+  }
+
+  private beatSoon(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = setTimeout(() => {
+      this.heartbeatTimer = null;
+      this.beating = this.beat().finally(() => this.beatSoon(this.options.heartbeatMs));
+    }, delayMs);
+  }
+
+  private async beat(): Promise<void> {
+    const sentAt = monotonicMs();
+    const reports = [...this.unsent.values()];
+    let response: HeartbeatResponse;
+    try {
+      response = await this.options.link.heartbeat({ node: this.options.node, freeMemoryMb: Math.floor(freemem() / 2 ** 20), reports });
+    } catch (error) {
+      if (this.reachable) this.options.log.log('warn', 'heartbeat not answered; retrying', { reason: (error as Error).message });
+      this.reachable = false;
+      return;
+    }
+    if (this.stopped) return;
+    if (!this.reachable) this.options.log.log('info', 'heartbeats answered again', { leader: response.leader });
+    this.reachable = true;
+    this.leaderValue = response.leader;
+    this.adminTokenHashValue = response.adminTokenHash;
+    for (const report of reports) if (this.unsent.get(report.id) === report) this.unsent.delete(report.id);
+    const deadline = sentAt + this.options.node.watchdogTimeoutMs;
+    if (deadline > this.deadline) {
+      try {
+        await writeFence(this.options.fencePath, deadline);
+        this.deadline = deadline;
+      } catch (error) {
+        // Without a durable fence the tasks' supervisors would stop them: so does the agent.
+        this.options.log.log('error', 'cannot move the fence forward; jobs here will stop', { fence: this.options.fencePath, reason: (error as Error).message });
+      }
+    }
+    if (this.fenced && this.fenceHolds()) {
+      this.fenced = false;
+      this.options.log.log('info', 'in contact with the leader again: jobs may run here again');
+    }
+    await this.follow(response);
+  }
+
+  /** Make the node run what the cluster wants on it, and nothing else. */
+  private async follow(response: HeartbeatResponse): Promise<void> {
+    const specs = new Map(response.jobs.map((job) => [job.spec.name, job]));
+    const listed = new Set<string>();
+    for (const allocation of response.allocations) {
+      listed.add(allocation.id);
+      const wanted = allocation.desired === 'run' && !isEnded(allocation);
+      const current = this.running.get(allocation.id);
+      if (current !== undefined) {
+        if (!wanted) void current.stop();
+        continue;
+      }
+      if (!wanted || this.ended.has(allocation.id) || this.fenced || !this.fenceHolds()) continue;
+      const found = this.recovered.get(allocation.id);
+      this.recovered.delete(allocation.id);
+      const job = specs.get(allocation.job);
+      const spec = found?.record.spec ?? (job?.version === allocation.version ? job.spec : null);
+      if (spec === null) {
+        this.report(allocation.id, { status: 'failed', restarts: 0, exitCode: null, message: `version ${allocation.version} of job ${allocation.job} is no longer known here` });
+        continue;
+      }
+      await this.run(allocation, spec, found?.handle ?? null);
+    }
+    // What the cluster no longer lists: stop it, forget it.
+    for (const [id, runner] of this.running) if (!listed.has(id)) void runner.stop();
+    for (const [id, { handle }] of this.recovered) {
+      if (listed.has(id) && this.stillWanted(response, id)) continue;
+      this.recovered.delete(id);
+      if (handle !== null) {
+        this.options.log.log('info', 'stopping a re-attached task the cluster no longer wants here', { allocation: id });
+        await handle.stop(0);
+      }
+      if (!listed.has(id)) await this.store.remove(id);
+    }
+    for (const id of this.ended.keys()) {
+      if (listed.has(id) || this.unsent.has(id)) continue;
+      this.ended.delete(id);
+      await this.store.remove(id);
+    }
+  }
+
+  private stillWanted(response: HeartbeatResponse, id: string): boolean {
+    const allocation = response.allocations.find((a) => a.id === id);
+    return allocation !== undefined && allocation.desired === 'run' && !isEnded(allocation) && !this.fenced;
+  }
+
+  private async run(allocation: Allocation, spec: JobSpec, handle: TaskHandle | null): Promise<void> {
+    const id = allocation.id;
+    let record: AllocRecord = { allocation, spec, task: handle?.state ?? null, report: null };
+    await this.store.save(record);
+    const saved = (next: AllocRecord): Promise<void> => {
+      record = next;
+      return this.store.save(record);
+    };
+    const runner = new AllocRunner(
+      {
+        allocation,
+        spec,
+        driver: this.options.driver,
+        nodeAddress: this.options.node.address,
+        report: (report) => {
+          const full = this.report(id, report);
+          if (isEnded(full)) this.ended.set(id, { ...record, report: full });
+          void saved({ ...record, report: full }).catch((error: unknown) => this.options.log.log('warn', 'could not record an allocation status', { allocation: id, reason: (error as Error).message }));
+        },
+        remember: (task) => saved({ ...record, task }),
+      },
+      handle,
+    );
+    this.running.set(id, runner);
+    this.options.log.log('info', handle === null ? 'allocation starting' : 'allocation re-attached', { allocation: id, job: allocation.job });
+    void runner.ended.then(() => {
+      if (this.running.get(id) === runner) this.running.delete(id);
+    });
+  }
+
+  private report(id: string, report: AllocReport): AllocStatusReport {
+    const full: AllocStatusReport = { id, ...report };
+    this.unsent.set(id, full);
+    this.beatSoon(reportDelayMs);
+    return full;
+  }
+
+  private fenceHolds(): boolean {
+    return monotonicMs() < this.deadline - this.options.stopLeadMs;
+  }
+
+  /** Stop every job shortly before the fence expires: nobody has vouched for this node lately. */
+  private watchdog(): void {
+    if (this.fenced || this.fenceHolds()) return;
+    this.fenced = true;
+    const jobs = this.running.size;
+    if (jobs > 0) this.options.log.log('warn', 'no heartbeat answered for the watchdog timeout: stopping every job here (self-fencing)', { jobs, watchdogTimeoutMs: this.options.node.watchdogTimeoutMs });
+    for (const runner of this.running.values()) void runner.stop();
+  }
+}

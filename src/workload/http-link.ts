@@ -1,0 +1,90 @@
+/**
+ * An agent's link to the servers: heartbeats over HTTPS (`POST /v1/agent/heartbeat`), verified
+ * against the cluster CA and authenticated by the node's own certificate (mutual TLS: the server
+ * checks that the certificate names the node the heartbeat is about). It sticks to one server
+ * while that answers and moves on to the next of `--servers` when it does not (seed 000: "always
+ * pass the 3 IPs"), trying each at most once per heartbeat.
+ */
+import { Agent as HttpsAgent, request } from 'node:https';
+import { QuorateError } from '../util/errors.js';
+import type { AgentLink } from './agent.js';
+import type { HeartbeatRequest, HeartbeatResponse } from './protocol.js';
+
+export interface HttpLinkOptions {
+  /** host:port of the servers' APIs. */
+  readonly servers: readonly string[];
+  readonly caPem: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+  /** Per attempt. */
+  readonly timeoutMs: number;
+}
+
+const responseBytesMax = 64 * 1024 * 1024;
+
+export class HttpLink implements AgentLink {
+  private current = 0;
+  private readonly agent: HttpsAgent;
+
+  constructor(private readonly options: HttpLinkOptions) {
+    if (options.servers.length === 0) throw new QuorateError('bad_request', '--servers needs at least one server, as host:port');
+    this.agent = new HttpsAgent({ keepAlive: true, ca: options.caPem, cert: options.certPem, key: options.keyPem, maxSockets: 2 });
+  }
+
+  /** The server heartbeats go to now. */
+  get server(): string {
+    return this.options.servers[this.current % this.options.servers.length] ?? '';
+  }
+
+  async heartbeat(body: HeartbeatRequest): Promise<HeartbeatResponse> {
+    const problems: string[] = [];
+    for (let tried = 0; tried < this.options.servers.length; tried++) {
+      const server = this.server;
+      try {
+        return (await this.post(server, '/v1/agent/heartbeat', body)) as HeartbeatResponse;
+      } catch (error) {
+        problems.push(`${server}: ${(error as Error).message}`);
+        this.current = (this.current + 1) % this.options.servers.length;
+      }
+    }
+    throw new QuorateError('unavailable', `no server answered the heartbeat (${problems.join('; ')})`);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private post(server: string, path: string, body: unknown): Promise<unknown> {
+    const text = JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = request(
+        `https://${server}${path}`,
+        { method: 'POST', agent: this.agent, timeout: this.options.timeoutMs, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } },
+        (response) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          response.on('data', (chunk: Buffer) => {
+            size += chunk.byteLength;
+            if (size > responseBytesMax) req.destroy(new Error('the answer is too large'));
+            else chunks.push(chunk);
+          });
+          response.on('end', () => {
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            } catch {
+              reject(new Error(`answered ${String(response.statusCode)} without JSON: is it a Quorate API port?`));
+              return;
+            }
+            if (response.statusCode === 200) resolve(parsed);
+            else reject(new Error(`${String(response.statusCode)} ${(parsed as { message?: unknown }).message as string}`));
+          });
+          response.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.options.timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end(text);
+    });
+  }
+}

@@ -1,0 +1,15 @@
+/** Running jobs: the agent, the leader's scheduling loop, the scheduler and the process driver. */
+export { Agent } from './agent.js';
+export type { AgentLink, AgentOptions } from './agent.js';
+export { HttpLink } from './http-link.js';
+export { WorkloadLeader, lossMarginMs } from './leader.js';
+export type { NodeView, WorkloadLeaderContext } from './leader.js';
+export { reconcile } from './scheduler.js';
+export type { Blocked, Plan } from './scheduler.js';
+export { ProcessDriver, defaultProcessDriverOptions, logPath, logStreams } from './process-driver.js';
+export { parseHeartbeat } from './protocol.js';
+export type { AllocStatusReport, HeartbeatRequest, HeartbeatResponse, NodeDescription } from './protocol.js';
+export { loadJobSpec, parseJobSpec } from './job-spec.js';
+export { monotonicMs } from './fence.js';
+export { startAgent } from './start-agent.js';
+export type { StartAgentOptions } from './start-agent.js';
