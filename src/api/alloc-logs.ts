@@ -40,8 +40,8 @@ export async function serveAllocationLogs(request: IncomingMessage, response: Se
   let position = offsetAsked === undefined ? Math.max(0, size - tailBytes) : Math.min(offsetAsked, size);
   const follow = query.flag('follow');
   response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-log-offset': String(position), 'cache-control': 'no-store' });
-  let gone = false;
-  request.once('close', () => (gone = true));
+  const client = { gone: false };
+  request.once('close', () => (client.gone = true));
   for (;;) {
     const current = await stat(path).then(
       (s) => s.size,
@@ -51,9 +51,8 @@ export async function serveAllocationLogs(request: IncomingMessage, response: Se
     // Copy-and-truncate rotation emptied the file: go on from its new start.
     if (current < position) position = 0;
     position += await copyRange(path, position, current, response);
-    if (!follow || gone) break;
+    if (!follow || client.gone) break;
     await sleep(followPollMs);
-    if (gone) break;
   }
   response.end();
 }

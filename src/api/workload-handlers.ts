@@ -112,7 +112,7 @@ export async function agentHeartbeat(context: RequestContext): Promise<Reply> {
   if (typeof socket.getPeerCertificate !== 'function') throw new ApiError('forbidden', 'agents need the HTTPS API of a cluster made by `quorate cluster init` (their certificates authenticate them)');
   if (socket.authorized !== true) throw new ApiError('unauthorized', 'an agent must present the certificate the cluster issued it (mutual TLS); join with `quorate agent --token`');
   const heartbeat = parseHeartbeat(await smallJsonBody(context.request, 'a heartbeat', heartbeatBytesMax));
-  const named = socket.getPeerCertificate().subject?.CN;
+  const named = socket.getPeerCertificate().subject.CN;
   if (named !== heartbeat.node.id) throw new ApiError('forbidden', `the certificate names ${String(named)}, not ${heartbeat.node.id}`);
   return ok(await context.service.agentHeartbeat(heartbeat));
 }

@@ -116,7 +116,7 @@ export class Agent {
       return;
     }
     await Promise.all([...this.running.values()].map((runner) => runner.stop()));
-    await Promise.all([...this.recovered.values()].map(({ handle }) => handle?.stop(0)));
+    await Promise.all([...this.recovered.values()].map(({ handle }) => (handle === null ? Promise.resolve() : handle.stop(0))));
   }
 
   private async recover(): Promise<void> {

@@ -131,7 +131,12 @@ export class WorkloadLeader {
         this.ctx.log.log('warn', 'scheduling round failed; retrying', { reason: (error as Error).message });
         return;
       }
-    } while (this.again);
+    } while (this.rerunRequested());
+  }
+
+  /** A method, so that the compiler does not assume the flag is still what this round set. */
+  private rerunRequested(): boolean {
+    return this.again;
   }
 
   private async markLostNodes(): Promise<void> {
