@@ -62,6 +62,8 @@ export async function localNode(options: GlobalOptions): Promise<{ endpoints: st
   if (!(await dir.isInitialized())) return null;
   const identity = await dir.readIdentity();
   const { caCertPem } = await dir.readTls();
+  // A worker serves no cluster API of its own: its commands go to the servers it heartbeats to.
+  if (identity.role === 'worker') return { endpoints: (await dir.readAgentSettings()).servers.map((server) => `https://${server}`), ca: caCertPem };
   const token = await dir.readAdminToken();
   return { endpoints: [`https://${formatHostPort({ host: identity.advertise, port: identity.apiPort })}`], ca: caCertPem, ...(token === null ? {} : { token }) };
 }

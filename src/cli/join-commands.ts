@@ -72,6 +72,8 @@ interface JoinOptions {
 }
 
 export interface JoiningOptions {
+  /** What the token must admit: a server (`cluster join`) or a worker (`agent`). */
+  readonly role: 'server' | 'worker';
   readonly token: string;
   readonly advertise: string;
   readonly servers: readonly string[];
@@ -97,7 +99,7 @@ export async function admitNode(path: string, options: JoiningOptions): Promise<
   const request = {
     tokenId: token.id,
     secret: token.secret,
-    role: 'server' as const,
+    role: options.role,
     advertise: options.advertise,
     apiPort: options.apiPort,
     peerPort: options.peerPort,
@@ -106,7 +108,7 @@ export async function admitNode(path: string, options: JoiningOptions): Promise<
   };
   const admitted = await admitThrough(options.servers, token.caFingerprint, request, options.waitMs);
   await dir.create(
-    { nodeId: admitted.nodeId, clusterId: clusterIdOf(token.caFingerprint), clusterName: admitted.clusterName, role: 'server', advertise: options.advertise, apiPort: options.apiPort, peerPort: options.peerPort },
+    { nodeId: admitted.nodeId, clusterId: clusterIdOf(token.caFingerprint), clusterName: admitted.clusterName, role: options.role, advertise: options.advertise, apiPort: options.apiPort, peerPort: options.peerPort },
     { caCertPem: admitted.caCertPem, caKeyPem: admitted.caKeyPem, nodeCertPem: admitted.nodeCertPem, nodeKeyPem: admitted.nodeKeyPem },
     admitted.adminToken,
     admitted.members,
@@ -123,7 +125,7 @@ async function join(options: JoinOptions, command: Command): Promise<void> {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  const admitted = await admitNode(dir.path, { ...options, servers, waitMs: parseDuration(options.wait, '--wait') });
+  const admitted = await admitNode(dir.path, { ...options, role: 'server', servers, waitMs: parseDuration(options.wait, '--wait') });
   print(`admitted as ${admitted.nodeId}; starting the server\n`);
   if (options.foreground === true) {
     const { serveDataDir } = await import('./server-command.js');

@@ -86,7 +86,7 @@ async function runLocalCluster(dirOption: string): Promise<void> {
       await waitFor(first, `${first.host} knowing a leader`, (view) => view.leader !== null && view.quorum.ok);
       const { token } = await (await clientFor(options(first))).createJoinToken('server', joinTokenTtlSeconds);
       const servers = nodes.filter((n) => n.child !== null).map((n) => `${n.host}:${apiPort}`);
-      const admitted = await admitNode(node.dataDir, { token, advertise: node.host, servers, apiPort, peerPort, promote: 'auto', waitMs: readyTimeoutMs });
+      const admitted = await admitNode(node.dataDir, { role: 'server', token, advertise: node.host, servers, apiPort, peerPort, promote: 'auto', waitMs: readyTimeoutMs });
       print(`${admitted.nodeId} admitted\n`);
       await startServer(node);
     }

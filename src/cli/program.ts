@@ -7,6 +7,7 @@
  */
 import { Command, Option } from 'commander';
 import { defaultEndpoint, parseCount } from './context.js';
+import { addAgentCommand } from './agent-command.js';
 import { addClusterCommands } from './cluster-commands.js';
 import { addKvCommands } from './kv-commands.js';
 import { addLeaseCommands } from './lease-commands.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
     .exitOverride();
   addClusterCommands(program);
   addStopCommand(program);
+  addAgentCommand(program);
   addNodeCommands(program);
   addKvCommands(program);
   addLeaseCommands(program);

@@ -65,6 +65,11 @@ export async function serveDataDir(path: string, started?: (server: RunningServe
   const { writePidFile, removePidFile } = await import('./pid-file.js');
   const dir = new DataDir(path);
   const identity = await dir.readIdentity();
+  if (identity.role === 'worker') {
+    const { serveAgent } = await import('./agent-command.js');
+    await serveAgent(dir, () => void started?.({ apiUrl: `https://${identity.advertise}:${identity.apiPort}` }));
+    return;
+  }
   const left = await dir.leftAt();
   if (left !== null) {
     throw new QuorateError('left', `node ${identity.nodeId} left its cluster at ${left} and must not start again: remove ${dir.path} and join afresh (\`quorate cluster join\`)`);

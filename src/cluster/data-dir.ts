@@ -10,6 +10,8 @@
  *   tls/node.key
  *   admin.token      the admin credential the CLI sends to the API (servers)
  *   join.json        the members a joining node dials until it is in the configuration
+ *   agent.json       a worker's settings: servers to heartbeat to, labels, resources, watchdog
+ *   alloc/, fence    a worker's allocations (records and logs) and fence (workload/agent.ts)
  *   raft/            the write-ahead log, hard state and snapshots (storage/)
  *   quorate.pid      the running server's process id (for `quorate stop`)
  *   left             written by `cluster leave`: the node must not start again
@@ -65,6 +67,27 @@ export interface JoinMember {
 }
 
 const joinMemberSchema = z.object({ id: z.string(), peerAddress: z.string(), apiAddress: z.string() }).strict();
+
+/** A worker's settings (agent.json), from `quorate agent`'s flags. */
+export interface AgentSettings {
+  /** host:port of the servers' APIs, tried in turn. */
+  readonly servers: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+  /** What the node offers to jobs; null: the machine's total memory and cpu count. */
+  readonly memoryMb: number | null;
+  readonly cpu: number | null;
+  readonly watchdogTimeoutMs: number;
+}
+
+const agentSettingsSchema = z
+  .object({
+    servers: z.array(z.string().min(1)).min(1),
+    labels: z.record(z.string(), z.string()),
+    memoryMb: z.number().int().nonnegative().nullable(),
+    cpu: z.number().nonnegative().nullable(),
+    watchdogTimeoutMs: z.number().int().positive(),
+  })
+  .strict();
 
 export interface TlsFiles {
   readonly caCertPem: string;
@@ -202,6 +225,27 @@ export class DataDir {
     if (text === null) return [];
     const parsed = z.array(joinMemberSchema).safeParse(JSON.parse(text));
     if (!parsed.success) throw new QuorateError('data_dir_damaged', `${this.joinPath} is malformed; join the node again`);
+    return parsed.data;
+  }
+
+  get agentSettingsPath(): string {
+    return join(this.path, 'agent.json');
+  }
+
+  async writeAgentSettings(settings: AgentSettings): Promise<void> {
+    await this.write(this.agentSettingsPath, `${JSON.stringify(settings, null, 2)}\n`, publicMode);
+  }
+
+  async readAgentSettings(): Promise<AgentSettings> {
+    const text = await readFile(this.agentSettingsPath, 'utf8').catch(() => null);
+    if (text === null) throw new QuorateError('data_dir_damaged', `${this.agentSettingsPath} is missing: this worker's settings are lost; run \`quorate agent\` with --servers again`);
+    let parsed;
+    try {
+      parsed = agentSettingsSchema.safeParse(JSON.parse(text));
+    } catch {
+      parsed = null;
+    }
+    if (parsed === null || !parsed.success) throw new QuorateError('data_dir_damaged', `${this.agentSettingsPath} is malformed; run \`quorate agent\` with --servers again to rewrite it`);
     return parsed.data;
   }
 

@@ -63,7 +63,6 @@ export class Agent {
   private reachable = true;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private readonly watchdogTimer: NodeJS.Timeout;
-  private beating: Promise<void> = Promise.resolve();
   private adminTokenHashValue: string | null = null;
   private leaderValue: string | null = null;
 
@@ -91,7 +90,7 @@ export class Agent {
     return this.adminTokenHashValue;
   }
 
-  /** The leader that answered the last heartbeat; null before the first answer. */
+  /** The leader that answered the last heartbeat; null before the first answer and while none is answered. */
   get leader(): string | null {
     return this.leaderValue;
   }
@@ -110,7 +109,7 @@ export class Agent {
     this.stopped = true;
     clearInterval(this.watchdogTimer);
     if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer);
-    await this.beating;
+    // A heartbeat still in flight is not waited for: its answer is ignored once stopped.
     if (mode === 'detach') {
       for (const runner of this.running.values()) runner.detach();
       return;
@@ -138,7 +137,9 @@ export class Agent {
     if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer);
     this.heartbeatTimer = setTimeout(() => {
       this.heartbeatTimer = null;
-      this.beating = this.beat().finally(() => this.beatSoon(this.options.heartbeatMs));
+      void this.beat()
+        .catch((error: unknown) => this.options.log.log('warn', 'a heartbeat round failed; retrying', { reason: (error as Error).message }))
+        .finally(() => this.beatSoon(this.options.heartbeatMs));
     }, delayMs);
   }
 
@@ -151,6 +152,7 @@ export class Agent {
     } catch (error) {
       if (this.reachable) this.options.log.log('warn', 'heartbeat not answered; retrying', { reason: (error as Error).message });
       this.reachable = false;
+      this.leaderValue = null;
       return;
     }
     if (this.stopped) return;
@@ -201,25 +203,24 @@ export class Agent {
     }
     // What the cluster no longer lists: stop it, forget it.
     for (const [id, runner] of this.running) if (!listed.has(id)) void runner.stop();
-    for (const [id, { handle }] of this.recovered) {
-      if (listed.has(id) && this.stillWanted(response, id)) continue;
+    // Re-attached tasks the cluster does not want here (any more): stop them; their records go
+    // with the ended ones once the cluster forgets the allocation.
+    const byId = new Map(response.allocations.map((a) => [a.id, a]));
+    for (const [id, { record, handle }] of this.recovered) {
+      const allocation = byId.get(id);
+      if (allocation !== undefined && allocation.desired === 'run' && !isEnded(allocation)) continue;
       this.recovered.delete(id);
+      this.ended.set(id, record);
       if (handle !== null) {
         this.options.log.log('info', 'stopping a re-attached task the cluster no longer wants here', { allocation: id });
         await handle.stop(0);
       }
-      if (!listed.has(id)) await this.store.remove(id);
     }
     for (const id of this.ended.keys()) {
       if (listed.has(id) || this.unsent.has(id)) continue;
       this.ended.delete(id);
       await this.store.remove(id);
     }
-  }
-
-  private stillWanted(response: HeartbeatResponse, id: string): boolean {
-    const allocation = response.allocations.find((a) => a.id === id);
-    return allocation !== undefined && allocation.desired === 'run' && !isEnded(allocation) && !this.fenced;
   }
 
   private async run(allocation: Allocation, spec: JobSpec, handle: TaskHandle | null): Promise<void> {

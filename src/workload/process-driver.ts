@@ -82,7 +82,7 @@ export class ProcessDriver implements TaskDriver {
   async recover(state: TaskState): Promise<TaskHandle | null> {
     if (state.driver !== this.name || (await processStartTicks(state.pid)) !== state.startTicks) return null;
     const exited = (async (): Promise<TaskExit> => {
-      while ((await processStartTicks(state.pid)) === state.startTicks) await sleep(this.options.pollMs);
+      while ((await processStartTicks(state.pid)) === state.startTicks) await sleep(this.options.pollMs, undefined, { ref: false });
       return recordedExit(exitPath(this.options.root, state.id), { code: null, signal: null });
     })();
     return new ProcessHandle(state, exited, this.options);
@@ -112,6 +112,8 @@ class ProcessHandle implements TaskHandle {
     // A rotation that fails (disk full, directory removed) is tried again at the next poll; an
     // unhandled rejection here would take the whole agent down with it.
     const timer = setInterval(() => void this.rotateLogs().catch(() => undefined), options.pollMs);
+    // A detached task (the agent is stopping to restart) must not keep the agent's process alive.
+    timer.unref();
     void exited.finally(() => clearInterval(timer));
   }
 

@@ -1,0 +1,202 @@
+/**
+ * `quorate agent --token T --advertise IP --servers a:8080,b:8080,c:8080` (seed 000's workers).
+ *
+ * The first run joins with a worker token exactly as `cluster join` does (the CA is pinned by
+ * the token before the secret is sent) but the node never becomes a Raft member: it is recorded
+ * as a node that runs jobs, gets a certificate, and writes a worker data directory (node.json,
+ * tls/, agent.json). Then, as every later `quorate agent` or `quorate server --data-dir` on that
+ * directory, it runs the agent: heartbeats to the servers (moving on when one dies), runs its
+ * allocations, serves their logs, and fences itself when no leader answers (workload/agent.ts).
+ * It starts in the background (log in quorate.log) unless --foreground, and waits until the
+ * leader has answered it.
+ */
+import { get as httpsGet } from 'node:https';
+import type { Command } from 'commander';
+import type { AgentSettings, DataDir, NodeIdentity } from '../cluster/data-dir.js';
+import { CliError, globalOptions, parseCount, parsePort, print, untilSignal } from './context.js';
+import { admitNode } from './join-commands.js';
+import { startInBackground, untilExitOr } from './server-launch.js';
+
+const readyTimeoutMs = 30_000;
+const readyPollMs = 200;
+
+interface AgentOptions {
+  readonly token?: string;
+  readonly advertise?: string;
+  readonly servers?: string;
+  readonly nodeId?: string;
+  readonly apiPort: number;
+  readonly labels?: string;
+  readonly memory?: number;
+  readonly cpu?: string;
+  readonly watchdogTimeout?: string;
+  readonly foreground?: boolean;
+  readonly wait: string;
+}
+
+function list(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/** `rack=r1,zone=a` into a record; a clear error for anything else. */
+export function parseLabels(text: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of list(text)) {
+    const match = /^([A-Za-z0-9._-]{1,63})=([^=,]{0,255})$/.exec(pair);
+    if (match === null) throw new CliError(`--labels: "${pair}" is not name=value (for example rack=r1,zone=a)`);
+    labels[match[1] ?? ''] = match[2] ?? '';
+  }
+  return labels;
+}
+
+async function agent(options: AgentOptions, command: Command): Promise<void> {
+  const { DataDir, resolveDataDir } = await import('../cluster/data-dir.js');
+  const { parseDuration } = await import('../util/duration.js');
+  const { defaultWatchdogTimeoutMs } = await import('../server/config.js');
+  const dir = new DataDir(resolveDataDir(globalOptions(command).dataDir));
+  const servers = options.servers === undefined ? null : list(options.servers);
+  if (!(await dir.isInitialized())) {
+    if (options.token === undefined || options.advertise === undefined || servers === null) {
+      throw new CliError(`${dir.path} holds no node yet: the first \`quorate agent\` needs --token (a worker token from \`quorate cluster join-token --role worker\`), --advertise and --servers`);
+    }
+    const admitted = await admitNode(dir.path, {
+      role: 'worker',
+      token: options.token,
+      advertise: options.advertise,
+      servers,
+      apiPort: options.apiPort,
+      // Workers speak no Raft: the API port stands in for the peer port the admission records.
+      peerPort: options.apiPort,
+      promote: 'auto',
+      waitMs: parseDuration(options.wait, '--wait'),
+      ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
+    });
+    print(`admitted as ${admitted.nodeId} (a worker: it runs jobs and never votes); starting the agent\n`);
+  }
+  const identity = await dir.readIdentity();
+  if (identity.role !== 'worker') throw new CliError(`${dir.path} holds server ${identity.nodeId}; servers run jobs themselves. Give the agent its own --data-dir`);
+  const known = await dir.readAgentSettings().catch(() => null);
+  const serverList = servers ?? known?.servers;
+  if (serverList === undefined || serverList.length === 0) throw new CliError('--servers: name the servers to heartbeat to, as host:port, comma-separated (pass them all)');
+  const cpu = options.cpu === undefined ? (known?.cpu ?? null) : Number(options.cpu);
+  if (cpu !== null && !(cpu >= 0)) throw new CliError(`--cpu must be a number of cpus, not "${String(options.cpu)}"`);
+  const settings: AgentSettings = {
+    servers: serverList,
+    labels: options.labels === undefined ? (known?.labels ?? {}) : parseLabels(options.labels),
+    memoryMb: options.memory ?? known?.memoryMb ?? null,
+    cpu,
+    watchdogTimeoutMs: options.watchdogTimeout === undefined ? (known?.watchdogTimeoutMs ?? defaultWatchdogTimeoutMs) : parseDuration(options.watchdogTimeout, '--watchdog-timeout'),
+  };
+  await dir.writeAgentSettings(settings);
+  if (options.foreground === true) {
+    await serveAgent(dir, () => {
+      print(`quorate agent: ${identity.nodeId} running\n`);
+    });
+    return;
+  }
+  const exited = startInBackground(dir.path, dir.logPath);
+  const { caCertPem } = await dir.readTls();
+  const url = `https://${identity.advertise}:${identity.apiPort}/v1/health`;
+  const health = await untilExitOr(Date.now() + readyTimeoutMs, () => exited.code, readyPollMs, () => agentHealth(url, caCertPem));
+  if (health === null) throw new CliError(`the agent did not reach a leader within ${readyTimeoutMs / 1000} s; see ${dir.logPath}`);
+  print(`agent started\nnode-id:  ${identity.nodeId}\nstate:    ready\nleader:   ${health.leader}\n`);
+}
+
+/** The agent's own /v1/health, once it has a leader's answer; null before. */
+function agentHealth(url: string, ca: string): Promise<{ readonly leader: string } | null> {
+  return new Promise((resolve) => {
+    const request = httpsGet(url, { ca, timeout: 1000 }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => {
+        try {
+          const parsed = JSON.parse(body) as { leader?: unknown };
+          resolve(response.statusCode === 200 && typeof parsed.leader === 'string' ? { leader: parsed.leader } : null);
+        } catch {
+          resolve(null);
+        }
+      });
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve(null));
+  });
+}
+
+/** Run the worker in `dir` until SIGTERM or SIGINT; its jobs go on under the fence meanwhile. */
+export async function serveAgent(dir: DataDir, started?: () => void): Promise<void> {
+  const identity: NodeIdentity = await dir.readIdentity();
+  const settings = await dir.readAgentSettings();
+  const tls = await dir.readTls();
+  const { join } = await import('node:path');
+  const { HttpLink, startAgent } = await import('../workload/index.js');
+  const { startAgentApi } = await import('../api/index.js');
+  const { jsonLogger } = await import('../util/log.js');
+  const { writePidFile, removePidFile } = await import('./pid-file.js');
+  const log = jsonLogger({ node: identity.nodeId });
+  const link = new HttpLink({ servers: settings.servers, caPem: tls.caCertPem, certPem: tls.nodeCertPem, keyPem: tls.nodeKeyPem, timeoutMs: 3000 });
+  const apiAddress = `${identity.advertise}:${identity.apiPort}`;
+  const running = await startAgent({
+    id: identity.nodeId,
+    role: 'worker',
+    address: identity.advertise,
+    apiAddress,
+    watchdogTimeoutMs: settings.watchdogTimeoutMs,
+    labels: settings.labels,
+    ...(settings.memoryMb === null ? {} : { memoryMb: settings.memoryMb }),
+    ...(settings.cpu === null ? {} : { cpu: settings.cpu }),
+    dir: dir.path,
+    link,
+    log,
+  });
+  let api;
+  try {
+    api = await startAgentApi({
+      host: identity.advertise,
+      port: identity.apiPort,
+      certPem: tls.nodeCertPem,
+      keyPem: tls.nodeKeyPem,
+      allocationRoot: join(dir.path, 'alloc'),
+      adminTokenHash: () => running.adminTokenHash,
+      health: () => ({ id: identity.nodeId, leader: running.leader, running: running.runningAllocations().length }),
+      log: (message) => log.log('error', message),
+    });
+  } catch (error) {
+    await running.stop('detach');
+    link.close();
+    throw error;
+  }
+  await writePidFile(dir.pidPath);
+  log.log('info', `agent ${identity.nodeId} listening on ${api.url} (logs); heartbeats to ${settings.servers.join(', ')}`);
+  try {
+    started?.();
+    const signal = await untilSignal();
+    log.log('info', `${signal}: stopping the agent; its jobs keep running until the watchdog timeout unless it comes back`);
+  } finally {
+    await api.close();
+    await running.stop('detach');
+    link.close();
+    await removePidFile(dir.pidPath);
+  }
+}
+
+export function addAgentCommand(program: Command): void {
+  program
+    .command('agent')
+    .description('run this machine as a worker: it runs jobs and never votes (the first run joins with a worker token)')
+    .option('--token <token>', 'a worker join token from `quorate cluster join-token --role worker` (first run only)')
+    .option('--advertise <ip>', 'the IP address the servers and the jobs\' clients reach this machine at (first run only)')
+    .option('--servers <list>', 'the servers\' APIs, host:port, comma-separated; pass them all (seed 000)')
+    .option('--node-id <id>', 'the node id (default node-N for an advertise address ending in .N)')
+    .option('--api-port <port>', 'the port this worker serves its jobs\' logs on', parsePort, 8080)
+    .option('--labels <pairs>', 'labels for job constraints, e.g. rack=r1,zone=a')
+    .option('--memory <mb>', 'memory offered to jobs, in MB (default: the machine\'s total)', parseCount)
+    .option('--cpu <n>', 'cpus offered to jobs (default: the machine\'s count)')
+    .option('--watchdog-timeout <duration>', 'stop every job when no leader has answered for this long (default 5s)')
+    .option('--foreground', 'stay attached (for systemd or containers) instead of starting in the background')
+    .option('--wait <duration>', 'how long to keep trying the servers for admission', '60s')
+    .action((options: AgentOptions, command: Command) => agent(options, command));
+}
