@@ -40,6 +40,8 @@ export async function serveAllocationLogs(request: IncomingMessage, response: Se
   let position = offsetAsked === undefined ? Math.max(0, size - tailBytes) : Math.min(offsetAsked, size);
   const follow = query.flag('follow');
   response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-log-offset': String(position), 'cache-control': 'no-store' });
+  // A follower of an empty log must learn at once that the stream is open.
+  response.flushHeaders();
   const client = { gone: false };
   request.once('close', () => (client.gone = true));
   for (;;) {

@@ -4,8 +4,9 @@
  * `keyBase64`/`valueBase64` when the bytes are not valid UTF-8. Every successful response
  * carries `revision`, the store's current revision when the request was answered.
  */
-import type { Admitted, AdmitRequest, ClusterStatus, JoinTokenView, MemberView, NodeStatus } from '../server/index.js';
-import type { CompareResult } from '../state/index.js';
+import type { Admitted, AdmitRequest, ClusterStatus, JoinTokenView, MemberView, NodeStatus, WorkloadView } from '../server/index.js';
+import type { Allocation, AllocationStatus, CompareResult, Job } from '../state/index.js';
+import type { NodeView } from '../workload/index.js';
 import type { BytesJson } from './json-bytes.js';
 
 /** GET /v1/status answers the node's status as the service reports it. */
@@ -139,3 +140,28 @@ export interface HealthJson {
   readonly term: number;
   readonly revision: number;
 }
+
+/** POST /v1/jobs: the job's version after the submission (unchanged when the spec was the same). */
+export interface JobSubmittedJson {
+  readonly name: string;
+  readonly version: number;
+}
+
+/** One job in GET /v1/jobs; `allocations` counts only the copies meant to run, by status. */
+export interface JobSummaryJson {
+  readonly name: string;
+  readonly version: number;
+  readonly count: number;
+  readonly stopped: boolean;
+  readonly allocations: Readonly<Record<AllocationStatus, number>>;
+}
+
+/** GET /v1/jobs/{name}: the job, every allocation kept for it, and the copies that cannot be placed now. */
+export interface JobStatusJson {
+  readonly job: Job;
+  readonly allocations: readonly Allocation[];
+  readonly blocked: WorkloadView['blocked'];
+}
+
+/** A node in GET /v1/nodes: its registry record and what the leader last heard from it. */
+export type NodeViewJson = NodeView;

@@ -11,6 +11,7 @@
  * leader has answered it.
  */
 import { get as httpsGet } from 'node:https';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { AgentSettings, DataDir, NodeIdentity } from '../cluster/data-dir.js';
 import { CliError, globalOptions, parseCount, parsePort, print, untilSignal } from './context.js';
@@ -131,7 +132,6 @@ export async function serveAgent(dir: DataDir, started?: () => void): Promise<vo
   const identity: NodeIdentity = await dir.readIdentity();
   const settings = await dir.readAgentSettings();
   const tls = await dir.readTls();
-  const { join } = await import('node:path');
   const { HttpLink, startAgent } = await import('../workload/index.js');
   const { startAgentApi } = await import('../api/index.js');
   const { jsonLogger } = await import('../util/log.js');

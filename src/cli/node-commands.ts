@@ -1,32 +1,33 @@
 /**
- * `quorate node list`, `node info <id>`, `node remove <id>` and `quorate cluster leave`.
+ * `quorate node list`, `node info <id>`, `node remove <id>`, `node drain <id>`,
+ * `node eligibility <id>` and `quorate cluster leave`.
  *
- * list and info read the cluster view any node gathers (every member's own report); list prints
- * seed 000's lines (`node-1   server  ready   3.2 GB free   0 jobs`). remove takes a dead member
- * out through the log (quorum needed); leave is run on the node that goes: it hands leadership
- * over if it leads, removes itself, stops, and marks its data directory so it does not start
- * again. Replacing a lost server is `leave` or `remove`, then a new `join` (seed 000).
+ * list merges the Raft members' own reports with the leader's view of the nodes that run jobs
+ * (node-list.ts); without a leader the members are still listed, with `? jobs`. info shows one
+ * member's report. remove takes a dead member out through the log (quorum needed); leave is run
+ * on the node that goes: it hands leadership over if it leads, removes itself, stops, and marks
+ * its data directory so it does not start again. Replacing a lost server is `leave` or
+ * `remove`, then a new `join` (seed 000). drain moves a node's allocations away one at a time
+ * (and places nothing new there); eligibility allows or stops new placements, leaving the
+ * allocations the node runs.
  */
 import type { Command } from 'commander';
-import type { ClusterStatusJson, MemberViewJson } from '../api/index.js';
+import type { ClusterStatusJson, MemberViewJson, NodeViewJson } from '../api/index.js';
+import { QuorateClientError, type QuorateClient } from '../client/index.js';
 import { CliError, clientFor, globalOptions, print, printJson } from './context.js';
+import { formatNodeList, memberRole, nodeList } from './node-list.js';
 import { stopLocalNode } from './stop-command.js';
 
 const gib = 1024 ** 3;
 
-function role(member: MemberViewJson): string {
-  return member.voter ? 'server' : 'learner';
-}
-
-/** Jobs arrive with the workers (issue 7); until then no node runs any. */
-function jobs(): string {
-  return '0 jobs';
-}
-
-export function formatNodeList(view: ClusterStatusJson): string {
-  const rows = view.members.map((m) => [m.id, role(m), m.state, m.report === null ? '? free' : `${(m.report.freeMemoryBytes / gib).toFixed(1)} GB free`, jobs()]);
-  const widths = rows.reduce<number[]>((w, row) => row.map((cell, i) => Math.max(cell.length, w[i] ?? 0)), []);
-  return rows.map((row) => `${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd((widths[i] ?? 0) + 1))).join('  ')}\n`).join('');
+/** Without a leader the workload view is unavailable, but the members' own reports still are. */
+async function nodesOrNull(client: QuorateClient): Promise<readonly NodeViewJson[] | null> {
+  try {
+    return await client.nodes();
+  } catch (error) {
+    if (error instanceof QuorateClientError) return null;
+    throw error;
+  }
 }
 
 function duration(ms: number): string {
@@ -40,7 +41,7 @@ export function formatNodeInfo(view: ClusterStatusJson, member: MemberViewJson):
   const r = member.report;
   const lines = [
     `node:         ${member.id}`,
-    `role:         ${role(member)}${r === null ? '' : ` (${r.role})`}`,
+    `role:         ${memberRole(member)}${r === null ? '' : ` (${r.role})`}`,
     `state:        ${member.state}`,
     `peer address: ${member.address}`,
     `api address:  ${member.apiAddress}`,
@@ -84,16 +85,54 @@ export function addLeaveCommand(cluster: Command): void {
     .action((_options: object, command: Command) => leave(command));
 }
 
-export function addNodeCommands(program: Command): void {
-  const node = program.command('node').description('the cluster nodes');
+function listCommand(node: Command): void {
   node
     .command('list')
-    .description('every node: id, role, readiness, free memory, jobs')
+    .description('every node: id, role, readiness, free memory, jobs, and whether it is draining or ineligible')
     .action(async (_options: object, command: Command) => {
-      const status = await view(command);
-      if (globalOptions(command).json === true) printJson(status.members);
-      else print(formatNodeList(status));
+      const client = await clientFor(globalOptions(command));
+      const [status, nodes] = await Promise.all([client.clusterStatus(), nodesOrNull(client)]);
+      const entries = nodeList(status, nodes);
+      if (globalOptions(command).json === true) printJson(entries);
+      else print(formatNodeList(entries));
     });
+}
+
+function drainCommand(node: Command): void {
+  node
+    .command('drain')
+    .description("move the node's allocations to other nodes, one at a time, and place nothing new on it")
+    .argument('<id>', 'the node id')
+    .option('--disable', 'stop draining: the node takes allocations again')
+    .action(async (id: string, options: { disable?: boolean }, command: Command) => {
+      const global = globalOptions(command);
+      const draining = options.disable !== true;
+      await (await clientFor(global)).drainNode(id, draining);
+      if (global.json === true) printJson({ node: id, draining });
+      else print(draining ? `${id} draining: its allocations move to other nodes one at a time\n` : `${id} no longer draining\n`);
+    });
+}
+
+function eligibilityCommand(node: Command): void {
+  node
+    .command('eligibility')
+    .description('allow (--enable) or stop (--disable) new placements on the node; what it runs stays')
+    .argument('<id>', 'the node id')
+    .option('--enable', 'the node may get new allocations')
+    .option('--disable', 'no new allocations on the node')
+    .action(async (id: string, options: { enable?: boolean; disable?: boolean }, command: Command) => {
+      if ((options.enable === true) === (options.disable === true)) throw new CliError('give exactly one of --enable and --disable');
+      const global = globalOptions(command);
+      const eligible = options.enable === true;
+      await (await clientFor(global)).setNodeEligibility(id, eligible);
+      if (global.json === true) printJson({ node: id, eligible });
+      else print(eligible ? `${id} eligible for new allocations\n` : `${id} ineligible: no new allocations (the ones it runs stay)\n`);
+    });
+}
+
+export function addNodeCommands(program: Command): void {
+  const node = program.command('node').description('the cluster nodes');
+  listCommand(node);
   node
     .command('info')
     .description("one node's addresses, role, term, indexes, clock, certificate, version and uptime")
@@ -113,4 +152,6 @@ export function addNodeCommands(program: Command): void {
       await (await clientFor(globalOptions(command))).removeMember(id);
       print(`${id} removed\n`);
     });
+  drainCommand(node);
+  eligibilityCommand(node);
 }

@@ -3,6 +3,7 @@
  * (which starts the server in the background) can find it. A pid file whose process is gone
  * (a crash, a reboot) is stale and ignored; a live one means the node is running.
  */
+import { readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { QuorateError } from '../util/errors.js';
 
@@ -26,12 +27,22 @@ export async function runningPid(path: string): Promise<number | null> {
   return isAlive(pid) ? pid : null;
 }
 
+/**
+ * Whether the process runs. A zombie does not: a background server whose starter exited is
+ * reaped by init, which may take seconds, and `quorate stop` must not wait for that.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     // EPERM: it exists but belongs to someone else.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    // No /proc (not Linux), or it ended just now: kill() said it exists.
+    return true;
   }
 }

@@ -3,15 +3,28 @@
  * CLI, the tests and library users. Failures are QuorateClientErrors carrying the API's code
  * and message; which endpoint answers, and when another is tried, is transport.ts's business.
  */
-import type { AdmittedJson, ClusterStatusJson, HealthJson, JoinRequestJson, JoinTokenJson, StatusJson } from '../api/index.js';
+import type {
+  AdmittedJson,
+  ClusterStatusJson,
+  HealthJson,
+  JobStatusJson,
+  JobSubmittedJson,
+  JobSummaryJson,
+  JoinRequestJson,
+  JoinTokenJson,
+  NodeViewJson,
+  StatusJson,
+} from '../api/index.js';
 import { answerJson, arrayField, bodyJson, bytesField, keyValue, kvList, numberField, txnOpResult } from './decode.js';
 import { percentEncode, queryString, toBytes, txnJson, type QueryValue } from './encode.js';
 import { QuorateClientError } from './errors.js';
-import { Endpoints, parseEndpoint, type HttpCall } from './transport.js';
+import { readLogs } from './logs.js';
+import { Endpoints, parseEndpoint, type ConnectOptions, type HttpCall } from './transport.js';
 import type {
   Bytes,
   DeleteResult,
   GetOptions,
+  JobSpec,
   KeyValue,
   KvList,
   LeaseGrant,
@@ -19,6 +32,7 @@ import type {
   LeaseState,
   LeaseWithKeys,
   ListOptions,
+  LogOptions,
   PutOptions,
   TxnInput,
   TxnResult,
@@ -55,15 +69,21 @@ function leaseState(json: Json): LeaseState {
 
 export class QuorateClient {
   private readonly endpoints: Endpoints;
+  /** Kept for the nodes asked directly (allocation logs), with the same CA and token. */
+  private readonly connect: ConnectOptions;
+  private readonly secure: boolean;
   private readonly requestTimeoutMs: number;
 
   constructor(options: QuorateClientOptions) {
     if (options.endpoints.length === 0) throw new QuorateClientError('bad_endpoint', 'no endpoints given');
-    this.endpoints = new Endpoints(options.endpoints.map(parseEndpoint), {
+    this.connect = {
       connectTimeoutMs: options.connectTimeoutMs ?? defaultConnectTimeoutMs,
       ...(options.ca === undefined ? {} : { ca: options.ca }),
       ...(options.token === undefined ? {} : { token: options.token }),
-    });
+    };
+    const endpoints = options.endpoints.map(parseEndpoint);
+    this.endpoints = new Endpoints(endpoints, this.connect);
+    this.secure = endpoints[0]?.secure === true;
     this.requestTimeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs;
   }
 
@@ -170,6 +190,52 @@ export class QuorateClient {
   async leave(): Promise<string> {
     const json = await this.call({ method: 'POST', path: '/v1/cluster/leave' });
     return typeof json.left === 'string' ? json.left : '';
+  }
+
+  /** Submits a job (admin); a changed spec gets the next version, an unchanged one keeps its version. */
+  async runJob(spec: JobSpec): Promise<JobSubmittedJson> {
+    return (await this.call({ method: 'POST', path: '/v1/jobs', body: JSON.stringify(spec) })) as unknown as JobSubmittedJson;
+  }
+
+  async listJobs(): Promise<readonly JobSummaryJson[]> {
+    return arrayField(await this.call({ method: 'GET', path: '/v1/jobs' }), 'jobs') as unknown as JobSummaryJson[];
+  }
+
+  /** The job, its allocations and the copies that cannot be placed; not_found for an unknown job. */
+  async jobStatus(name: string): Promise<JobStatusJson> {
+    return (await this.call({ method: 'GET', path: `/v1/jobs/${encodeURIComponent(name)}` })) as unknown as JobStatusJson;
+  }
+
+  /** Stops every copy of the job (admin); the job stays listed as stopped. */
+  async stopJob(name: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: `/v1/jobs/${encodeURIComponent(name)}` });
+  }
+
+  /** Every node that may run jobs, with its free memory and job count as the leader last heard. */
+  async nodes(): Promise<readonly NodeViewJson[]> {
+    return arrayField(await this.call({ method: 'GET', path: '/v1/nodes' }), 'nodes') as unknown as NodeViewJson[];
+  }
+
+  /** Draining moves the node's allocations away one at a time (admin). */
+  async drainNode(id: string, enable: boolean): Promise<void> {
+    await this.call({ method: 'POST', path: `/v1/nodes/${encodeURIComponent(id)}/drain`, body: JSON.stringify({ enable }) });
+  }
+
+  /** An ineligible node gets no new allocations and keeps the ones it runs (admin). */
+  async setNodeEligibility(id: string, eligible: boolean): Promise<void> {
+    await this.call({ method: 'POST', path: `/v1/nodes/${encodeURIComponent(id)}/eligibility`, body: JSON.stringify({ eligible }) });
+  }
+
+  /**
+   * An allocation's output as text chunks (admin), from the node that runs it. `node` is that
+   * node's apiAddress as nodes() lists it (host:port), asked with the scheme of this client's
+   * endpoints: a cluster's nodes all serve HTTPS, or all plain HTTP when configured by TOML.
+   * A full URL is taken as it is. Break out of the loop or abort `options.signal` to stop;
+   * with `follow` only that ends a quiet stream.
+   */
+  allocationLogs(node: string, allocationId: string, options: LogOptions = {}): AsyncIterable<string> {
+    const url = node.includes('://') ? node : `${this.secure ? 'https' : 'http'}://${node}`;
+    return readLogs(new Endpoints([parseEndpoint(url)], this.connect), allocationId, options, this.requestTimeoutMs);
   }
 
   /** The node's health; an unhealthy node's answer (HTTP 503 with a code and message) is returned, not thrown. */

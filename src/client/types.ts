@@ -3,9 +3,9 @@
  * string is accepted too and sent as its UTF-8 encoding. Results carry bytes (KeyValue is the
  * state machine's own type), so binary data round-trips; TextDecoder turns them into text.
  */
-import type { CompareResult, KeyValue } from '../state/index.js';
+import type { CompareResult, JobSpec, KeyValue } from '../state/index.js';
 
-export type { KeyValue, CompareResult };
+export type { KeyValue, CompareResult, JobSpec };
 
 export type Bytes = string | Uint8Array;
 
@@ -109,4 +109,14 @@ export interface WatchEvent {
   readonly kv: KeyValue;
   /** The revision of the write that made this event. */
   readonly revision: number;
+}
+
+export interface LogOptions {
+  readonly stream?: 'stdout' | 'stderr';
+  /** Where in the log file to start; absent: the last 64 KiB. */
+  readonly offset?: number;
+  /** Keep the response open and deliver what the task writes next, until `signal` aborts. */
+  readonly follow?: boolean;
+  /** Aborting ends the iteration quietly (Ctrl-C in `quorate job logs --follow`). */
+  readonly signal?: AbortSignal;
 }

@@ -8,6 +8,7 @@
  * QUORATE_ALLOC_INDEX, QUORATE_NODE_ADDRESS and QUORATE_PORT_<NAME> for each of its ports.
  */
 import { execFile } from 'node:child_process';
+import { get as httpGet } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Allocation, AllocationStatus, JobSpec } from '../state/index.js';
 import type { TaskDriver, TaskExit, TaskHandle, TaskState } from './driver.js';
@@ -168,13 +169,24 @@ export class AllocRunner {
   private probe(check: NonNullable<JobSpec['health']>): Promise<boolean> {
     if (check.kind === 'http') {
       const port = this.options.allocation.ports[check.port];
-      const url = `http://${this.options.nodeAddress}:${port ?? 0}${check.path}`;
-      return fetch(url, { signal: AbortSignal.timeout(check.timeoutMs) }).then(
-        (response) => response.ok,
-        () => false,
-      );
+      return httpProbe(this.options.nodeAddress, port ?? 0, check.path, check.timeoutMs);
     }
     const [command = '', ...args] = check.command;
     return new Promise((resolve) => execFile(command, args, { timeout: check.timeoutMs, env: this.env() }, (error) => resolve(error === null)));
   }
+}
+
+/**
+ * One GET without keep-alive: a pooled connection (fetch keeps them for seconds) would hold the
+ * agent's process open after it is told to stop, delaying a restart past the jobs' fence.
+ */
+function httpProbe(host: string, port: number, path: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = httpGet({ host, port, path, agent: false, timeout: timeoutMs }, (response) => {
+      response.resume();
+      resolve((response.statusCode ?? 0) >= 200 && (response.statusCode ?? 0) < 300);
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve(false));
+  });
 }

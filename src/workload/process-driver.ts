@@ -57,6 +57,8 @@ export class ProcessDriver implements TaskDriver {
     let exited: Promise<TaskExit>;
     try {
       child = spawn(process.execPath, [shimPath, JSON.stringify(shim)], { env: { ...config.env }, detached: true, stdio: ['ignore', files[0]?.fd, files[1]?.fd] });
+      // The task outlives a stopping agent (its fence decides), so it must not hold the agent open.
+      child.unref();
       // Listening before the first await: a task may end at once.
       exited = new Promise<TaskExit>((resolve) => child.once('exit', (code, signal) => resolve(recordedExit(exitFile, { code, signal }))));
       // events.once rejects with the 'error' event instead of resolving.
