@@ -1,0 +1,107 @@
+/**
+ * The agent on real processes with a scripted leader (an in-memory link): it runs what the
+ * answer lists for its node and reports it running; stops a copy the answer no longer wants;
+ * fences itself when no heartbeat is answered for the watchdog timeout (the task ends before
+ * the deadline its last answer earned); and a new agent on the same directory re-attaches to a
+ * running copy instead of starting a second one.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { join } from 'node:path';
+import type { Allocation, JobSpec } from '../../src/state/index.js';
+import { silentLogger } from '../../src/util/log.js';
+import { startAgent, type Agent, type AllocStatusReport, type HeartbeatRequest, type HeartbeatResponse } from '../../src/workload/index.js';
+import { processStartTicks } from '../../src/workload/process-driver.js';
+import { webJob } from './job-fixture.js';
+
+const watchdogTimeoutMs = 1500;
+const spec: JobSpec = { ...webJob, command: process.execPath, args: ['-e', 'process.on("SIGTERM", () => process.exit(0)); setInterval(() => {}, 1000)'], ports: [], stopGraceMs: 1000 };
+
+function allocation(desired: 'run' | 'stop', status: Allocation['status'] = 'pending'): Allocation {
+  return { id: 'web.0.a1', job: 'web', version: 1, index: 0, node: 'w1', ports: {}, memoryMb: 64, cpu: 0.1, desired, status, restarts: 0, exitCode: null, message: '', seq: 1 };
+}
+
+/** A leader in a box: answers with `wanted`, records reports; `down` makes it unreachable. */
+class ScriptedLeader {
+  wanted: Allocation[] = [allocation('run')];
+  down = false;
+  readonly reports: AllocStatusReport[] = [];
+
+  heartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse> {
+    if (this.down) return Promise.reject(new Error('unreachable'));
+    this.reports.push(...request.reports);
+    return Promise.resolve({ leader: 'node-1', allocations: this.wanted, jobs: [{ version: 1, spec }], adminTokenHash: null });
+  }
+
+  async until(status: string): Promise<void> {
+    for (let i = 0; i < 100 && !this.reports.some((r) => r.status === status); i++) await sleep(50);
+    assert.ok(this.reports.some((r) => r.status === status), `no ${status} report (got ${JSON.stringify(this.reports.map((r) => r.status))})`);
+  }
+}
+
+async function agentIn(dir: string, leader: ScriptedLeader): Promise<Agent> {
+  return startAgent({ id: 'w1', role: 'worker', address: '127.0.0.1', apiAddress: '127.0.0.1:8080', watchdogTimeoutMs, dir, link: leader, heartbeatMs: 100, log: silentLogger, memoryMb: 1024, cpu: 2 });
+}
+
+async function taskPid(agent: Agent, dir: string): Promise<number> {
+  assert.deepEqual(agent.runningAllocations(), ['web.0.a1']);
+  const { readFile } = await import('node:fs/promises');
+  const record = JSON.parse(await readFile(join(dir, 'alloc', 'web.0.a1', 'alloc.json'), 'utf8')) as { task: { pid: number } | null };
+  assert.ok(record.task !== null);
+  return record.task.pid;
+}
+
+test('runs what the leader wants, stops what it no longer wants', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'quorate-agent-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const leader = new ScriptedLeader();
+  const agent = await agentIn(dir, leader);
+  t.after(() => agent.stop('stop-jobs'));
+  await leader.until('running');
+  const pid = await taskPid(agent, dir);
+  leader.wanted = [allocation('stop', 'running')];
+  await leader.until('complete');
+  assert.equal(await processStartTicks(pid), null, 'the task ended');
+  assert.deepEqual(agent.runningAllocations(), []);
+});
+
+test('no answer for the watchdog timeout: the agent stops its jobs before the deadline', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'quorate-agent-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const leader = new ScriptedLeader();
+  const agent = await agentIn(dir, leader);
+  t.after(() => agent.stop('stop-jobs'));
+  await leader.until('running');
+  const pid = await taskPid(agent, dir);
+  leader.down = true;
+  const cutOff = Date.now();
+  while ((await processStartTicks(pid)) !== null) await sleep(20);
+  const after = Date.now() - cutOff;
+  assert.ok(after < watchdogTimeoutMs, `the task ended ${after} ms after the last answer could have come, past the ${watchdogTimeoutMs} ms watchdog`);
+  // Back in contact: nothing is started again for an allocation that ended here.
+  leader.down = false;
+  await sleep(500);
+  assert.deepEqual(agent.runningAllocations(), []);
+});
+
+test('a restarted agent re-attaches to the running task instead of starting another', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'quorate-agent-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const leader = new ScriptedLeader();
+  const first = await agentIn(dir, leader);
+  await leader.until('running');
+  const pid = await taskPid(first, dir);
+  await first.stop('detach');
+  assert.notEqual(await processStartTicks(pid), null, 'the task runs on without its agent');
+  leader.wanted = [allocation('run', 'running')];
+  const second = await agentIn(dir, leader);
+  t.after(() => second.stop('stop-jobs'));
+  await sleep(400);
+  assert.equal(await taskPid(second, dir), pid, 'the same process, taken over');
+  leader.wanted = [allocation('stop', 'running')];
+  for (let i = 0; i < 60 && (await processStartTicks(pid)) !== null; i++) await sleep(50);
+  assert.equal(await processStartTicks(pid), null, 'the new agent could stop it');
+});
