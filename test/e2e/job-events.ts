@@ -31,7 +31,7 @@ const id = process.env.QUORATE_ALLOC_ID;
 const index = Number(process.env.QUORATE_ALLOC_INDEX);
 const record = (event) => fs.appendFileSync(process.env.EVENTS_FILE, JSON.stringify({ id, index, event, at: Date.now(), pid: process.pid }) + '\\n');
 record('start');
-require('http').createServer((q, r) => r.end(id)).listen(Number(process.env.QUORATE_PORT_HTTP), process.env.QUORATE_NODE_ADDRESS);
+require('http').createServer((q, r) => r.end(id)).listen(Number(process.env.QUORATE_PORT_HTTP), process.env.QUORATE_NODE_ADDRESS, () => console.log(id + ' serving'));
 process.on('SIGTERM', () => { record('stop'); process.exit(0); });
 `;
 

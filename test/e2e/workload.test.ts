@@ -1,7 +1,9 @@
 /**
  * Workers and jobs on real processes (127.0.41.x): three servers made with `quorate cluster
  * init`/`join` and two `quorate agent` workers with a 3 s watchdog. A job with count 3 (each
- * copy an HTTP server on a loopback port) runs three copies, answered over HTTP. Then:
+ * copy an HTTP server on a loopback port) runs three copies, answered over HTTP, shown by `node
+ * list` and `job logs`. Then:
+ * - a changed job rolls out to version 2, one copy at a time;
  * - an agent restarted gracefully re-attaches to its copies: no copy starts again;
  * - an agent killed with SIGKILL: its copies stop before its watchdog timeout (their supervisors
  *   fence them) and are replaced on the other worker only after it, never earlier;
@@ -132,14 +134,32 @@ test('count 3: three copies serve; an agent restart re-attaches; SIGKILL of an a
   });
   assert.equal(await serving(running), count, 'every copy answers on its port with its allocation id');
   assert.deepEqual([...new Set(running.map((a) => a.node))].sort(), ['node-10', 'node-11'], 'spread over both workers');
+  const operator = servers[0] as CliNode;
+  const list = await operator.ok('node', 'list');
+  assert.match(list, /^node-10 +worker +ready +\d+\.\d GB free +[12] jobs?$/m);
+  assert.match(list, /^node-11 +worker +ready +\d+\.\d GB free +[12] jobs?$/m);
+  const logs = await operator.ok('job', 'logs', 'web');
+  for (const a of running) assert.match(logs, new RegExp(`${a.id.replace(/\./g, '\\.')} serving`), 'job logs reads each copy\'s output from its worker');
+
+  // A changed job rolls out one copy at a time (the overlap analysis at the end checks the count).
+  const updated = await api.call('POST', '/v1/jobs', { ...recordingJob('web', count, eventsFile), env: { EVENTS_FILE: eventsFile, RELEASE: '2' } });
+  assert.equal(updated.body.version, 2);
+  const rolled = await until(
+    'every copy at version 2',
+    async () => {
+      const all = live(await allocations(api, 'web'));
+      return all.length === count && all.every((a) => a.version === 2) ? all : null;
+    },
+    30_000,
+  );
+  running.splice(0, running.length, ...rolled);
 
   // A graceful agent restart (SIGTERM, start again at once) takes its copies over.
-  const restarted = running.find((a) => a.node === 'node-11');
-  assert.ok(restarted !== undefined);
-  const worker11 = workers[1] as CliNode;
+  const restartedNode = running[0]?.node;
+  const restarted = workers[restartedNode === 'node-10' ? 0 : 1] as CliNode;
   const startsBefore = (await readEvents(eventsFile)).filter((e) => e.event === 'start').length;
-  await worker11.ok('stop');
-  await worker11.ok('agent');
+  await restarted.ok('stop');
+  await restarted.ok('agent');
   await sleep(1500);
   assert.equal((await readEvents(eventsFile)).filter((e) => e.event === 'start').length, startsBefore, 'no copy started again');
   assert.deepEqual(live(await allocations(api, 'web')).map((a) => a.id).sort(), running.map((a) => a.id).sort(), 'the same allocations run');
@@ -149,6 +169,7 @@ test('count 3: three copies serve; an agent restart re-attaches; SIGKILL of an a
   const victimId = running.filter((a) => a.node === 'node-10').length >= 2 ? 'node-10' : 'node-11';
   const victim = workers[victimId === 'node-10' ? 0 : 1] as CliNode;
   const victimCopies = running.filter((a) => a.node === victimId);
+  const knownBefore = new Set((await allocations(api, 'web')).map((a) => a.id));
   const killedAt = Date.now();
   await victim.kill();
   const replaced = await until(
@@ -160,7 +181,7 @@ test('count 3: three copies serve; an agent restart re-attaches; SIGKILL of an a
     20_000,
   );
   const events = await readEvents(eventsFile);
-  const replacements = events.filter((e) => e.event === 'start' && !running.some((a) => a.id === e.id));
+  const replacements = events.filter((e) => e.event === 'start' && !knownBefore.has(e.id));
   assert.equal(replacements.length, victimCopies.length, 'one replacement per lost copy');
   // The leader replaces a node's copies once its heartbeat has been missing for the watchdog
   // timeout + 1 s; the last one came at most a heartbeat interval (1 s) before the kill.
