@@ -137,7 +137,9 @@ export async function serveAgent(dir: DataDir, started?: () => void): Promise<vo
   const { jsonLogger } = await import('../util/log.js');
   const { writePidFile, removePidFile } = await import('./pid-file.js');
   const log = jsonLogger({ node: identity.nodeId });
-  const link = new HttpLink({ servers: settings.servers, caPem: tls.caCertPem, certPem: tls.nodeCertPem, keyPem: tls.nodeKeyPem, timeoutMs: 3000 });
+  // A hung server must cost well under a watchdog timeout before the next one is tried.
+  const timeoutMs = Math.min(3000, Math.floor(settings.watchdogTimeoutMs / 4));
+  const link = new HttpLink({ servers: settings.servers, caPem: tls.caCertPem, certPem: tls.nodeCertPem, keyPem: tls.nodeKeyPem, timeoutMs });
   const apiAddress = `${identity.advertise}:${identity.apiPort}`;
   const running = await startAgent({
     id: identity.nodeId,

@@ -4,6 +4,7 @@
  * copy an HTTP server on a loopback port) runs three copies, answered over HTTP, shown by `node
  * list` and `job logs`. Then:
  * - a changed job rolls out to version 2, one copy at a time;
+ * - the server the agents talk to is killed: they move on to the others and nothing stops;
  * - an agent restarted gracefully re-attaches to its copies: no copy starts again;
  * - an agent killed with SIGKILL: its copies stop before its watchdog timeout (their supervisors
  *   fence them) and are replaced on the other worker only after it, never earlier;
@@ -153,6 +154,13 @@ test('count 3: three copies serve; an agent restart re-attaches; SIGKILL of an a
     30_000,
   );
   running.splice(0, running.length, ...rolled);
+
+  // The server both agents heartbeat to first dies: they move to the next, nothing is fenced.
+  const stopsBefore = (await readEvents(eventsFile)).filter((e) => e.event === 'stop').length;
+  await operator.kill();
+  await sleep(2 * watchdogMs);
+  assert.equal((await readEvents(eventsFile)).filter((e) => e.event === 'stop').length, stopsBefore, 'no copy stopped while a server was down');
+  assert.equal(await serving(running), count);
 
   // A graceful agent restart (SIGTERM, start again at once) takes its copies over.
   const restartedNode = running[0]?.node;
