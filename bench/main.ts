@@ -2,22 +2,26 @@
  * `npm run bench`: Quorate's benchmarks, printed as tables. Each figure is the median of
  * several runs with the min and max beside it, because one run on a shared machine says little.
  *
- *   npm run bench                          storage appends, 1 GiB recovery, then the 3-node cluster
- *                                          against etcd (bench/cluster/index.ts)
+ *   npm run bench                          storage appends, 1 GiB recovery, the 3-node cluster
+ *                                          against etcd (bench/cluster/index.ts), then the cost of
+ *                                          500 agents' heartbeats (bench/agents/index.ts)
  *   npm run bench -- --runs 5 --seconds 5  more and longer runs (storage and recovery)
- *   npm run bench -- --only storage|recovery|cluster
+ *   npm run bench -- --only storage|recovery|cluster|agents
  *   npm run bench -- cluster [--quick] ...  the cluster bench alone, with its own flags
+ *   npm run bench -- agents [--agents N] ...  the agents bench alone, with its own flags
  *   npm run bench -- --recovery-gib 0.25   a smaller recovery test
  *   npm run bench -- --profile DIR         CPU profiles of the cluster bench's Quorate nodes
  */
 import { parseArgs } from 'node:util';
 import { median } from '../src/util/stats.js';
+import { benchAgents } from './agents/index.js';
 import { benchCluster } from './cluster/index.js';
 import { benchRecovery } from './recovery.js';
 import { benchAppends, type AppendResult } from './storage.js';
 
-// The cluster bench parses its own flags, which parseArgs below would reject.
+// The cluster and agents benches parse their own flags, which parseArgs below would reject.
 if (process.argv[2] === 'cluster') process.exit(await benchCluster(process.argv.slice(3)));
+if (process.argv[2] === 'agents') process.exit(await benchAgents(process.argv.slice(3)));
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
@@ -67,4 +71,7 @@ async function recoveryTable(): Promise<void> {
 
 if (values.only === undefined || values.only === 'storage') await storageTable();
 if (values.only === undefined || values.only === 'recovery') await recoveryTable();
-if (values.only === undefined || values.only === 'cluster') process.exitCode = await benchCluster(values.profile === undefined ? [] : ['--profile', values.profile]);
+const exitCodes: number[] = [];
+if (values.only === undefined || values.only === 'cluster') exitCodes.push(await benchCluster(values.profile === undefined ? [] : ['--profile', values.profile]));
+if (values.only === undefined || values.only === 'agents') exitCodes.push(await benchAgents([]));
+process.exitCode = Math.max(0, ...exitCodes);

@@ -1,8 +1,10 @@
 /**
  * A minimal JSON-over-HTTP client on keep-alive agents. The benchmark's own overhead per request
- * must stay small and identical for every target, so this is plain node:http with no retries.
+ * must stay small and identical for every target, so this is plain node:http with no retries
+ * (node:https for a cluster made by `quorate cluster init`, which serves only HTTPS).
  */
-import { Agent, request } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 export class HttpStatusError extends Error {
   constructor(
@@ -13,9 +15,13 @@ export class HttpStatusError extends Error {
   }
 }
 
-/** An agent that keeps up to socketsMax connections to one endpoint open between requests. */
-export function keepAliveAgent(socketsMax: number): Agent {
-  return new Agent({ keepAlive: true, maxSockets: socketsMax, maxFreeSockets: socketsMax });
+/**
+ * An agent that keeps up to socketsMax connections to one endpoint open between requests; with
+ * caPem, an HTTPS agent that trusts only that CA.
+ */
+export function keepAliveAgent(socketsMax: number, caPem?: string): Agent {
+  const options = { keepAlive: true, maxSockets: socketsMax, maxFreeSockets: socketsMax };
+  return caPem === undefined ? new Agent(options) : new HttpsAgent({ ...options, ca: caPem });
 }
 
 /**
@@ -30,6 +36,7 @@ export function postJson(agent: Agent, url: URL, body: unknown, timeoutMs: numbe
 export function requestJson(agent: Agent, method: string, url: URL, body: { bytes: Uint8Array; type: string } | null, timeoutMs: number): Promise<unknown> {
   const headers = body === null ? {} : { 'content-type': body.type, 'content-length': body.bytes.byteLength };
   return new Promise((resolve, reject) => {
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = request(url, { method, agent, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));

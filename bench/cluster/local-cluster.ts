@@ -30,7 +30,8 @@ export interface NodeStatus {
 export abstract class LocalCluster implements ClusterTarget {
   abstract readonly name: string;
   readonly endpoints: readonly string[];
-  private readonly agents: readonly Agent[];
+  /** Made on first use: an HTTPS target's CA may only exist once start() has created it. */
+  private readonly agents: (Agent | undefined)[];
   private readonly processes: (NodeProcess | undefined)[];
   private dir: string | undefined;
 
@@ -39,9 +40,10 @@ export abstract class LocalCluster implements ClusterTarget {
     clientPort: number,
     /** When set, stop() SIGTERMs the nodes and waits this long before SIGKILL (to let them write profiles). */
     private readonly stopGraceMs?: number,
+    scheme: 'http' | 'https' = 'http',
   ) {
-    this.endpoints = hosts.map((host) => `http://${host}:${clientPort}`);
-    this.agents = hosts.map(() => keepAliveAgent(socketsPerEndpointMax));
+    this.endpoints = hosts.map((host) => `${scheme}://${host}:${clientPort}`);
+    this.agents = hosts.map(() => undefined);
     this.processes = hosts.map(() => undefined);
   }
 
@@ -86,16 +88,21 @@ export abstract class LocalCluster implements ClusterTarget {
   async stop(): Promise<void> {
     const grace = this.stopGraceMs;
     await Promise.all(this.processes.flatMap((p) => (p === undefined ? [] : [grace === undefined ? p.kill() : p.terminate(grace)])));
-    for (const agent of this.agents) agent.destroy();
+    for (const agent of this.agents) agent?.destroy();
     if (this.dir !== undefined) await rm(this.dir, { recursive: true, force: true });
     this.dir = undefined;
   }
 
   protected agent(i: number): { readonly agent: Agent; readonly endpoint: string } {
-    const agent = this.agents[i];
     const endpoint = this.endpoints[i];
-    if (agent === undefined || endpoint === undefined) throw new RangeError(`no ${this.name} endpoint ${i}`);
+    if (endpoint === undefined) throw new RangeError(`no ${this.name} endpoint ${i}`);
+    const agent = (this.agents[i] ??= keepAliveAgent(socketsPerEndpointMax, this.trustedCa()));
     return { agent, endpoint };
+  }
+
+  /** For HTTPS endpoints: the CA their certificates chain to, asked for on the first request to each. */
+  protected trustedCa(): string | undefined {
+    return undefined;
   }
 
   private async spawnNode(i: number): Promise<void> {

@@ -12,20 +12,21 @@ import { requestJson } from './json-http.js';
 import { LocalCluster, type NodeStatus } from './local-cluster.js';
 import type { ClusterTarget, ReadConsistency, TargetOptions } from './target.js';
 
-const apiPort = 8080;
+export const apiPort = 8080;
 const peerPort = 8081;
 /** Longer than the server's request timeout (5 s), so that the server ends a stuck write, not us. */
 const requestTimeoutMs = 10_000;
-const statusTimeoutMs = 1_000;
+export const statusTimeoutMs = 1_000;
 /** A node hands leadership over and closes its files on SIGTERM; then V8 writes the profile. */
 const profileStopGraceMs = 10_000;
-const cliPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
+export const cliPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
 
 export function quorateTarget(options: TargetOptions): ClusterTarget {
   return new QuorateCluster(options.hosts, options.profileDir);
 }
 
-class QuorateCluster extends LocalCluster {
+/** Exported for a cluster formed another way (bench/agents), which speaks the same API over HTTPS. */
+export class QuorateCluster extends LocalCluster {
   readonly name = 'quorate';
   /** How many times each node has been spawned. */
   private readonly starts: number[] = [];
@@ -33,8 +34,9 @@ class QuorateCluster extends LocalCluster {
   constructor(
     hosts: readonly string[],
     private readonly profileDir: string | undefined,
+    scheme: 'http' | 'https' = 'http',
   ) {
-    super(hosts, apiPort, profileDir === undefined ? undefined : profileStopGraceMs);
+    super(hosts, apiPort, profileDir === undefined ? undefined : profileStopGraceMs, scheme);
   }
 
   async put(endpointIndex: number, key: string, value: Uint8Array): Promise<void> {
@@ -76,7 +78,7 @@ class QuorateCluster extends LocalCluster {
     ].join('\n');
   }
 
-  private call(i: number, method: string, path: string, body: { bytes: Uint8Array; type: string } | null, timeoutMs: number): Promise<unknown> {
+  protected call(i: number, method: string, path: string, body: { bytes: Uint8Array; type: string } | null, timeoutMs: number): Promise<unknown> {
     const { agent, endpoint } = this.agent(i);
     return requestJson(agent, method, new URL(path, endpoint), body, timeoutMs);
   }

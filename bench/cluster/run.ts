@@ -87,7 +87,8 @@ export async function runTarget(target: ClusterTarget, config: BenchConfig): Pro
   return report;
 }
 
-function rangeCell(samples: readonly number[]): Cell {
+/** The median of a metric over the runs, with the range of the runs beside it. */
+export function rangeCell(samples: readonly number[]): Cell {
   return { value: median(samples), range: [Math.min(...samples), Math.max(...samples)] };
 }
 

@@ -65,10 +65,6 @@ export function formatNodeInfo(view: ClusterStatusJson, member: MemberViewJson):
   return `${lines.join('\n')}\n`;
 }
 
-async function view(command: Command): Promise<ClusterStatusJson> {
-  return (await clientFor(globalOptions(command))).clusterStatus();
-}
-
 async function leave(command: Command): Promise<void> {
   const global = globalOptions(command);
   const left = await (await clientFor(global)).leave();
@@ -76,6 +72,24 @@ async function leave(command: Command): Promise<void> {
   await new DataDir(resolveDataDir(global.dataDir)).markLeft();
   await stopLocalNode(global.dataDir);
   print(`${left} left the cluster and stopped; its data directory can be removed\n`);
+}
+
+export function formatWorkerInfo(node: NodeViewJson): string {
+  const labels = Object.entries(node.labels).map(([k, v]) => `${k}=${v}`);
+  const lines = [
+    `node:         ${node.id}`,
+    `role:         ${node.role}`,
+    `state:        ${node.status}${node.draining ? ' (draining)' : ''}${node.eligible ? '' : ' (ineligible)'}`,
+    `address:      ${node.address}`,
+    `api address:  ${node.apiAddress}`,
+    `last contact: ${node.lastHeartbeatMs === null ? 'never (as the leader sees it)' : `${(node.lastHeartbeatMs / 1000).toFixed(1)}s ago (heartbeat, as the leader sees it)`}`,
+    `jobs:         ${node.jobs}`,
+    `offers:       ${node.memoryMb} MB, ${node.cpu} cpu`,
+    `memory:       ${node.freeMemoryMb === null ? '?' : `${(node.freeMemoryMb / 1024).toFixed(1)} GB`} free`,
+    `labels:       ${labels.length === 0 ? 'none' : labels.join(', ')}`,
+    `watchdog:     ${node.watchdogTimeoutMs / 1000} s`,
+  ];
+  return `${lines.join('\n')}\n`;
 }
 
 export function addLeaveCommand(cluster: Command): void {
@@ -138,11 +152,15 @@ export function addNodeCommands(program: Command): void {
     .description("one node's addresses, role, term, indexes, clock, certificate, version and uptime")
     .argument('<id>', 'the node id')
     .action(async (id: string, _options: object, command: Command) => {
-      const status = await view(command);
+      const client = await clientFor(globalOptions(command));
+      const status = await client.clusterStatus();
       const member = status.members.find((m) => m.id === id);
-      if (member === undefined) throw new CliError(`there is no node ${id}; \`quorate node list\` shows the nodes`);
-      if (globalOptions(command).json === true) printJson(member);
-      else print(formatNodeInfo(status, member));
+      // A worker is no Raft member: what the cluster knows of it is its workload record.
+      const worker = member === undefined ? (await client.nodes()).find((n) => n.id === id) : undefined;
+      if (member === undefined && worker === undefined) throw new CliError(`there is no node ${id}; \`quorate node list\` shows the nodes`);
+      if (globalOptions(command).json === true) printJson(member ?? worker);
+      else if (member !== undefined) print(formatNodeInfo(status, member));
+      else if (worker !== undefined) print(formatWorkerInfo(worker));
     });
   node
     .command('remove')

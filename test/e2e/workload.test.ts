@@ -139,6 +139,7 @@ test('count 3: three copies serve; an agent restart re-attaches; SIGKILL of an a
   const list = await operator.ok('node', 'list');
   assert.match(list, /^node-10 +worker +ready +\d+\.\d GB free +[12] jobs?$/m);
   assert.match(list, /^node-11 +worker +ready +\d+\.\d GB free +[12] jobs?$/m);
+  assert.match(await operator.ok('node', 'info', 'node-10'), /^node: {9}node-10\nrole: {9}worker\nstate: {8}ready\naddress: {6}127\.0\.41\.10\n/);
   const logs = await operator.ok('job', 'logs', 'web');
   for (const a of running) assert.match(logs, new RegExp(`${a.id.replace(/\./g, '\\.')} serving`), 'job logs reads each copy\'s output from its worker');
 
