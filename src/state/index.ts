@@ -22,5 +22,5 @@ export type { CredentialCommand, CredentialResponse, CredentialState, JoinTokenR
 export type { ClusterApplyResult } from './cluster-machine.js';
 export { MemberRegistry, memberProblem } from './members.js';
 export type { Member, MemberSetRequest, MemberSetResponse } from './members.js';
-export { WorkloadRegistry, endedAllocationsPerJobMax, isEnded, isWorkloadCommand, jobSpecProblem } from './workload.js';
+export { WorkloadRegistry, allocStatusSchema, endedAllocationsPerJobMax, isEnded, isWorkloadCommand, jobSpecProblem, nodeDescriptionSchema } from './workload.js';
 export type * from './workload.js';

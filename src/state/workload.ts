@@ -289,23 +289,37 @@ const jobSpecSchema = z
   .strict();
 const placementSchema = z.object({ id, job: id, version: count, index: count, node: id, ports: z.record(z.string(), count), memoryMb: count, cpu: z.number().nonnegative() }).strict();
 
+/** A node as it describes itself (an agent's heartbeat, nodeRegister). */
+export const nodeDescriptionSchema = z
+  .object({
+    id,
+    role: z.enum(['server', 'worker']),
+    address: z.string().min(1).max(256),
+    apiAddress: z.string().min(1).max(256),
+    watchdogTimeoutMs: count.min(1),
+    labels: stringMap,
+    memoryMb: count,
+    cpu: z.number().nonnegative(),
+  })
+  .strict();
+
+/** An allocation's status as its node reports it (an agent's heartbeat, allocStatus). */
+export const allocStatusSchema = z
+  .object({
+    id,
+    status: z.enum(['pending', 'running', 'failed', 'complete', 'lost']),
+    restarts: count,
+    exitCode: z.number().int().nullable(),
+    message: z.string().max(1024),
+  })
+  .strict();
+
 /** The shape every replica checks a command against before applying it; the type keeps it in step with WorkloadCommand. */
 const workloadCommandSchema: z.ZodType<WorkloadCommand> = z.union([
   z
     .object({
       op: z.literal('nodeRegister'),
-      node: z
-        .object({
-          id,
-          role: z.enum(['server', 'worker']),
-          address: z.string().min(1).max(256),
-          apiAddress: z.string().min(1).max(256),
-          watchdogTimeoutMs: count.min(1),
-          labels: stringMap,
-          memoryMb: count,
-          cpu: z.number().nonnegative(),
-        })
-        .strict(),
+      node: nodeDescriptionSchema,
     })
     .strict(),
   z.object({ op: z.literal('nodeStatus'), id, status: z.enum(['ready', 'down']) }).strict(),
@@ -313,16 +327,7 @@ const workloadCommandSchema: z.ZodType<WorkloadCommand> = z.union([
   z.object({ op: z.literal('jobPut'), spec: jobSpecSchema }).strict(),
   z.object({ op: z.literal('jobStop'), name: id }).strict(),
   z.object({ op: z.literal('plan'), place: z.array(placementSchema), stop: z.array(id) }).strict(),
-  z
-    .object({
-      op: z.literal('allocStatus'),
-      id,
-      status: z.enum(['pending', 'running', 'failed', 'complete', 'lost']),
-      restarts: count,
-      exitCode: z.number().int().nullable(),
-      message: z.string().max(1024),
-    })
-    .strict(),
+  allocStatusSchema.extend({ op: z.literal('allocStatus') }).strict(),
 ]);
 
 /** Why `value` is not a valid JobSpec (the first problem), or null when it is one. */

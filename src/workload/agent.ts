@@ -242,7 +242,9 @@ export class Agent {
           if (isEnded(full)) this.ended.set(id, { ...record, report: full });
           void saved({ ...record, report: full }).catch((error: unknown) => this.options.log.log('warn', 'could not record an allocation status', { allocation: id, reason: (error as Error).message }));
         },
-        remember: (task) => saved({ ...record, task }),
+        // Without the record a restarted agent cannot re-attach (the fence still stops the task): worth a warning, not the agent.
+        remember: (task) =>
+          saved({ ...record, task }).catch((error: unknown) => this.options.log.log('warn', 'could not record a running task', { allocation: id, reason: (error as Error).message })),
       },
       handle,
     );

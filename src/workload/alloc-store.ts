@@ -20,9 +20,22 @@ export interface AllocRecord {
 }
 
 export class AllocStore {
+  /** The last write of each allocation's record: writes of one record go one after another (they share a temp file). */
+  private readonly writes = new Map<string, Promise<void>>();
+
   constructor(private readonly root: string) {}
 
-  async save(record: AllocRecord): Promise<void> {
+  save(record: AllocRecord): Promise<void> {
+    const id = record.allocation.id;
+    const write = (this.writes.get(id) ?? Promise.resolve()).catch(() => undefined).then(() => this.write(record));
+    this.writes.set(id, write);
+    void write.finally(() => {
+      if (this.writes.get(id) === write) this.writes.delete(id);
+    }).catch(() => undefined);
+    return write;
+  }
+
+  private async write(record: AllocRecord): Promise<void> {
     const dir = join(this.root, record.allocation.id);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const path = join(dir, 'alloc.json');

@@ -7,7 +7,7 @@
  * heartbeat that was answered.
  */
 import { z } from 'zod';
-import type { Allocation, AllocationStatus, JobSpec, WorkloadNode } from '../state/index.js';
+import { allocStatusSchema, nodeDescriptionSchema, type Allocation, type AllocationStatus, type JobSpec, type WorkloadNode } from '../state/index.js';
 import { QuorateError } from '../util/errors.js';
 
 export type NodeDescription = Omit<WorkloadNode, 'eligible' | 'draining' | 'status'>;
@@ -38,37 +38,11 @@ export interface HeartbeatResponse {
   readonly adminTokenHash: string | null;
 }
 
-const id = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/);
-const count = z.number().int().nonnegative();
-
 const heartbeatSchema = z
   .object({
-    node: z
-      .object({
-        id,
-        role: z.enum(['server', 'worker']),
-        address: z.string().min(1).max(256),
-        apiAddress: z.string().min(1).max(256),
-        watchdogTimeoutMs: count.min(1),
-        labels: z.record(z.string().max(256), z.string().max(256)),
-        memoryMb: count,
-        cpu: z.number().nonnegative(),
-      })
-      .strict(),
+    node: nodeDescriptionSchema,
     freeMemoryMb: z.number().nonnegative(),
-    reports: z
-      .array(
-        z
-          .object({
-            id,
-            status: z.enum(['pending', 'running', 'failed', 'complete', 'lost']),
-            restarts: count,
-            exitCode: z.number().int().nullable(),
-            message: z.string().max(1024),
-          })
-          .strict(),
-      )
-      .max(10_000),
+    reports: z.array(allocStatusSchema).max(10_000),
   })
   .strict();
 

@@ -54,14 +54,19 @@ async function taskPid(agent: Agent, dir: string): Promise<number> {
   return record.task.pid;
 }
 
-test('runs what the leader wants, stops what it no longer wants', async (t) => {
+/** An agent in a fresh directory, running the scripted leader's allocation. */
+async function runningAgent(t: { after(fn: () => Promise<unknown>): void }): Promise<{ leader: ScriptedLeader; agent: Agent; pid: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'quorate-agent-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const leader = new ScriptedLeader();
   const agent = await agentIn(dir, leader);
   t.after(() => agent.stop('stop-jobs'));
   await leader.until('running');
-  const pid = await taskPid(agent, dir);
+  return { leader, agent, pid: await taskPid(agent, dir) };
+}
+
+test('runs what the leader wants, stops what it no longer wants', async (t) => {
+  const { leader, agent, pid } = await runningAgent(t);
   leader.wanted = [allocation('stop', 'running')];
   await leader.until('complete');
   assert.equal(await processStartTicks(pid), null, 'the task ended');
@@ -69,13 +74,7 @@ test('runs what the leader wants, stops what it no longer wants', async (t) => {
 });
 
 test('no answer for the watchdog timeout: the agent stops its jobs before the deadline', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'quorate-agent-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const leader = new ScriptedLeader();
-  const agent = await agentIn(dir, leader);
-  t.after(() => agent.stop('stop-jobs'));
-  await leader.until('running');
-  const pid = await taskPid(agent, dir);
+  const { leader, agent, pid } = await runningAgent(t);
   leader.down = true;
   const cutOff = Date.now();
   while ((await processStartTicks(pid)) !== null) await sleep(20);
