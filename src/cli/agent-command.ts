@@ -10,11 +10,11 @@
  * It starts in the background (log in quorate.log) unless --foreground, and waits until the
  * leader has answered it.
  */
-import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { AgentSettings, DataDir, NodeIdentity } from '../cluster/data-dir.js';
 import { CliError, globalOptions, parseCount, parsePort, print, untilSignal } from './context.js';
+import { getJson } from './https-json.js';
 import { admitNode } from './join-commands.js';
 import { startInBackground, untilExitOr } from './server-launch.js';
 
@@ -107,24 +107,10 @@ async function agent(options: AgentOptions, command: Command): Promise<void> {
 }
 
 /** The agent's own /v1/health, once it has a leader's answer; null before. */
-function agentHealth(url: string, ca: string): Promise<{ readonly leader: string } | null> {
-  return new Promise((resolve) => {
-    const request = httpsGet(url, { ca, timeout: 1000 }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => {
-        try {
-          const parsed = JSON.parse(body) as { leader?: unknown };
-          resolve(response.statusCode === 200 && typeof parsed.leader === 'string' ? { leader: parsed.leader } : null);
-        } catch {
-          resolve(null);
-        }
-      });
-    });
-    request.on('timeout', () => request.destroy());
-    request.on('error', () => resolve(null));
-  });
+async function agentHealth(url: string, ca: string): Promise<{ readonly leader: string } | null> {
+  const answer = await getJson(url, { ca }, 1000).catch(() => null);
+  const leader = (answer?.body as { leader?: unknown } | undefined)?.leader;
+  return answer?.status === 200 && typeof leader === 'string' ? { leader } : null;
 }
 
 /** Run the worker in `dir` until SIGTERM or SIGINT; its jobs go on under the fence meanwhile. */

@@ -9,13 +9,13 @@
  * starts the server (which asks to be added as a learner and is promoted once caught up) and
  * shows the progress until the node is a voter.
  */
-import { get as httpsGet } from 'node:https';
 import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Option, type Command } from 'commander';
 import type { AdmittedJson, ClusterStatusJson } from '../api/index.js';
 import { QuorateClient, QuorateClientError } from '../client/index.js';
 import { CliError, clientFor, globalOptions, parsePort, print, printJson } from './context.js';
+import { getJson } from './https-json.js';
 import { printSummary, startInBackground, untilExitOr } from './server-launch.js';
 
 const roundPauseMs = 1_000;
@@ -180,25 +180,11 @@ async function admitThrough(servers: readonly string[], caFingerprint: string, r
  * (it is what is being checked): only its fingerprint, compared with the token's pin, decides
  * whether the secret is sent.
  */
-function fetchCaUnverified(server: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const request = httpsGet(`https://${server}/v1/cluster/ca`, { rejectUnauthorized: false, timeout: caFetchTimeoutMs }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => {
-        try {
-          const parsed = JSON.parse(body) as { caCertificate?: unknown };
-          if (response.statusCode === 200 && typeof parsed.caCertificate === 'string') resolve(parsed.caCertificate);
-          else reject(new Error(`answered ${String(response.statusCode)} without a CA certificate`));
-        } catch {
-          reject(new Error('did not answer with JSON: is it a Quorate API port?'));
-        }
-      });
-    });
-    request.on('timeout', () => request.destroy(new Error(`no answer within ${caFetchTimeoutMs} ms`)));
-    request.on('error', (error: NodeJS.ErrnoException) => reject(new Error(error.code === 'ECONNREFUSED' ? 'connection refused' : error.message)));
-  });
+async function fetchCaUnverified(server: string): Promise<string> {
+  const { status, body } = await getJson(`https://${server}/v1/cluster/ca`, { rejectUnauthorized: false }, caFetchTimeoutMs);
+  const ca = (body as { caCertificate?: unknown }).caCertificate;
+  if (status !== 200 || typeof ca !== 'string') throw new Error(`answered ${status} without a CA certificate`);
+  return ca;
 }
 
 /**

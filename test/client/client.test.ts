@@ -10,10 +10,11 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { startApiServer } from '../../src/api/index.js';
-import { QuorateClient, QuorateClientError } from '../../src/client/index.js';
+import { QuorateClient } from '../../src/client/index.js';
 import { QuorateError } from '../../src/util/errors.js';
 import { overriding } from '../api/overriding-service.js';
 import { freePort, SingleNode } from '../api/single-node.js';
+import { clientError } from './client-error.js';
 
 let server: SingleNode;
 let client: QuorateClient;
@@ -29,15 +30,6 @@ after(async () => {
 
 const text = (bytes: Uint8Array | undefined): string => new TextDecoder().decode(bytes);
 
-async function clientError(promise: Promise<unknown>): Promise<QuorateClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof QuorateClientError, String(error));
-    return error;
-  }
-  assert.fail('expected a QuorateClientError');
-}
 
 /** A TCP server that does `onSocket` to every connection; tracks sockets to close them all. */
 async function misbehaving(onSocket: (socket: Socket) => void): Promise<{ url: string; close: () => Promise<void> }> {

@@ -10,11 +10,12 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobStatusJson } from '../../src/api/index.js';
-import { QuorateClient, QuorateClientError } from '../../src/client/index.js';
+import { QuorateClient } from '../../src/client/index.js';
 import { deriveAdminToken } from '../../src/cluster/admin-token.js';
 import { isEnded, type JobSpec } from '../../src/state/index.js';
 import { SingleNode } from '../api/single-node.js';
 import { webJob } from '../workload/job-fixture.js';
+import { clientError } from './client-error.js';
 
 const waitMs = 20_000;
 const pollMs = 100;
@@ -44,15 +45,6 @@ after(async () => {
   await server.stop();
 });
 
-async function clientError(promise: Promise<unknown>): Promise<QuorateClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof QuorateClientError, String(error));
-    return error;
-  }
-  assert.fail('expected a QuorateClientError');
-}
 
 /** Polls until `check` returns a value, for at most waitMs. */
 async function eventually<T>(what: string, check: () => Promise<T | null>): Promise<T> {
