@@ -5,7 +5,7 @@
  * carries `revision`, the store's current revision when the request was answered.
  */
 import type { Admitted, AdmitRequest, ClusterStatus, JoinTokenView, MemberView, NodeStatus, WorkloadView } from '../server/index.js';
-import type { Allocation, AllocationStatus, CompareResult, Job } from '../state/index.js';
+import type { Allocation, AllocationStatus, CompareResult, FenceEvent, FencingConfig, Job } from '../state/index.js';
 import type { NodeView } from '../workload/index.js';
 import type { BytesJson } from './json-bytes.js';
 
@@ -165,3 +165,16 @@ export interface JobStatusJson {
 
 /** A node in GET /v1/nodes: its registry record and what the leader last heard from it. */
 export type NodeViewJson = NodeView;
+
+/** GET /v1/fencing. */
+export interface FencingJson {
+  readonly config: FencingConfig;
+  readonly history: readonly FenceEvent[];
+}
+
+/** POST /v1/nodes/{id}/fence. */
+export interface FenceResultJson {
+  readonly node: string;
+  readonly fenced: boolean;
+  readonly detail: string;
+}

@@ -10,6 +10,9 @@
  *   POST   /v1/agent/heartbeat           an agent's heartbeat; the TLS client certificate must
  *                                        be the cluster's and name the node (mutual TLS)
  *   GET    /v1/allocations/{id}/logs     an allocation's output (alloc-logs.ts)           (admin)
+ *   GET    /v1/fencing                   the fencing configuration and history
+ *   PUT    /v1/fencing                   replace the fencing configuration                (admin)
+ *   POST   /v1/nodes/{id}/fence          run the fence devices against the node now       (admin)
  * Reads answer as of a linearizable read; `nodes` is answered by the leader.
  */
 import type { TLSSocket } from 'node:tls';
@@ -121,4 +124,22 @@ export async function allocationLogs(context: RequestContext): Promise<null> {
   requireAdmin(context);
   await serveAllocationLogs(context.request, context.response, context.service.allocationRoot, context.captures[0] ?? '', context.query);
   return null;
+}
+
+export async function getFencing(context: RequestContext): Promise<Reply> {
+  context.query.allowOnly([]);
+  return ok(await context.service.fencing());
+}
+
+export async function putFencing(context: RequestContext): Promise<Reply> {
+  context.query.allowOnly([]);
+  requireAdmin(context);
+  return ok({ config: await context.service.configureFencing(await smallJsonBody(context.request, 'a fencing configuration', jobBytesMax)) });
+}
+
+export async function fenceNode(context: RequestContext): Promise<Reply> {
+  context.query.allowOnly([]);
+  requireAdmin(context);
+  const id = nameOf(context, 'node id');
+  return ok({ node: id, ...(await context.service.fenceNode(id)) });
 }

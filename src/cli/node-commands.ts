@@ -88,6 +88,7 @@ export function formatWorkerInfo(node: NodeViewJson): string {
     `memory:       ${node.freeMemoryMb === null ? '?' : `${(node.freeMemoryMb / 1024).toFixed(1)} GB`} free`,
     `labels:       ${labels.length === 0 ? 'none' : labels.join(', ')}`,
     `watchdog:     ${node.watchdogTimeoutMs / 1000} s`,
+    ...(node.fencing === null ? [] : [`fencing:      ${node.fencing}`]),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -22,8 +22,8 @@ export interface NodeListEntry {
   readonly id: string;
   /** learner: a Raft member still catching up. */
   readonly role: 'server' | 'learner' | 'worker';
-  /** down: the leader stopped hearing from it and counts its allocations as lost. */
-  readonly state: MemberViewJson['state'] | 'down';
+  /** lost: the leader stopped hearing from it and is fencing it; down: fenced, its allocations are replaced. */
+  readonly state: MemberViewJson['state'] | 'lost' | 'down';
   readonly freeMemoryMb: number | null;
   /** Allocations on the node that may be running; null when no leader could say. */
   readonly jobs: number | null;
@@ -35,7 +35,7 @@ function entry(id: string, role: NodeListEntry['role'], state: NodeListEntry['st
   return {
     id,
     role,
-    state: node?.status === 'down' ? 'down' : state,
+    state: node === undefined || node.status === 'ready' ? state : node.status,
     // The leader's figure is the agent's latest heartbeat; the member report is the fallback.
     freeMemoryMb: node?.freeMemoryMb ?? reportedFreeMb,
     jobs: jobsKnown ? (node?.jobs ?? 0) : null,

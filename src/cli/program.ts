@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import { defaultEndpoint, parseCount } from './context.js';
 import { addAgentCommand } from './agent-command.js';
 import { addClusterCommands } from './cluster-commands.js';
+import { addFenceCommands } from './fence-commands.js';
 import { addJobCommands } from './job-commands.js';
 import { addKvCommands } from './kv-commands.js';
 import { addLeaseCommands } from './lease-commands.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   addClusterCommands(program);
   addStopCommand(program);
   addAgentCommand(program);
+  addFenceCommands(program);
   addNodeCommands(program);
   addJobCommands(program);
   addKvCommands(program);

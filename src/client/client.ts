@@ -6,6 +6,8 @@
 import type {
   AdmittedJson,
   ClusterStatusJson,
+  FenceResultJson,
+  FencingJson,
   HealthJson,
   JobStatusJson,
   JobSubmittedJson,
@@ -23,6 +25,7 @@ import { Endpoints, parseEndpoint, type ConnectOptions, type HttpCall } from './
 import type {
   Bytes,
   DeleteResult,
+  FencingConfig,
   GetOptions,
   JobSpec,
   KeyValue,
@@ -214,6 +217,21 @@ export class QuorateClient {
   /** Every node that may run jobs, with its free memory and job count as the leader last heard. */
   async nodes(): Promise<readonly NodeViewJson[]> {
     return arrayField(await this.call({ method: 'GET', path: '/v1/nodes' }), 'nodes') as unknown as NodeViewJson[];
+  }
+
+  /** The fencing configuration and the newest fencing attempts. */
+  async fencing(): Promise<FencingJson> {
+    return (await this.call({ method: 'GET', path: '/v1/fencing' })) as unknown as FencingJson;
+  }
+
+  /** Replace the fencing configuration (admin). */
+  async configureFencing(config: FencingConfig): Promise<void> {
+    await this.call({ method: 'PUT', path: '/v1/fencing', body: JSON.stringify(config) });
+  }
+
+  /** Run the fence devices against a node now (admin); when it is fenced its jobs are replaced. */
+  async fenceNode(id: string): Promise<FenceResultJson> {
+    return (await this.call({ method: 'POST', path: `/v1/nodes/${encodeURIComponent(id)}/fence` })) as unknown as FenceResultJson;
   }
 
   /** Draining moves the node's allocations away one at a time (admin). */

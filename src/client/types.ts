@@ -3,9 +3,9 @@
  * string is accepted too and sent as its UTF-8 encoding. Results carry bytes (KeyValue is the
  * state machine's own type), so binary data round-trips; TextDecoder turns them into text.
  */
-import type { CompareResult, JobSpec, KeyValue } from '../state/index.js';
+import type { CompareResult, FencingConfig, JobSpec, KeyValue } from '../state/index.js';
 
-export type { KeyValue, CompareResult, JobSpec };
+export type { KeyValue, CompareResult, FencingConfig, JobSpec };
 
 export type Bytes = string | Uint8Array;
 

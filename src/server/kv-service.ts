@@ -8,8 +8,13 @@ import { randomInt } from 'node:crypto';
 import type { RaftNode } from '../node/index.js';
 import {
   encodeKvCommand,
+  encodeFencingCommand,
   encodeWorkloadCommand,
+  fencingConfigProblem,
+  fencingConfigSchema,
   jobSpecProblem,
+  type FenceEvent,
+  type FencingConfig,
   kvFailure,
   type JobSpec,
   type WorkloadCommand,
@@ -179,6 +184,28 @@ export class NodeKvService implements KvService {
     return { nodes, jobs, allocations, blocked };
   }
 
+  async fencing(): Promise<{ readonly config: FencingConfig; readonly history: readonly FenceEvent[] }> {
+    await this.readBarrier();
+    return { config: this.ctx.state.fencing.config, history: this.ctx.state.fencing.history() };
+  }
+
+  async configureFencing(document: unknown): Promise<FencingConfig> {
+    const parsed = fencingConfigSchema.safeParse(document);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new QuorateError('bad_request', `fencing configuration: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+    }
+    const config = parsed.data;
+    const problem = fencingConfigProblem(config, new Map(this.ctx.state.workload.nodes().map((n) => [n.id, n.watchdogTimeoutMs])));
+    if (problem !== null) throw new QuorateError('invalid_argument', problem);
+    await this.propose(encodeFencingCommand({ op: 'fencingConfigure', config }));
+    return config;
+  }
+
+  fenceNode(id: string): Promise<{ readonly fenced: boolean; readonly detail: string }> {
+    return this.routed('workload.fence', { id }, () => this.ctx.workloadLeader.fenceNow(id));
+  }
+
   nodes(): Promise<NodeView[]> {
     return this.routed('workload.nodes', null, () => Promise.resolve(this.ctx.workloadLeader.nodeViews()));
   }
@@ -208,6 +235,7 @@ export class NodeKvService implements KvService {
       if (method === 'cluster.admit') return await this.ctx.admission.admit(parseAdmitRequest(body));
       if (method === 'workload.heartbeat') return await this.ctx.workloadLeader.heartbeat(parseHeartbeat(body));
       if (method === 'workload.nodes') return this.ctx.workloadLeader.nodeViews();
+      if (method === 'workload.fence') return await this.ctx.workloadLeader.fenceNow(memberIdOf(body));
       const id = leaseIdOf(body);
       if (method === 'lease.keepAlive' && id !== null) return this.keepAliveHere(id);
       if (method === 'lease.timeToLive' && id !== null) return this.timeToLiveHere(id);
@@ -258,4 +286,10 @@ function leaseIdOf(body: unknown): number | null {
   if (typeof body !== 'object' || body === null) return null;
   const id = (body as { id?: unknown }).id;
   return typeof id === 'number' && Number.isSafeInteger(id) ? id : null;
+}
+
+function memberIdOf(body: unknown): string {
+  const id = typeof body === 'object' && body !== null ? (body as { id?: unknown }).id : undefined;
+  if (typeof id !== 'string') throw new QuorateError('bad_request', 'a node id is needed');
+  return id;
 }

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RaftNode, systemClock, type LogStorage, type PersistedState } from '../node/index.js';
 import type { ConfState, Message, Ready, Snapshot } from '../raft/index.js';
 import { DiskStorage } from '../storage/index.js';
-import { ClusterStateMachine, encodeKvCommand, type ClusterApplyResult, type Member } from '../state/index.js';
+import { ClusterStateMachine, encodeFencingCommand, encodeKvCommand, type ClusterApplyResult, type Member } from '../state/index.js';
 import { startAgent, WorkloadLeader, type Agent } from '../workload/index.js';
 import { PeerTransport } from '../transport/index.js';
 import { QuorateError } from '../util/errors.js';
@@ -113,6 +113,12 @@ export class ServerNode {
       propose: (command) => this.service.applyWorkload(command),
       now,
       adminTokenHash: () => this.state.credentials.adminTokenHash,
+      fencingConfig: () => this.state.fencing.config,
+      recordFence: async (event) => {
+        await this.service.propose(encodeFencingCommand({ op: 'fenceRecord', event }));
+      },
+      // Fencing history timestamps are for people reading `fence history`.
+      wallClock: () => Date.now(),
       log: this.log,
     });
     this.leases = new LeaseKeeper({ now, isLeader: () => this.raft.basicStatus().role === 'leader', leaseTtls: () => this.state.kv.leaseTtls(), revoke: (id) => this.revokeExpired(id) });

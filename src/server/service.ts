@@ -24,7 +24,7 @@ import type {
 import type { Backup } from '../cluster/backup.js';
 import type { JoinRole } from '../cluster/join-token.js';
 import type { Admitted, AdmitRequest, JoinTokenView } from './admission.js';
-import type { Allocation, Job, JobSpec, WorkloadNode } from '../state/index.js';
+import type { Allocation, FenceEvent, FencingConfig, Job, JobSpec, WorkloadNode } from '../state/index.js';
 import type { Blocked, HeartbeatRequest, HeartbeatResponse, NodeView } from '../workload/index.js';
 import type { ClusterStatus } from './cluster-status.js';
 
@@ -121,6 +121,12 @@ export interface KvService {
   nodes(): Promise<NodeView[]>;
   /** Where this node keeps its allocations' logs; null when it runs no jobs. */
   readonly allocationRoot: string | null;
+  /** The fencing configuration and history, as of a linearizable read. */
+  fencing(): Promise<{ readonly config: FencingConfig; readonly history: readonly FenceEvent[] }>;
+  /** Replace the fencing configuration (refused when fence_delay does not exceed a node's watchdog timeout). */
+  configureFencing(config: unknown): Promise<FencingConfig>;
+  /** `quorate fence <node>`: run the fence devices against it now (on the leader). */
+  fenceNode(id: string): Promise<{ readonly fenced: boolean; readonly detail: string }>;
 }
 
 export interface WorkloadView {

@@ -11,6 +11,7 @@ import { msgpackKvCodec } from './command-codec.js';
 import { KvStateMachine } from './kv-machine.js';
 import { CredentialRegistry, isCredentialCommand, type CredentialCommand, type CredentialResponse, type CredentialState } from './credentials.js';
 import { MemberRegistry, type Member, type MemberSetRequest, type MemberSetResponse } from './members.js';
+import { FencingRegistry, isFencingCommand, type FencingCommand, type FencingResponse, type FencingState } from './fencing.js';
 import { isWorkloadCommand, WorkloadRegistry, type WorkloadCommand, type WorkloadResponse, type WorkloadState } from './workload.js';
 import { kvFailure, type KvApplyResult, type KvCommand, type KvFailure } from './types.js';
 
@@ -19,8 +20,9 @@ const kvTag = 3;
 const memberTag = 2;
 const credentialTag = 4;
 const workloadTag = 5;
+const fencingTag = 6;
 
-export type ClusterApplyResult = KvApplyResult | MemberSetResponse | CredentialResponse | WorkloadResponse;
+export type ClusterApplyResult = KvApplyResult | MemberSetResponse | CredentialResponse | WorkloadResponse | FencingResponse;
 
 export function encodeKvCommand(command: KvCommand): Uint8Array {
   return tagged(kvTag, msgpackKvCodec.encode(command));
@@ -38,6 +40,10 @@ export function encodeWorkloadCommand(command: WorkloadCommand): Uint8Array {
   return tagged(workloadTag, new TextEncoder().encode(JSON.stringify(command)));
 }
 
+export function encodeFencingCommand(command: FencingCommand): Uint8Array {
+  return tagged(fencingTag, new TextEncoder().encode(JSON.stringify(command)));
+}
+
 function tagged(tag: number, body: Uint8Array): Uint8Array {
   const data = new Uint8Array(body.byteLength + 1);
   data[0] = tag;
@@ -50,6 +56,7 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
   readonly members = new MemberRegistry();
   readonly credentials = new CredentialRegistry();
   readonly workload = new WorkloadRegistry();
+  readonly fencing = new FencingRegistry();
 
   apply(entry: Entry): ClusterApplyResult {
     if (entry.type === 'conf') {
@@ -67,6 +74,10 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
         return this.applyCredentialCommand(body);
       case workloadTag:
         return this.applyWorkloadCommand(body);
+      case fencingTag: {
+        const command = decodeJsonCommand(body, isFencingCommand, 'fencing');
+        return 'op' in command ? this.fencing.apply(command) : command;
+      }
       default:
         return kvFailure('bad_command', `unknown command tag ${entry.data[0]}`);
     }
@@ -75,7 +86,7 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
   /**
    * Layout: [u32 length of the cluster JSON][cluster JSON][KV snapshot], where the cluster JSON
    * is {"members": [[id, peerAddress, apiAddress], ...], "credentials": {...}, "workload":
-   * {...}} (snapshots from before workloads have no "workload"). Members and nodes come in id
+   * {...}, "fencing": {...}} (older snapshots lack "workload" or "fencing"). Members and nodes come in id
    * order, tokens in creation order and allocations in placement order, so equal states give
    * equal bytes (replicas are compared by snapshot bytes).
    */
@@ -84,6 +95,7 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
       members: this.members.list().map((m) => [m.id, m.peerAddress, m.apiAddress, ...(m.promotion === undefined ? [] : [m.promotion])]),
       credentials: this.credentials.state(),
       workload: this.workload.state(),
+      fencing: this.fencing.state(),
     };
     const members = Buffer.from(JSON.stringify(cluster));
     const kv = this.kv.snapshot();
@@ -99,7 +111,7 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
     assert(bytes.byteLength >= 4, 'snapshot: too short for a member table');
     const length = bytes.readUInt32BE(0);
     assert(4 + length <= bytes.byteLength, 'snapshot: member table overruns the data');
-    const cluster = JSON.parse(bytes.subarray(4, 4 + length).toString('utf8')) as { members?: unknown; credentials?: CredentialState; workload?: WorkloadState };
+    const cluster = JSON.parse(bytes.subarray(4, 4 + length).toString('utf8')) as { members?: unknown; credentials?: CredentialState; workload?: WorkloadState; fencing?: FencingState };
     const rows = cluster.members;
     assert(Array.isArray(rows), 'snapshot: member table is not a list');
     assert(typeof cluster.credentials === 'object', 'snapshot: no credentials table');
@@ -112,6 +124,7 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
     this.members.replace(members);
     this.credentials.replace(cluster.credentials);
     this.workload.replace(cluster.workload ?? { nodes: [], jobs: [], allocations: [], seq: 0 });
+    this.fencing.replace(cluster.fencing);
   }
 
   private applyWorkloadCommand(body: Uint8Array): ClusterApplyResult {

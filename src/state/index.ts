@@ -16,7 +16,9 @@ export {
 } from './types.js';
 export type * from './types.js';
 export { kvFailure } from './types.js';
-export { ClusterStateMachine, encodeCredentialCommand, encodeKvCommand, encodeMemberCommand, encodeWorkloadCommand } from './cluster-machine.js';
+export { ClusterStateMachine, encodeCredentialCommand, encodeFencingCommand, encodeKvCommand, encodeMemberCommand, encodeWorkloadCommand } from './cluster-machine.js';
+export { FencingRegistry, defaultFencingConfig, fenceHistoryMax, fencingConfigProblem, fencingConfigSchema } from './fencing.js';
+export type { FenceDevice, FenceEvent, FenceLevel, FenceMethod, FencingCommand, FencingConfig, FencingResponse, FencingState } from './fencing.js';
 export { CredentialRegistry } from './credentials.js';
 export type { CredentialCommand, CredentialResponse, CredentialState, JoinTokenRecord, TokenRole } from './credentials.js';
 export type { ClusterApplyResult } from './cluster-machine.js';

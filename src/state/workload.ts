@@ -56,8 +56,11 @@ export interface WorkloadNode {
   readonly eligible: boolean;
   /** True: its allocations are moved away one at a time (`node drain`). */
   readonly draining: boolean;
-  /** 'down' once the leader has waited out its watchdog timeout without a heartbeat. */
-  readonly status: 'ready' | 'down';
+  /**
+   * 'lost': its heartbeats stopped and the leader is fencing it; what it ran still counts as
+   * running (nothing is replaced yet). 'down': fenced; what it ran is lost and replaced.
+   */
+  readonly status: 'ready' | 'lost' | 'down';
 }
 
 export interface Job {
@@ -200,7 +203,7 @@ export class WorkloadRegistry {
     this.seq = state.seq;
   }
 
-  /** Down: whatever its allocations were doing, the cluster now counts them as lost. */
+  /** Down (fenced): whatever its allocations were doing, the cluster now counts them as lost. */
   private setNodeStatus(id: string, status: WorkloadNode['status']): WorkloadResponse | KvFailure {
     const node = this.nodeMap.get(id);
     if (node === undefined) return kvFailure('not_found', `no node ${id} is registered to run jobs`);
@@ -322,7 +325,7 @@ const workloadCommandSchema: z.ZodType<WorkloadCommand> = z.union([
       node: nodeDescriptionSchema,
     })
     .strict(),
-  z.object({ op: z.literal('nodeStatus'), id, status: z.enum(['ready', 'down']) }).strict(),
+  z.object({ op: z.literal('nodeStatus'), id, status: z.enum(['ready', 'lost', 'down']) }).strict(),
   z.object({ op: z.literal('nodeFlags'), id, eligible: z.boolean().optional(), draining: z.boolean().optional() }).strict(),
   z.object({ op: z.literal('jobPut'), spec: jobSpecSchema }).strict(),
   z.object({ op: z.literal('jobStop'), name: id }).strict(),

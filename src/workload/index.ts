@@ -13,3 +13,6 @@ export { loadJobSpec, parseJobSpec } from './job-spec.js';
 export { monotonicMs } from './fence.js';
 export { startAgent } from './start-agent.js';
 export type { StartAgentOptions } from './start-agent.js';
+export { loadFencingFile } from './fencing-file.js';
+export { fenceWithDevices } from './fencer.js';
+export type { FenceOutcome, FenceTarget } from './fencer.js';

@@ -28,12 +28,11 @@
  *   interval = "5s"
  *   timeout = "2s"
  */
-import { readFile } from 'node:fs/promises';
-import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import type { HealthCheck, JobSpec } from '../state/index.js';
 import { parseDuration } from '../util/duration.js';
 import { QuorateError } from '../util/errors.js';
+import { loadDocument } from './document-file.js';
 
 export const jobCountMax = 1000;
 const nameSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "1-64 letters, digits, '.', '_' or '-'");
@@ -81,19 +80,7 @@ const jobSchema = z
 
 /** Reads and validates a job file; `.json` files are JSON, anything else TOML. */
 export async function loadJobSpec(path: string): Promise<JobSpec> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new QuorateError('invalid_job', `cannot read job file ${path}: ${(error as Error).message}`);
-  }
-  let document: unknown;
-  try {
-    document = path.endsWith('.json') ? JSON.parse(text) : parseToml(text);
-  } catch (error) {
-    throw new QuorateError('invalid_job', `${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'TOML'}: ${(error as Error).message}`);
-  }
-  return parseJobSpec(document, path);
+  return parseJobSpec(await loadDocument(path, 'job file', 'invalid_job'), path);
 }
 
 /** Validates a parsed job document (also what the API receives); `source` names it in errors. */

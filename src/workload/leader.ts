@@ -1,29 +1,43 @@
 /**
- * The leader's half of the workload: it takes the agents' heartbeats, declares a node down when
- * its heartbeats have been missing for longer than the node's watchdog timeout plus a margin,
- * and runs the scheduler after every change, proposing its plan through the log.
+ * The leader's half of the workload: it takes the agents' heartbeats, declares a silent node
+ * lost, fences it, and only then (node down) lets the scheduler replace what it ran; the
+ * scheduler runs after every change and its plan goes through the log.
  *
- * Why a down node's jobs can be replaced without ever running twice: a node's watchdog (its
- * fence, enforced by each task's supervisor) stops its jobs at the latest `watchdogTimeoutMs`
- * after it *sent* the last heartbeat the leader answered. The leader notes each heartbeat when
- * it *arrives* (later than it was sent) and declares the node down only `watchdogTimeoutMs +
- * lossMarginMs` after the newest one, so the jobs ended before: the margin covers the
- * supervisors' polling and the two machines' clocks running at slightly different rates. A new
- * leader knows no heartbeat times, so it counts every node from its own election.
+ * A node is lost once no heartbeat has arrived for min(its watchdog timeout, 3 s); what it runs
+ * still counts as running. Fencing it (seed 003) is either
+ * - direct: the configured fence devices, level by level (fencer.ts), power it off; or
+ * - the watchdog (indirect): a node's fence (workload/fence.ts, enforced by each task's
+ *   supervisor) stops its jobs at the latest `watchdogTimeoutMs` after it *sent* the last
+ *   heartbeat the leader answered. The leader notes each heartbeat when it *arrives* (later) and
+ *   counts the node fenced `fence_delay` after the newest one (default: its watchdog timeout +
+ *   `lossMarginMs`, which covers the supervisors' polling and clocks running at slightly
+ *   different rates; a configured fence_delay must exceed every node's watchdog timeout).
+ * Devices are tried first; the watchdog is the fallback unless the operator turned it off, and
+ * then a node no device could fence stays lost (nothing is replaced; `node list` and `fence
+ * history` say why) and fencing is tried again every `fenceRetryMs`. A new leader knows no
+ * heartbeat times, so it counts every node from its own election.
  *
  * Heartbeat times and free memory live only in the leader's memory (not the log): they change
  * every second, and only their consequences (a node down, registered again) are decisions.
  */
 import { randomBytes } from 'node:crypto';
-import type { Allocation, Job, KvFailure, WorkloadCommand, WorkloadNode, WorkloadRegistry, WorkloadResponse } from '../state/index.js';
+import type { Allocation, FenceEvent, FencingConfig, Job, KvFailure, WorkloadCommand, WorkloadNode, WorkloadRegistry, WorkloadResponse } from '../state/index.js';
 import { isEnded } from '../state/index.js';
 import { QuorateError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { HeartbeatRequest, HeartbeatResponse, NodeDescription } from './protocol.js';
+import { fenceWithDevices, type FenceOutcome } from './fencer.js';
 import { reconcile, type Blocked } from './scheduler.js';
 
-/** Added to a node's watchdog timeout before the leader declares it down. */
+/** Added to a node's watchdog timeout before watchdog fencing counts it fenced (by default). */
 export const lossMarginMs = 1_000;
+/** A node is lost after this long without a heartbeat (or its watchdog timeout, if shorter). */
+export const lostAfterMs = 3_000;
+/** How long after every way of fencing a node failed it is tried again. */
+export const fenceRetryMs = 10_000;
+
+/** Where the leader is with fencing one lost node (its memory only; a new leader starts over). */
+type Fencing = { readonly phase: 'devices' } | { readonly phase: 'watchdog'; readonly detail: string } | { readonly phase: 'failed'; readonly detail: string; readonly retryAt: number };
 
 export interface WorkloadLeaderContext {
   readonly id: string;
@@ -35,6 +49,11 @@ export interface WorkloadLeaderContext {
   /** Monotonic milliseconds. */
   readonly now: () => number;
   readonly adminTokenHash: () => string | null;
+  readonly fencingConfig: () => FencingConfig;
+  /** Add an attempt to the replicated fencing history. */
+  readonly recordFence: (event: Omit<FenceEvent, 'seq'>) => Promise<void>;
+  /** Wall-clock milliseconds, for the history's timestamps. */
+  readonly wallClock: () => number;
   readonly log: Logger;
 }
 
@@ -44,6 +63,8 @@ export interface NodeView extends WorkloadNode {
   readonly jobs: number;
   readonly freeMemoryMb: number | null;
   readonly lastHeartbeatMs: number | null;
+  /** For a lost node: what fencing it is doing or why it failed. */
+  readonly fencing: string | null;
 }
 
 export class WorkloadLeader {
@@ -53,6 +74,7 @@ export class WorkloadLeader {
   private planning = false;
   private again = false;
   private lastBlocked: Blocked[] = [];
+  private readonly fencing = new Map<string, Fencing>();
 
   constructor(private readonly ctx: WorkloadLeaderContext) {}
 
@@ -63,9 +85,11 @@ export class WorkloadLeader {
     this.lastHeard.set(request.node.id, { at: this.ctx.now(), freeMemoryMb: request.freeMemoryMb });
     const registry = this.ctx.registry;
     const known = registry.node(request.node.id);
-    if (known === undefined || known.status === 'down' || !sameDescription(known, request.node)) {
+    const problem = this.watchdogProblem(request.node);
+    if (problem !== null) throw new QuorateError('invalid_argument', problem);
+    if (known === undefined || known.status !== 'ready' || !sameDescription(known, request.node)) {
       await this.expect(this.ctx.propose({ op: 'nodeRegister', node: request.node }), `register node ${request.node.id}`);
-      if (known?.status === 'down') this.ctx.log.log('info', 'a node that was down is heard from again', { node: request.node.id });
+      if (known !== undefined && known.status !== 'ready') this.ctx.log.log('info', `a node that was ${known.status} is heard from again`, { node: request.node.id });
       this.schedule();
     }
     for (const report of request.reports) {
@@ -115,6 +139,7 @@ export class WorkloadLeader {
         jobs: allocations.filter((a) => a.node === node.id && a.desired === 'run' && !isEnded(a)).length,
         freeMemoryMb: heard?.freeMemoryMb ?? null,
         lastHeartbeatMs: heard === undefined ? null : this.ctx.now() - heard.at,
+        fencing: node.status === 'lost' ? describeFencing(this.fencing.get(node.id)) : null,
       };
     });
   }
@@ -124,7 +149,7 @@ export class WorkloadLeader {
       this.again = false;
       if (!this.ctx.isLeader()) return;
       try {
-        await this.markLostNodes();
+        await this.checkNodes();
         await this.planOnce();
       } catch (error) {
         // Lost leadership or quorum: the next round (or the next leader) plans again.
@@ -139,20 +164,93 @@ export class WorkloadLeader {
     return this.again;
   }
 
-  private async markLostNodes(): Promise<void> {
+  /** `quorate fence <node>`: run the fence devices now; on success the node is down and its jobs are replaced. */
+  async fenceNow(id: string): Promise<FenceOutcome> {
+    if (!this.ctx.isLeader()) throw new QuorateError('not_leader', `node ${this.ctx.id} is not the leader`);
+    const node = this.ctx.registry.node(id);
+    if (node === undefined) throw new QuorateError('not_found', `no node ${id} is registered to run jobs (see \`quorate node list\`)`);
+    const config = this.ctx.fencingConfig();
+    if (config.levels.length === 0) throw new QuorateError('invalid_argument', 'no fence devices are configured (`quorate fence config FILE`); nothing can fence a node by hand');
+    const outcome = await fenceWithDevices(config.levels, node);
+    await this.ctx.recordFence({ node: id, atMs: this.ctx.wallClock(), method: 'manual', outcome: outcome.fenced ? 'fenced' : 'failed', detail: outcome.detail });
+    if (outcome.fenced) await this.markDown(node, 'fenced by hand');
+    return outcome;
+  }
+
+  /** Why this node's watchdog timeout does not fit the cluster's fence_delay, or null. */
+  private watchdogProblem(node: NodeDescription): string | null {
+    const delay = this.ctx.fencingConfig().fenceDelayMs;
+    if (delay === null || node.watchdogTimeoutMs < delay) return null;
+    return `node ${node.id}'s watchdog timeout (${node.watchdogTimeoutMs} ms) is not below the cluster's fence_delay (${delay} ms): its jobs could be started elsewhere while they still run there, so it is not admitted; lower its --watchdog-timeout or raise fence_delay`;
+  }
+
+  /** Lost nodes: silent too long. Lost nodes are fenced, then down. */
+  private async checkNodes(): Promise<void> {
     const now = this.ctx.now();
     for (const node of this.ctx.registry.nodes()) {
-      if (node.status !== 'ready') continue;
-      const since = this.lastHeard.get(node.id)?.at ?? this.leaderSince;
-      const silentMs = now - since;
-      if (silentMs <= node.watchdogTimeoutMs + lossMarginMs) continue;
-      await this.expect(this.ctx.propose({ op: 'nodeStatus', id: node.id, status: 'down' }), `mark ${node.id} down`);
-      this.ctx.log.log('warn', 'node lost: no heartbeat for longer than its watchdog timeout; its jobs have stopped and are replaced', {
-        node: node.id,
-        silentMs,
-        watchdogTimeoutMs: node.watchdogTimeoutMs,
-      });
+      if (node.status !== 'lost') this.fencing.delete(node.id);
+      if (node.status === 'down') continue;
+      const silentMs = now - (this.lastHeard.get(node.id)?.at ?? this.leaderSince);
+      if (node.status === 'ready') {
+        if (silentMs <= Math.min(node.watchdogTimeoutMs, lostAfterMs)) continue;
+        await this.expect(this.ctx.propose({ op: 'nodeStatus', id: node.id, status: 'lost' }), `mark ${node.id} lost`);
+        this.ctx.log.log('warn', 'node lost: no heartbeat; fencing it before its jobs are replaced', { node: node.id, silentMs });
+      }
+      await this.advanceFencing(node, silentMs);
     }
+  }
+
+  private async advanceFencing(node: WorkloadNode, silentMs: number): Promise<void> {
+    const config = this.ctx.fencingConfig();
+    const state = this.fencing.get(node.id);
+    if (state === undefined) {
+      if (config.levels.length > 0) {
+        this.fencing.set(node.id, { phase: 'devices' });
+        void this.fenceWithDevicesInBackground(node, config);
+      } else this.afterDevices(node, config, 'no fence devices are configured');
+      return;
+    }
+    if (state.phase === 'failed' && this.ctx.now() >= state.retryAt) this.fencing.delete(node.id);
+    if (state.phase !== 'watchdog') return;
+    const delay = config.fenceDelayMs ?? node.watchdogTimeoutMs + lossMarginMs;
+    if (silentMs <= delay) return;
+    await this.ctx.recordFence({ node: node.id, atMs: this.ctx.wallClock(), method: 'watchdog', outcome: 'fenced', detail: `${state.detail}; no heartbeat for ${silentMs} ms > fence_delay ${delay} ms: the node's watchdog has stopped its jobs` });
+    await this.markDown(node, 'fenced by its watchdog');
+  }
+
+  private async fenceWithDevicesInBackground(node: WorkloadNode, config: FencingConfig): Promise<void> {
+    try {
+      const outcome = await fenceWithDevices(config.levels, node);
+      if (!this.ctx.isLeader() || this.ctx.registry.node(node.id)?.status !== 'lost') {
+        this.fencing.delete(node.id);
+        return;
+      }
+      await this.ctx.recordFence({ node: node.id, atMs: this.ctx.wallClock(), method: 'devices', outcome: outcome.fenced ? 'fenced' : 'failed', detail: outcome.detail });
+      if (outcome.fenced) {
+        await this.markDown(node, 'fenced by its fence devices');
+        this.fencing.delete(node.id);
+      } else this.afterDevices(node, config, outcome.detail);
+    } catch (error) {
+      this.ctx.log.log('warn', 'fencing round failed; retrying', { node: node.id, reason: (error as Error).message });
+      this.fencing.delete(node.id);
+    }
+    this.schedule();
+  }
+
+  /** No device fenced the node: wait out its watchdog, or (watchdog fencing off) give up for a while. */
+  private afterDevices(node: WorkloadNode, config: FencingConfig, detail: string): void {
+    if (config.watchdog) {
+      this.fencing.set(node.id, { phase: 'watchdog', detail });
+      return;
+    }
+    this.fencing.set(node.id, { phase: 'failed', detail: `${detail}; watchdog fencing is off, so its jobs are not replaced until a fence device succeeds (retry in ${fenceRetryMs / 1000} s)`, retryAt: this.ctx.now() + fenceRetryMs });
+    this.ctx.log.log('error', 'cannot fence a lost node: its jobs are not replaced', { node: node.id, detail });
+  }
+
+  private async markDown(node: WorkloadNode, how: string): Promise<void> {
+    await this.expect(this.ctx.propose({ op: 'nodeStatus', id: node.id, status: 'down' }), `mark ${node.id} down`);
+    this.ctx.log.log('warn', `node down (${how}): its jobs are replaced`, { node: node.id });
+    this.schedule();
   }
 
   private async planOnce(): Promise<void> {
@@ -193,4 +291,11 @@ function sameDescription(known: WorkloadNode, description: NodeDescription): boo
 function changed(allocation: Allocation, report: { status: string; restarts: number; exitCode: number | null; message: string }): boolean {
   if (allocation.status === 'lost') return false;
   return allocation.status !== report.status || allocation.restarts !== report.restarts || allocation.exitCode !== report.exitCode || allocation.message !== report.message;
+}
+
+function describeFencing(state: Fencing | undefined): string {
+  if (state === undefined) return 'fencing';
+  if (state.phase === 'devices') return 'fencing: running the fence devices';
+  if (state.phase === 'watchdog') return `fencing: waiting out its watchdog (${state.detail})`;
+  return `fencing failed: ${state.detail}`;
 }

@@ -32,6 +32,9 @@ export function overriding(real: KvService, overrides: Partial<KvService>): KvSe
     workload: () => real.workload(),
     nodes: () => real.nodes(),
     allocationRoot: real.allocationRoot,
+    fencing: () => real.fencing(),
+    configureFencing: (config) => real.configureFencing(config),
+    fenceNode: (id) => real.fenceNode(id),
     ...overrides,
   };
 }

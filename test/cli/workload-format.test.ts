@@ -57,6 +57,7 @@ function node(id: string, role: 'server' | 'worker', freeMb: number | null, jobs
     jobs,
     freeMemoryMb: freeMb,
     lastHeartbeatMs: freeMb === null ? null : 500,
+    fencing: null,
     ...overrides,
   };
 }

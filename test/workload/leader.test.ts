@@ -1,13 +1,18 @@
 /**
  * The leader's workload loop on a real registry with a hand-driven clock: heartbeats register a
- * node and record status reports; a node is declared down only once no heartbeat has arrived for
- * its watchdog timeout + the margin (counted from the election for a new leader), and only then
- * are its copies replaced; the answer lists the node's allocations with the job specs.
+ * node and record status reports; a silent node is lost, then fenced: by its watchdog only once
+ * no heartbeat has arrived for its watchdog timeout + the margin (counted from the election for a
+ * new leader), or earlier by fence devices (real commands, level by level); only a fenced node's
+ * copies are replaced, and with every device failing and watchdog fencing off, none are.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkloadRegistry, type WorkloadCommand } from '../../src/state/index.js';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FencingRegistry, WorkloadRegistry, type FenceDevice, type WorkloadCommand } from '../../src/state/index.js';
 import { silentLogger } from '../../src/util/log.js';
 import { lossMarginMs, WorkloadLeader, type NodeDescription } from '../../src/workload/index.js';
 import { webJob } from './job-fixture.js';
@@ -18,8 +23,9 @@ function worker(id: string): NodeDescription {
   return { id, role: 'worker', address: `127.0.0.${id.slice(-1)}`, apiAddress: `127.0.0.${id.slice(-1)}:8080`, watchdogTimeoutMs, labels: {}, memoryMb: 1024, cpu: 2 };
 }
 
-function setup(): { registry: WorkloadRegistry; leader: WorkloadLeader; clock: { now: number }; proposed: WorkloadCommand[]; role: { leader: boolean } } {
+function setup(): { registry: WorkloadRegistry; fencing: FencingRegistry; leader: WorkloadLeader; clock: { now: number }; proposed: WorkloadCommand[]; role: { leader: boolean } } {
   const registry = new WorkloadRegistry();
+  const fencing = new FencingRegistry();
   const clock = { now: 0 };
   const proposed: WorkloadCommand[] = [];
   const role = { leader: true };
@@ -33,9 +39,15 @@ function setup(): { registry: WorkloadRegistry; leader: WorkloadLeader; clock: {
     },
     now: () => clock.now,
     adminTokenHash: () => 'hash',
+    fencingConfig: () => fencing.config,
+    recordFence: (event) => {
+      fencing.apply({ op: 'fenceRecord', event });
+      return Promise.resolve();
+    },
+    wallClock: () => clock.now,
     log: silentLogger,
   });
-  return { registry, leader, clock, proposed, role };
+  return { registry, fencing, leader, clock, proposed, role };
 }
 
 /** Let the scheduling rounds (promise chains) finish. */
@@ -85,9 +97,10 @@ test('a silent node is down only after its watchdog timeout + the margin; then i
     await leader.heartbeat({ node: worker(survivor), freeMemoryMb: 500, reports: [] });
     leader.tick();
     await settle();
-    assert.equal(registry.node(victim)?.status, 'ready', `down already at ${clock.now} ms`);
+    assert.notEqual(registry.node(victim)?.status, 'down', `down already at ${clock.now} ms`);
     assert.equal(registry.allocations().length, 1, `replaced already at ${clock.now} ms`);
   }
+  assert.equal(registry.node(victim)?.status, 'lost', 'lost (being fenced) before it is down');
   clock.now = watchdogTimeoutMs + lossMarginMs + 1;
   await leader.heartbeat({ node: worker(survivor), freeMemoryMb: 500, reports: [] });
   leader.tick();
@@ -112,6 +125,8 @@ test('a new leader counts every node from its own election', async () => {
   clock.now = 60_000 + watchdogTimeoutMs + lossMarginMs + 1;
   leader.tick();
   await settle();
+  leader.tick();
+  await settle();
   assert.equal(registry.node('w1')?.status, 'down');
   await leader.heartbeat({ node: worker('w1'), freeMemoryMb: 500, reports: [] });
   assert.equal(registry.node('w1')?.status, 'ready', 'heard from again: registered anew');
@@ -121,4 +136,71 @@ test('a follower refuses heartbeats (the service forwards them to the leader)', 
   const { leader, role } = setup();
   role.leader = false;
   await assert.rejects(leader.heartbeat({ node: worker('w1'), freeMemoryMb: 1, reports: [] }), /not the leader/);
+});
+
+const agent = fileURLToPath(new URL('../../../deploy/fence-agents/fence_record', import.meta.url));
+
+function recorder(name: string, log: string, exit = 0): FenceDevice {
+  return { name, command: agent, args: ['--log', log, '--exit', String(exit)], timeoutMs: 5000, retries: 0 };
+}
+
+/** Two workers, one job copy on `victim`, the other heartbeating; returns the victim and its copy. */
+async function lostCopy(s: ReturnType<typeof setup>): Promise<{ victim: string; survivor: string; copy: string }> {
+  s.leader.tick();
+  await s.leader.heartbeat({ node: worker('w1'), freeMemoryMb: 500, reports: [] });
+  await s.leader.heartbeat({ node: worker('w2'), freeMemoryMb: 500, reports: [] });
+  s.registry.apply({ op: 'jobPut', spec: { ...webJob, count: 1 } });
+  s.leader.schedule();
+  await settle();
+  const [first] = s.registry.allocations();
+  assert.ok(first !== undefined);
+  return { victim: first.node, survivor: first.node === 'w1' ? 'w2' : 'w1', copy: first.id };
+}
+
+/** Advance the clock with the survivor heartbeating, letting fencing commands finish in between. */
+async function silence(s: ReturnType<typeof setup>, survivor: string, untilMs: number, done: () => boolean): Promise<void> {
+  for (; s.clock.now <= untilMs && !done(); s.clock.now += 250) {
+    await s.leader.heartbeat({ node: worker(survivor), freeMemoryMb: 500, reports: [] });
+    s.leader.tick();
+    await sleep(30);
+  }
+}
+
+test('fence devices: level 1 fails, level 2 succeeds; the node is down and its copy replaced before its watchdog would have fenced it', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'quorate-leader-fence-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const s = setup();
+  s.fencing.apply({ op: 'fencingConfigure', config: { watchdog: true, fenceDelayMs: null, levels: [{ level: 1, devices: [recorder('ipmi', join(dir, 'ipmi'), 1)] }, { level: 2, devices: [recorder('pdu', join(dir, 'pdu'))] }] } });
+  const { victim, survivor, copy } = await lostCopy(s);
+  await silence(s, survivor, watchdogTimeoutMs + lossMarginMs, () => s.registry.node(victim)?.status === 'down');
+  assert.equal(s.registry.node(victim)?.status, 'down');
+  assert.ok(s.clock.now < watchdogTimeoutMs + lossMarginMs, `fenced at ${s.clock.now} ms, not by the devices`);
+  assert.equal(s.registry.allocation(copy)?.status, 'lost');
+  assert.equal(s.registry.allocations().find((a) => a.id !== copy && a.desired === 'run')?.node, survivor, 'replaced on the survivor');
+  const [event] = s.fencing.history();
+  assert.deepEqual([event?.node, event?.method, event?.outcome], [victim, 'devices', 'fenced']);
+  assert.match(event?.detail ?? '', /^level 1: ipmi failed \(exit 1: .*\); level 2: pdu ok$/);
+  assert.equal((await readFile(join(dir, 'pdu'), 'utf8')).trim(), `off ${victim} 127.0.0.${victim.slice(-1)}`);
+});
+
+test('every device fails and watchdog fencing is off: the node stays lost, nothing is replaced, and the leader says why', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'quorate-leader-fence-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const s = setup();
+  s.fencing.apply({ op: 'fencingConfigure', config: { watchdog: false, fenceDelayMs: null, levels: [{ level: 1, devices: [recorder('ipmi', join(dir, 'ipmi'), 1)] }] } });
+  const { victim, survivor, copy } = await lostCopy(s);
+  await silence(s, survivor, 3 * (watchdogTimeoutMs + lossMarginMs), () => false);
+  assert.equal(s.registry.node(victim)?.status, 'lost');
+  assert.equal(s.registry.allocation(copy)?.status, 'pending', 'still counted as running there');
+  assert.equal(s.registry.allocations().length, 1, 'no replacement');
+  const view = s.leader.nodeViews().find((n) => n.id === victim);
+  assert.match(view?.fencing ?? '', /^fencing failed: every level failed: level 1: ipmi failed \(exit 1: .*\); watchdog fencing is off, so its jobs are not replaced until a fence device succeeds/);
+  assert.deepEqual(s.fencing.history().map((e) => e.outcome), ['failed']);
+});
+
+test('a node whose watchdog timeout is not below fence_delay is refused', async () => {
+  const s = setup();
+  s.fencing.apply({ op: 'fencingConfigure', config: { watchdog: true, fenceDelayMs: watchdogTimeoutMs, levels: [] } });
+  s.leader.tick();
+  await assert.rejects(s.leader.heartbeat({ node: worker('w1'), freeMemoryMb: 1, reports: [] }), /watchdog timeout \(3000 ms\) is not below the cluster's fence_delay \(3000 ms\)/);
 });

@@ -1,0 +1,76 @@
+/**
+ * The fencing setup file for `quorate fence config FILE` (TOML, or JSON for `.json`):
+ *
+ *   watchdog = true          # waiting out a lost node's watchdog counts as fencing it
+ *   fence_delay = "6s"       # optional: how long after its last heartbeat (> every watchdog timeout)
+ *
+ *   [[level]]                # tried in order of `level`; all devices of a level must succeed
+ *   level = 1
+ *   [[level.device]]
+ *   name = "ipmi"
+ *   command = "/usr/sbin/fence_ipmi"   # run as: command ...args off <node id>
+ *   args = ["--host", "10.0.0.101"]
+ *   timeout = "10s"
+ *   retries = 1
+ */
+import { z } from 'zod';
+import type { FencingConfig } from '../state/index.js';
+import { parseDuration } from '../util/duration.js';
+import { QuorateError } from '../util/errors.js';
+import { loadDocument } from './document-file.js';
+
+const duration = z.string().regex(/^[0-9]{1,6}(ms|s|m|h|d)$/, 'a number and a unit, like 500ms, 10s or 5m');
+
+const fileSchema = z
+  .object({
+    watchdog: z.boolean().default(true),
+    fence_delay: duration.optional(),
+    level: z
+      .array(
+        z
+          .object({
+            level: z.number().int().min(1).max(9),
+            device: z
+              .array(
+                z
+                  .object({
+                    name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "1-64 letters, digits, '.', '_' or '-'"),
+                    command: z.string().min(1),
+                    args: z.array(z.string()).default([]),
+                    timeout: duration.default('10s'),
+                    retries: z.number().int().min(0).max(10).default(0),
+                  })
+                  .strict(),
+              )
+              .min(1, 'a level needs at least one device'),
+          })
+          .strict(),
+      )
+      .default([]),
+  })
+  .strict();
+
+export async function loadFencingFile(path: string): Promise<FencingConfig> {
+  const parsed = fileSchema.safeParse(await loadDocument(path, 'fencing file', 'invalid_config'));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue === undefined || issue.path.length === 0 ? '(top level)' : issue.path.join('.');
+    throw new QuorateError('invalid_config', `${path}: ${field}: ${issue?.message ?? 'invalid'}`);
+  }
+  const file = parsed.data;
+  const ms = (text: string, field: string): number => {
+    try {
+      return parseDuration(text, `${path}: ${field}`);
+    } catch (error) {
+      throw new QuorateError('invalid_config', (error as Error).message);
+    }
+  };
+  return {
+    watchdog: file.watchdog,
+    fenceDelayMs: file.fence_delay === undefined ? null : ms(file.fence_delay, 'fence_delay'),
+    levels: file.level.map((level, i) => ({
+      level: level.level,
+      devices: level.device.map((device, j) => ({ name: device.name, command: device.command, args: device.args, timeoutMs: ms(device.timeout, `level[${i}].device[${j}].timeout`), retries: device.retries })),
+    })),
+  };
+}
