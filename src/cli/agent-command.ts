@@ -31,6 +31,7 @@ interface AgentOptions {
   readonly memory?: number;
   readonly cpu?: string;
   readonly watchdogTimeout?: string;
+  readonly watchdogDevice?: string;
   readonly foreground?: boolean;
   readonly wait: string;
 }
@@ -90,6 +91,7 @@ async function agent(options: AgentOptions, command: Command): Promise<void> {
     memoryMb: options.memory ?? known?.memoryMb ?? null,
     cpu,
     watchdogTimeoutMs: options.watchdogTimeout === undefined ? (known?.watchdogTimeoutMs ?? defaultWatchdogTimeoutMs) : parseDuration(options.watchdogTimeout, '--watchdog-timeout'),
+    watchdogDevice: options.watchdogDevice ?? known?.watchdogDevice ?? null,
   };
   await dir.writeAgentSettings(settings);
   if (options.foreground === true) {
@@ -138,6 +140,7 @@ export async function serveAgent(dir: DataDir, started?: () => void): Promise<vo
     ...(settings.cpu === null ? {} : { cpu: settings.cpu }),
     dir: dir.path,
     link,
+    ...(settings.watchdogDevice === null ? {} : { watchdogDevice: settings.watchdogDevice }),
     log,
   });
   let api;
@@ -184,6 +187,7 @@ export function addAgentCommand(program: Command): void {
     .option('--memory <mb>', 'memory offered to jobs, in MB (default: the machine\'s total)', parseCount)
     .option('--cpu <n>', 'cpus offered to jobs (default: the machine\'s count)')
     .option('--watchdog-timeout <duration>', 'stop every job when no leader has answered for this long (default 5s)')
+    .option('--watchdog-device <path>', 'a hardware watchdog to feed while a leader answers, e.g. /dev/watchdog (resets a cut-off or hung machine)')
     .option('--foreground', 'stay attached (for systemd or containers) instead of starting in the background')
     .option('--wait <duration>', 'how long to keep trying the servers for admission', '60s')
     .action((options: AgentOptions, command: Command) => agent(options, command));

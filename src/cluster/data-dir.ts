@@ -77,6 +77,8 @@ export interface AgentSettings {
   readonly memoryMb: number | null;
   readonly cpu: number | null;
   readonly watchdogTimeoutMs: number;
+  /** A hardware watchdog device to feed (e.g. /dev/watchdog); null: none. */
+  readonly watchdogDevice: string | null;
 }
 
 const agentSettingsSchema = z
@@ -86,6 +88,7 @@ const agentSettingsSchema = z
     memoryMb: z.number().int().nonnegative().nullable(),
     cpu: z.number().nonnegative().nullable(),
     watchdogTimeoutMs: z.number().int().positive(),
+    watchdogDevice: z.string().min(1).nullable().default(null),
   })
   .strict();
 

@@ -71,5 +71,6 @@ export function toServerConfig(config: ClusterConfig): ServerConfig {
     // The library replicates state for its host program; it runs no jobs of its own.
     runJobs: false,
     watchdogTimeoutMs: defaultWatchdogTimeoutMs,
+    watchdogDevice: null,
   };
 }

@@ -71,6 +71,8 @@ export interface ServerConfig {
   readonly runJobs: boolean;
   /** This node stops its jobs when the leader has not answered its heartbeat for this long. */
   readonly watchdogTimeoutMs: number;
+  /** A hardware watchdog device fed while a leader answers (e.g. /dev/watchdog); null: none. */
+  readonly watchdogDevice: string | null;
 }
 
 /** Seed 003 / Pacemaker's stonith-watchdog-timeout scale: long enough to ride out an election. */
@@ -142,6 +144,7 @@ const clusterSchema = z
     snapshot_trailing_entries: z.number().int().min(0).max(10_000_000).default(defaultSnapshotTrailingEntries),
     run_jobs: z.boolean().default(true),
     watchdog_timeout_ms: z.number().int().min(500).max(600_000).default(defaultWatchdogTimeoutMs),
+    watchdog_device: z.string().min(1).optional(),
   })
   .strict();
 
@@ -205,6 +208,7 @@ export function parseServerConfig(document: unknown, baseDir: string, source = '
     snapshotTrailingEntries: cluster.snapshot_trailing_entries,
     runJobs: cluster.run_jobs,
     watchdogTimeoutMs: cluster.watchdog_timeout_ms,
+    watchdogDevice: cluster.watchdog_device === undefined ? null : path(cluster.watchdog_device),
   };
 }
 

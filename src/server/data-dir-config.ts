@@ -29,6 +29,7 @@ export function serverConfigFromDataDir(dir: DataDir, identity: NodeIdentity, in
     snapshotTrailingEntries: defaultSnapshotTrailingEntries,
     runJobs: true,
     watchdogTimeoutMs: defaultWatchdogTimeoutMs,
+    watchdogDevice: null,
   };
 }
 

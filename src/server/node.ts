@@ -235,6 +235,7 @@ export class ServerNode {
       address: this.config.advertise.host,
       apiAddress: formatHostPort(this.config.api),
       watchdogTimeoutMs: this.config.watchdogTimeoutMs,
+      ...(this.config.watchdogDevice === null ? {} : { watchdogDevice: this.config.watchdogDevice }),
       dir: jobsDir(this.config),
       link: { heartbeat: (request) => this.service.agentHeartbeat(request) },
       log: this.log,

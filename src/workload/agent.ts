@@ -24,6 +24,7 @@ import { AllocStore, type AllocRecord } from './alloc-store.js';
 import type { TaskDriver, TaskHandle } from './driver.js';
 import { monotonicMs, readFence, writeFence } from './fence.js';
 import type { AllocStatusReport, HeartbeatRequest, HeartbeatResponse, NodeDescription } from './protocol.js';
+import type { WatchdogDevice } from './watchdog-device.js';
 
 export interface AgentLink {
   /** Deliver a heartbeat to the leader (through any server) and return its answer. */
@@ -41,6 +42,8 @@ export interface AgentOptions {
   readonly heartbeatMs: number;
   /** How long before the fence expires the agent stops its jobs itself. */
   readonly stopLeadMs: number;
+  /** A hardware watchdog fed while the fence holds (watchdog-device.ts); none when null. */
+  readonly watchdogDevice: WatchdogDevice | null;
   readonly log: Logger;
 }
 
@@ -109,6 +112,7 @@ export class Agent {
     this.stopped = true;
     clearInterval(this.watchdogTimer);
     if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer);
+    await this.options.watchdogDevice?.disarm();
     // A heartbeat still in flight is not waited for: its answer is ignored once stopped.
     if (mode === 'detach') {
       for (const runner of this.running.values()) runner.detach();
@@ -268,7 +272,12 @@ export class Agent {
 
   /** Stop every job shortly before the fence expires: nobody has vouched for this node lately. */
   private watchdog(): void {
-    if (this.fenced || this.fenceHolds()) return;
+    if (this.fenceHolds()) {
+      // The hardware is fed only while a leader vouches for this node; then it resets a hung one.
+      this.options.watchdogDevice?.feed(monotonicMs()).catch((error: unknown) => this.options.log.log('error', 'cannot feed the hardware watchdog', { device: this.options.watchdogDevice?.path, reason: (error as Error).message }));
+      return;
+    }
+    if (this.fenced) return;
     this.fenced = true;
     const jobs = this.running.size;
     if (jobs > 0) this.options.log.log('warn', 'no heartbeat answered for the watchdog timeout: stopping every job here (self-fencing)', { jobs, watchdogTimeoutMs: this.options.node.watchdogTimeoutMs });

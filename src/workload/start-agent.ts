@@ -10,6 +10,8 @@ import { Agent, type AgentLink } from './agent.js';
 import { fenceTimings } from './fence.js';
 import { defaultProcessDriverOptions, ProcessDriver } from './process-driver.js';
 import type { NodeDescription } from './protocol.js';
+import { WatchdogDevice } from './watchdog-device.js';
+import { QuorateError } from '../util/errors.js';
 
 export interface StartAgentOptions {
   readonly id: string;
@@ -26,12 +28,14 @@ export interface StartAgentOptions {
   readonly dir: string;
   readonly link: AgentLink;
   readonly heartbeatMs?: number;
+  /** A hardware watchdog device to feed while the node's fence holds, e.g. /dev/watchdog. */
+  readonly watchdogDevice?: string;
   readonly log: Logger;
 }
 
 export const defaultAgentHeartbeatMs = 1000;
 
-export function startAgent(options: StartAgentOptions): Promise<Agent> {
+export async function startAgent(options: StartAgentOptions): Promise<Agent> {
   const root = join(options.dir, 'alloc');
   const fencePath = join(options.dir, 'fence');
   const timings = fenceTimings(options.watchdogTimeoutMs);
@@ -52,6 +56,15 @@ export function startAgent(options: StartAgentOptions): Promise<Agent> {
     link: options.link,
     heartbeatMs: options.heartbeatMs ?? defaultAgentHeartbeatMs,
     stopLeadMs: timings.stopLeadMs,
+    watchdogDevice: options.watchdogDevice === undefined ? null : await openDevice(options.watchdogDevice),
     log: options.log,
   });
+}
+
+async function openDevice(path: string): Promise<WatchdogDevice> {
+  try {
+    return await WatchdogDevice.open(path);
+  } catch (error) {
+    throw new QuorateError('invalid_config', `cannot open the watchdog device ${path}: ${(error as Error).message} (load a driver, e.g. \`modprobe softdog\`, or leave the device out)`);
+  }
 }

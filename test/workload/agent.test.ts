@@ -6,7 +6,7 @@
  * running copy instead of starting a second one.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -48,7 +48,6 @@ async function agentIn(dir: string, leader: ScriptedLeader): Promise<Agent> {
 
 async function taskPid(agent: Agent, dir: string): Promise<number> {
   assert.deepEqual(agent.runningAllocations(), ['web.0.a1']);
-  const { readFile } = await import('node:fs/promises');
   const record = JSON.parse(await readFile(join(dir, 'alloc', 'web.0.a1', 'alloc.json'), 'utf8')) as { task: { pid: number } | null };
   assert.ok(record.task !== null);
   return record.task.pid;
@@ -103,4 +102,26 @@ test('a restarted agent re-attaches to the running task instead of starting anot
   leader.wanted = [allocation('stop', 'running')];
   for (let i = 0; i < 60 && (await processStartTicks(pid)) !== null; i++) await sleep(50);
   assert.equal(await processStartTicks(pid), null, 'the new agent could stop it');
+});
+
+test('a hardware watchdog (a fake device file) is fed while the leader answers, starved once the fence expires, disarmed on a clean stop', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'quorate-agent-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const device = join(dir, 'watchdog');
+  const leader = new ScriptedLeader();
+  leader.wanted = [];
+  const agent = await startAgent({ id: 'w1', role: 'worker', address: '127.0.0.1', apiAddress: '127.0.0.1:8080', watchdogTimeoutMs, dir, link: leader, heartbeatMs: 100, watchdogDevice: device, log: silentLogger });
+  const fed = async (): Promise<string> => readFile(device, 'utf8').catch(() => '');
+  await sleep(2200);
+  assert.match(await fed(), /^\.{1,3}$/, 'fed about once a second while answered');
+  leader.down = true;
+  await sleep(watchdogTimeoutMs + 300);
+  const starved = await fed();
+  await sleep(1500);
+  assert.equal(await fed(), starved, 'not fed once nobody vouches for the node');
+  leader.down = false;
+  await sleep(1300);
+  assert.ok((await fed()).length > starved.length, 'fed again once answered');
+  await agent.stop('detach');
+  assert.match(await fed(), /V$/, 'the magic close disarms the device');
 });
