@@ -9,7 +9,7 @@ import { leaseGrant, leaseKeepAlive, leaseRevoke, leaseTimeToLive } from './leas
 import { caCertificate, createJoinToken, join, leave, listJoinTokens, removeMember, revokeJoinToken, snapshot } from './cluster-handlers.js';
 import { clusterStatus, health, status } from './node-handlers.js';
 import { watch } from './watch-handler.js';
-import { agentHeartbeat, allocationLogs, drainNode, fenceNode, getFencing, jobStatus, listJobs, listNodes, nodeEligibility, putFencing, runJob, stopJob } from './workload-handlers.js';
+import { agentHeartbeat, allocationLogs, confirmDead, drainNode, fenceNode, getFencing, jobStatus, listJobs, listNodes, nodeEligibility, putFencing, runJob, stopJob } from './workload-handlers.js';
 
 interface Route {
   /** Anchored; capture groups become the handler's `captures`. */
@@ -42,6 +42,7 @@ const routes: readonly Route[] = [
   { pattern: /^\/v1\/nodes\/([^/]+)\/drain$/, methods: { POST: drainNode } },
   { pattern: /^\/v1\/nodes\/([^/]+)\/eligibility$/, methods: { POST: nodeEligibility } },
   { pattern: /^\/v1\/nodes\/([^/]+)\/fence$/, methods: { POST: fenceNode } },
+  { pattern: /^\/v1\/nodes\/([^/]+)\/confirm-dead$/, methods: { POST: confirmDead } },
   { pattern: /^\/v1\/fencing$/, methods: { GET: getFencing, PUT: putFencing } },
   { pattern: /^\/v1\/agent\/heartbeat$/, methods: { POST: agentHeartbeat } },
   { pattern: /^\/v1\/allocations\/([^/]+)\/logs$/, methods: { GET: allocationLogs } },

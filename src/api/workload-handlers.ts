@@ -13,6 +13,7 @@
  *   GET    /v1/fencing                   the fencing configuration and history
  *   PUT    /v1/fencing                   replace the fencing configuration                (admin)
  *   POST   /v1/nodes/{id}/fence          run the fence devices against the node now       (admin)
+ *   POST   /v1/nodes/{id}/confirm-dead   an operator vouches a lost node is off           (admin)
  * Reads answer as of a linearizable read; `nodes` is answered by the leader.
  */
 import type { TLSSocket } from 'node:tls';
@@ -142,4 +143,12 @@ export async function fenceNode(context: RequestContext): Promise<Reply> {
   requireAdmin(context);
   const id = nameOf(context, 'node id');
   return ok({ node: id, ...(await context.service.fenceNode(id)) });
+}
+
+export async function confirmDead(context: RequestContext): Promise<Reply> {
+  context.query.allowOnly([]);
+  requireAdmin(context);
+  const id = nameOf(context, 'node id');
+  await context.service.confirmDead(id);
+  return ok({ node: id, confirmedDead: true });
 }

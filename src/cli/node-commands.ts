@@ -128,6 +128,19 @@ function drainCommand(node: Command): void {
     });
 }
 
+function confirmDeadCommand(node: Command): void {
+  node
+    .command('confirm-dead')
+    .description('vouch that a lost node is off (seed 003): everything it ran, frozen jobs included, is replaced')
+    .argument('<id>', 'the node id')
+    .action(async (id: string, _options: object, command: Command) => {
+      const global = globalOptions(command);
+      await (await clientFor(global)).confirmDead(id);
+      if (global.json === true) printJson({ node: id, confirmedDead: true });
+      else print(`${id} confirmed dead: its jobs are replaced\n`);
+    });
+}
+
 function eligibilityCommand(node: Command): void {
   node
     .command('eligibility')
@@ -173,4 +186,5 @@ export function addNodeCommands(program: Command): void {
     });
   drainCommand(node);
   eligibilityCommand(node);
+  confirmDeadCommand(node);
 }

@@ -234,6 +234,11 @@ export class QuorateClient {
     return (await this.call({ method: 'POST', path: `/v1/nodes/${encodeURIComponent(id)}/fence` })) as unknown as FenceResultJson;
   }
 
+  /** An operator vouches that a lost node is off (admin): everything it ran is replaced. */
+  async confirmDead(id: string): Promise<void> {
+    await this.call({ method: 'POST', path: `/v1/nodes/${encodeURIComponent(id)}/confirm-dead` });
+  }
+
   /** Draining moves the node's allocations away one at a time (admin). */
   async drainNode(id: string, enable: boolean): Promise<void> {
     await this.call({ method: 'POST', path: `/v1/nodes/${encodeURIComponent(id)}/drain`, body: JSON.stringify({ enable }) });

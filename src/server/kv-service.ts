@@ -202,6 +202,10 @@ export class NodeKvService implements KvService {
     return config;
   }
 
+  confirmDead(id: string): Promise<void> {
+    return this.routed('workload.confirmDead', { id }, () => this.ctx.workloadLeader.confirmDead(id));
+  }
+
   fenceNode(id: string): Promise<{ readonly fenced: boolean; readonly detail: string }> {
     return this.routed('workload.fence', { id }, () => this.ctx.workloadLeader.fenceNow(id));
   }
@@ -236,6 +240,10 @@ export class NodeKvService implements KvService {
       if (method === 'workload.heartbeat') return await this.ctx.workloadLeader.heartbeat(parseHeartbeat(body));
       if (method === 'workload.nodes') return this.ctx.workloadLeader.nodeViews();
       if (method === 'workload.fence') return await this.ctx.workloadLeader.fenceNow(memberIdOf(body));
+      if (method === 'workload.confirmDead') {
+        await this.ctx.workloadLeader.confirmDead(memberIdOf(body));
+        return null;
+      }
       const id = leaseIdOf(body);
       if (method === 'lease.keepAlive' && id !== null) return this.keepAliveHere(id);
       if (method === 'lease.timeToLive' && id !== null) return this.timeToLiveHere(id);

@@ -125,6 +125,8 @@ export interface KvService {
   fencing(): Promise<{ readonly config: FencingConfig; readonly history: readonly FenceEvent[] }>;
   /** Replace the fencing configuration (refused when fence_delay does not exceed a node's watchdog timeout). */
   configureFencing(config: unknown): Promise<FencingConfig>;
+  /** `quorate node confirm-dead <node>`: an operator vouches that a lost node is off; its jobs are replaced. */
+  confirmDead(id: string): Promise<void>;
   /** `quorate fence <node>`: run the fence devices against it now (on the leader). */
   fenceNode(id: string): Promise<{ readonly fenced: boolean; readonly detail: string }>;
 }

@@ -11,6 +11,7 @@
  * The history keeps the newest `fenceHistoryMax` attempts for `quorate fence history`.
  */
 import { z } from 'zod';
+import type { NoQuorumPolicy } from './workload.js';
 
 export interface FenceDevice {
   readonly name: string;
@@ -36,9 +37,11 @@ export interface FencingConfig {
    * watchdog timeout + 1 s. Must exceed every node's watchdog timeout.
    */
   readonly fenceDelayMs: number | null;
+  /** What nodes do with jobs that name no policy when they lose contact with the leader. */
+  readonly noQuorumPolicy: NoQuorumPolicy;
 }
 
-export const defaultFencingConfig: FencingConfig = { levels: [], watchdog: true, fenceDelayMs: null };
+export const defaultFencingConfig: FencingConfig = { levels: [], watchdog: true, fenceDelayMs: null, noQuorumPolicy: 'stop' };
 
 export type FenceMethod = 'devices' | 'watchdog' | 'manual';
 
@@ -128,6 +131,7 @@ export const fencingConfigSchema = z
       .refine((levels) => new Set(levels.map((l) => l.level)).size === levels.length, 'each level number once'),
     watchdog: z.boolean(),
     fenceDelayMs: z.number().int().min(1).max(3_600_000).nullable(),
+    noQuorumPolicy: z.enum(['stop', 'freeze', 'ignore']),
   })
   .strict();
 

@@ -12,6 +12,13 @@ import { z } from 'zod';
 import { kvFailure, type KvFailure } from './types.js';
 
 export type RestartPolicy = 'always' | 'on-failure' | 'never';
+/**
+ * What a node does with a job when it loses contact with the leader (seed 003): `stop` (fence
+ * itself: stop the job before its watchdog timeout), `freeze` (keep it running, start nothing
+ * new; the cluster replaces it only once the node is fenced by a device or confirmed dead), or
+ * `ignore` (keep it running; the cluster replaces it at once: for jobs that may run twice).
+ */
+export type NoQuorumPolicy = 'stop' | 'freeze' | 'ignore';
 export type RoleConstraint = 'any' | 'server' | 'worker';
 
 export type HealthCheck =
@@ -32,6 +39,8 @@ export interface JobSpec {
   readonly restart: { readonly policy: RestartPolicy; readonly attempts: number; readonly delayMs: number; readonly windowMs: number };
   readonly constraints: { readonly role: RoleConstraint; readonly labels: Readonly<Record<string, string>> };
   readonly health: HealthCheck | null;
+  /** null: the cluster's default (`no_quorum_policy` in the fencing setup). */
+  readonly noQuorumPolicy: NoQuorumPolicy | null;
 }
 
 export type NodeRole = 'server' | 'worker';
@@ -99,6 +108,7 @@ export type Placement = Pick<Allocation, 'id' | 'job' | 'version' | 'index' | 'n
 export type WorkloadCommand =
   | { readonly op: 'nodeRegister'; readonly node: Omit<WorkloadNode, 'eligible' | 'draining' | 'status'> }
   | { readonly op: 'nodeStatus'; readonly id: string; readonly status: WorkloadNode['status'] }
+  | { readonly op: 'allocsLost'; readonly ids: readonly string[]; readonly message: string }
   | { readonly op: 'nodeFlags'; readonly id: string; readonly eligible?: boolean | undefined; readonly draining?: boolean | undefined }
   | { readonly op: 'jobPut'; readonly spec: JobSpec }
   | { readonly op: 'jobStop'; readonly name: string }
@@ -166,8 +176,14 @@ export class WorkloadRegistry {
         this.nodeMap.set(command.node.id, { ...command.node, eligible: known?.eligible ?? true, draining: known?.draining ?? false, status: 'ready' });
         return { ok: true, kind: command.op };
       }
-      case 'nodeStatus':
-        return this.setNodeStatus(command.id, command.status);
+      case 'nodeStatus': {
+        const node = this.nodeMap.get(command.id);
+        if (node === undefined) return kvFailure('not_found', `no node ${command.id} is registered to run jobs`);
+        this.nodeMap.set(command.id, { ...node, status: command.status });
+        return { ok: true, kind: command.op };
+      }
+      case 'allocsLost':
+        return this.markLost(command.ids, command.message);
       case 'nodeFlags': {
         const node = this.nodeMap.get(command.id);
         if (node === undefined) return kvFailure('not_found', `no node ${command.id} is registered to run jobs`);
@@ -203,17 +219,14 @@ export class WorkloadRegistry {
     this.seq = state.seq;
   }
 
-  /** Down (fenced): whatever its allocations were doing, the cluster now counts them as lost. */
-  private setNodeStatus(id: string, status: WorkloadNode['status']): WorkloadResponse | KvFailure {
-    const node = this.nodeMap.get(id);
-    if (node === undefined) return kvFailure('not_found', `no node ${id} is registered to run jobs`);
-    this.nodeMap.set(id, { ...node, status });
-    if (status === 'down') {
-      for (const allocation of this.allocationMap.values()) {
-        if (allocation.node === id && !isEnded(allocation)) this.allocationMap.set(allocation.id, { ...allocation, status: 'lost', message: `node ${id} was lost` });
-      }
+  /** The cluster counts these allocations as ended (their node was fenced, or they may run twice). */
+  private markLost(ids: readonly string[], message: string): WorkloadResponse | KvFailure {
+    for (const id of ids) if (!this.allocationMap.has(id)) return kvFailure('not_found', `no allocation ${id}`);
+    for (const id of ids) {
+      const allocation = this.allocationMap.get(id);
+      if (allocation !== undefined && !isEnded(allocation)) this.allocationMap.set(id, { ...allocation, status: 'lost', message });
     }
-    return { ok: true, kind: 'nodeStatus' };
+    return { ok: true, kind: 'allocsLost' };
   }
 
   private putJob(spec: JobSpec): WorkloadResponse {
@@ -288,6 +301,7 @@ const jobSpecSchema = z
     restart: z.object({ policy: z.enum(['always', 'on-failure', 'never']), attempts: count, delayMs: count, windowMs: count }).strict(),
     constraints: z.object({ role: z.enum(['any', 'server', 'worker']), labels: stringMap }).strict(),
     health: healthSchema.nullable(),
+    noQuorumPolicy: z.enum(['stop', 'freeze', 'ignore']).nullable(),
   })
   .strict();
 const placementSchema = z.object({ id, job: id, version: count, index: count, node: id, ports: z.record(z.string(), count), memoryMb: count, cpu: z.number().nonnegative() }).strict();
@@ -326,6 +340,7 @@ const workloadCommandSchema: z.ZodType<WorkloadCommand> = z.union([
     })
     .strict(),
   z.object({ op: z.literal('nodeStatus'), id, status: z.enum(['ready', 'lost', 'down']) }).strict(),
+  z.object({ op: z.literal('allocsLost'), ids: z.array(id).max(100_000), message: z.string().max(1024) }).strict(),
   z.object({ op: z.literal('nodeFlags'), id, eligible: z.boolean().optional(), draining: z.boolean().optional() }).strict(),
   z.object({ op: z.literal('jobPut'), spec: jobSpecSchema }).strict(),
   z.object({ op: z.literal('jobStop'), name: id }).strict(),

@@ -16,7 +16,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { freemem } from 'node:os';
-import type { Allocation, JobSpec } from '../state/index.js';
+import type { Allocation, JobSpec, NoQuorumPolicy } from '../state/index.js';
 import { isEnded } from '../state/index.js';
 import type { Logger } from '../util/log.js';
 import { AllocRunner, type AllocReport } from './alloc-runner.js';
@@ -54,6 +54,8 @@ const reportDelayMs = 20;
 export class Agent {
   private readonly store: AllocStore;
   private readonly running = new Map<string, AllocRunner>();
+  /** Each running allocation's no-quorum policy: the watchdog stops only the `stop` ones. */
+  private readonly policies = new Map<string, NoQuorumPolicy>();
   /** Found at start-up and not yet claimed by the cluster's answer: task handle if it still runs. */
   private readonly recovered = new Map<string, { record: AllocRecord; handle: TaskHandle | null }>();
   /** Allocations that ended on this node; never started again. */
@@ -203,7 +205,7 @@ export class Agent {
         this.report(allocation.id, { status: 'failed', restarts: 0, exitCode: null, message: `version ${allocation.version} of job ${allocation.job} is no longer known here` });
         continue;
       }
-      await this.run(allocation, spec, found?.handle ?? null);
+      await this.run(allocation, spec, spec.noQuorumPolicy ?? response.noQuorumPolicy, found?.handle ?? null);
     }
     // What the cluster no longer lists: stop it, forget it.
     for (const [id, runner] of this.running) if (!listed.has(id)) void runner.stop();
@@ -227,7 +229,7 @@ export class Agent {
     }
   }
 
-  private async run(allocation: Allocation, spec: JobSpec, handle: TaskHandle | null): Promise<void> {
+  private async run(allocation: Allocation, spec: JobSpec, noQuorumPolicy: NoQuorumPolicy, handle: TaskHandle | null): Promise<void> {
     const id = allocation.id;
     let record: AllocRecord = { allocation, spec, task: handle?.state ?? null, report: null };
     await this.store.save(record);
@@ -239,6 +241,7 @@ export class Agent {
       {
         allocation,
         spec,
+        noQuorumPolicy,
         driver: this.options.driver,
         nodeAddress: this.options.node.address,
         report: (report) => {
@@ -253,9 +256,12 @@ export class Agent {
       handle,
     );
     this.running.set(id, runner);
+    this.policies.set(id, noQuorumPolicy);
     this.options.log.log('info', handle === null ? 'allocation starting' : 'allocation re-attached', { allocation: id, job: allocation.job });
     void runner.ended.then(() => {
-      if (this.running.get(id) === runner) this.running.delete(id);
+      if (this.running.get(id) !== runner) return;
+      this.running.delete(id);
+      this.policies.delete(id);
     });
   }
 
@@ -270,7 +276,11 @@ export class Agent {
     return monotonicMs() < this.deadline - this.options.stopLeadMs;
   }
 
-  /** Stop every job shortly before the fence expires: nobody has vouched for this node lately. */
+  /**
+   * Shortly before the fence expires nobody has vouched for this node lately: stop every job
+   * whose no-quorum policy is `stop`; `freeze` and `ignore` jobs keep running (nothing new starts
+   * while fenced either way).
+   */
   private watchdog(): void {
     if (this.fenceHolds()) {
       // The hardware is fed only while a leader vouches for this node; then it resets a hung one.
@@ -279,8 +289,11 @@ export class Agent {
     }
     if (this.fenced) return;
     this.fenced = true;
-    const jobs = this.running.size;
-    if (jobs > 0) this.options.log.log('warn', 'no heartbeat answered for the watchdog timeout: stopping every job here (self-fencing)', { jobs, watchdogTimeoutMs: this.options.node.watchdogTimeoutMs });
-    for (const runner of this.running.values()) void runner.stop();
+    const stopping = [...this.running].filter(([id]) => this.policies.get(id) === 'stop');
+    const kept = this.running.size - stopping.length;
+    if (this.running.size > 0) {
+      this.options.log.log('warn', 'no heartbeat answered for the watchdog timeout: stopping the jobs with no-quorum policy stop (self-fencing)', { stopping: stopping.length, kept, watchdogTimeoutMs: this.options.node.watchdogTimeoutMs });
+    }
+    for (const [, runner] of stopping) void runner.stop();
   }
 }

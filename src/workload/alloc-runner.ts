@@ -10,7 +10,7 @@
 import { execFile } from 'node:child_process';
 import { get as httpGet } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Allocation, AllocationStatus, JobSpec } from '../state/index.js';
+import type { Allocation, AllocationStatus, JobSpec, NoQuorumPolicy } from '../state/index.js';
 import type { TaskDriver, TaskExit, TaskHandle, TaskState } from './driver.js';
 
 export interface AllocReport {
@@ -23,6 +23,8 @@ export interface AllocReport {
 export interface AllocRunnerOptions {
   readonly allocation: Allocation;
   readonly spec: JobSpec;
+  /** The job's no-quorum policy, or the cluster's when it names none: only `stop` tasks self-fence. */
+  readonly noQuorumPolicy: NoQuorumPolicy;
   readonly driver: TaskDriver;
   /** The node's advertise address, where its jobs' ports are reached. */
   readonly nodeAddress: string;
@@ -76,7 +78,7 @@ export class AllocRunner {
     for (;;) {
       if (handle === null) {
         try {
-          handle = await this.options.driver.start({ id: this.id, command: this.options.spec.command, args: this.options.spec.args, env: this.env(), workdir: this.options.spec.workdir });
+          handle = await this.options.driver.start({ id: this.id, command: this.options.spec.command, args: this.options.spec.args, env: this.env(), workdir: this.options.spec.workdir, selfFence: this.options.noQuorumPolicy === 'stop' });
         } catch (error) {
           this.report('failed', null, (error as Error).message);
           return;

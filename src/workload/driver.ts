@@ -12,6 +12,8 @@ export interface TaskConfig {
   readonly env: Readonly<Record<string, string>>;
   /** Working directory; the task's own directory when null. */
   readonly workdir: string | null;
+  /** Whether the task must end when the node's fence expires (no-quorum policy `stop`). */
+  readonly selfFence: boolean;
 }
 
 /** How a task ended. `code` and `signal` are null when the task was re-attached and its end not observed. */

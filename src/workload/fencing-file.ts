@@ -1,6 +1,7 @@
 /**
  * The fencing setup file for `quorate fence config FILE` (TOML, or JSON for `.json`):
  *
+ *   no_quorum_policy = "stop"  # stop | freeze | ignore: for jobs that name none
  *   watchdog = true          # waiting out a lost node's watchdog counts as fencing it
  *   fence_delay = "6s"       # optional: how long after its last heartbeat (> every watchdog timeout)
  *
@@ -23,6 +24,7 @@ const duration = z.string().regex(/^[0-9]{1,6}(ms|s|m|h|d)$/, 'a number and a un
 
 const fileSchema = z
   .object({
+    no_quorum_policy: z.enum(['stop', 'freeze', 'ignore']).default('stop'),
     watchdog: z.boolean().default(true),
     fence_delay: duration.optional(),
     level: z
@@ -66,6 +68,7 @@ export async function loadFencingFile(path: string): Promise<FencingConfig> {
     }
   };
   return {
+    noQuorumPolicy: file.no_quorum_policy,
     watchdog: file.watchdog,
     fenceDelayMs: file.fence_delay === undefined ? null : ms(file.fence_delay, 'fence_delay'),
     levels: file.level.map((level, i) => ({

@@ -2,7 +2,7 @@
 export { Agent } from './agent.js';
 export type { AgentLink, AgentOptions } from './agent.js';
 export { HttpLink } from './http-link.js';
-export { WorkloadLeader, lossMarginMs } from './leader.js';
+export { WorkloadLeader, lossMarginMs, lostAfterMs } from './leader.js';
 export type { NodeView, WorkloadLeaderContext } from './leader.js';
 export { reconcile } from './scheduler.js';
 export type { Blocked, Plan } from './scheduler.js';

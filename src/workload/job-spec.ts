@@ -23,6 +23,7 @@
  *   [constraints]
  *   role = "any"                 # "any", "server" or "worker"
  *   labels = { zone = "a" }      # every label must match the node's
+ *   no_quorum_policy = "freeze"                  # stop | freeze | ignore; default: the cluster's
  *   [health]
  *   http = { port = "http", path = "/health" }   # or command = ["check.sh", "arg"]
  *   interval = "5s"
@@ -75,6 +76,7 @@ const jobSchema = z
       })
       .strict()
       .optional(),
+    no_quorum_policy: z.enum(['stop', 'freeze', 'ignore']).optional(),
   })
   .strict();
 
@@ -112,6 +114,7 @@ export function parseJobSpec(document: unknown, source = 'job'): JobSpec {
     restart: { policy: job.restart.policy, attempts: job.restart.attempts, delayMs: ms(job.restart.delay, 'restart.delay'), windowMs: ms(job.restart.window, 'restart.window') },
     constraints: { role: job.constraints.role, labels: job.constraints.labels },
     health: job.health === undefined ? null : healthCheck(job.health, job.ports, source, ms),
+    noQuorumPolicy: job.no_quorum_policy ?? null,
   };
 }
 

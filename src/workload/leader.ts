@@ -21,7 +21,7 @@
  * every second, and only their consequences (a node down, registered again) are decisions.
  */
 import { randomBytes } from 'node:crypto';
-import type { Allocation, FenceEvent, FencingConfig, Job, KvFailure, WorkloadCommand, WorkloadNode, WorkloadRegistry, WorkloadResponse } from '../state/index.js';
+import type { Allocation, FenceEvent, FencingConfig, Job, KvFailure, NoQuorumPolicy, WorkloadCommand, WorkloadNode, WorkloadRegistry, WorkloadResponse } from '../state/index.js';
 import { isEnded } from '../state/index.js';
 import { QuorateError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
@@ -35,6 +35,8 @@ export const lossMarginMs = 1_000;
 export const lostAfterMs = 3_000;
 /** How long after every way of fencing a node failed it is tried again. */
 export const fenceRetryMs = 10_000;
+
+const allPolicies: readonly NoQuorumPolicy[] = ['stop', 'freeze', 'ignore'];
 
 /** Where the leader is with fencing one lost node (its memory only; a new leader starts over). */
 type Fencing = { readonly phase: 'devices' } | { readonly phase: 'watchdog'; readonly detail: string } | { readonly phase: 'failed'; readonly detail: string; readonly retryAt: number };
@@ -100,7 +102,7 @@ export class WorkloadLeader {
     }
     const allocations = registry.allocations().filter((a) => a.node === request.node.id);
     const jobs = [...new Set(allocations.map((a) => a.job))].map((name) => registry.job(name)).filter((job): job is Job => job !== undefined);
-    return { leader: this.ctx.id, allocations, jobs: jobs.map(({ version, spec }) => ({ version, spec })), adminTokenHash: this.ctx.adminTokenHash() };
+    return { leader: this.ctx.id, allocations, jobs: jobs.map(({ version, spec }) => ({ version, spec })), adminTokenHash: this.ctx.adminTokenHash(), noQuorumPolicy: this.ctx.fencingConfig().noQuorumPolicy };
   }
 
   /** Called on every node each housekeeping round; acts only on the leader. */
@@ -173,7 +175,7 @@ export class WorkloadLeader {
     if (config.levels.length === 0) throw new QuorateError('invalid_argument', 'no fence devices are configured (`quorate fence config FILE`); nothing can fence a node by hand');
     const outcome = await fenceWithDevices(config.levels, node);
     await this.ctx.recordFence({ node: id, atMs: this.ctx.wallClock(), method: 'manual', outcome: outcome.fenced ? 'fenced' : 'failed', detail: outcome.detail });
-    if (outcome.fenced) await this.markDown(node, 'fenced by hand');
+    if (outcome.fenced) await this.markDown(node, 'fenced by hand', allPolicies);
     return outcome;
   }
 
@@ -195,6 +197,8 @@ export class WorkloadLeader {
         if (silentMs <= Math.min(node.watchdogTimeoutMs, lostAfterMs)) continue;
         await this.expect(this.ctx.propose({ op: 'nodeStatus', id: node.id, status: 'lost' }), `mark ${node.id} lost`);
         this.ctx.log.log('warn', 'node lost: no heartbeat; fencing it before its jobs are replaced', { node: node.id, silentMs });
+        // Jobs that may run twice are replaced at once.
+        await this.markLost(node, ['ignore'], `node ${node.id} was lost (no-quorum policy ignore: replaced at once)`);
       }
       await this.advanceFencing(node, silentMs);
     }
@@ -215,7 +219,9 @@ export class WorkloadLeader {
     const delay = config.fenceDelayMs ?? node.watchdogTimeoutMs + lossMarginMs;
     if (silentMs <= delay) return;
     await this.ctx.recordFence({ node: node.id, atMs: this.ctx.wallClock(), method: 'watchdog', outcome: 'fenced', detail: `${state.detail}; no heartbeat for ${silentMs} ms > fence_delay ${delay} ms: the node's watchdog has stopped its jobs` });
-    await this.markDown(node, 'fenced by its watchdog');
+    // Its watchdog stopped only the `stop` jobs: `freeze` ones may still run until a device fences
+    // the node or an operator confirms it dead.
+    await this.markDown(node, 'fenced by its watchdog', ['stop']);
   }
 
   private async fenceWithDevicesInBackground(node: WorkloadNode, config: FencingConfig): Promise<void> {
@@ -227,7 +233,7 @@ export class WorkloadLeader {
       }
       await this.ctx.recordFence({ node: node.id, atMs: this.ctx.wallClock(), method: 'devices', outcome: outcome.fenced ? 'fenced' : 'failed', detail: outcome.detail });
       if (outcome.fenced) {
-        await this.markDown(node, 'fenced by its fence devices');
+        await this.markDown(node, 'fenced by its fence devices', allPolicies);
         this.fencing.delete(node.id);
       } else this.afterDevices(node, config, outcome.detail);
     } catch (error) {
@@ -247,10 +253,35 @@ export class WorkloadLeader {
     this.ctx.log.log('error', 'cannot fence a lost node: its jobs are not replaced', { node: node.id, detail });
   }
 
-  private async markDown(node: WorkloadNode, how: string): Promise<void> {
+  /**
+   * `quorate node confirm-dead <node>`: an operator vouches that a lost node is off (seed 003's
+   * "a human confirms the peer is dead"); everything it ran is replaced, frozen jobs included.
+   */
+  async confirmDead(id: string): Promise<void> {
+    if (!this.ctx.isLeader()) throw new QuorateError('not_leader', `node ${this.ctx.id} is not the leader`);
+    const node = this.ctx.registry.node(id);
+    if (node === undefined) throw new QuorateError('not_found', `no node ${id} is registered to run jobs (see \`quorate node list\`)`);
+    if (node.status === 'ready') throw new QuorateError('invalid_argument', `${id} is ready: its heartbeats arrive, so it is not dead. confirm-dead is for a lost node you know is off`);
+    await this.ctx.recordFence({ node: id, atMs: this.ctx.wallClock(), method: 'manual', outcome: 'fenced', detail: 'confirmed dead by an operator (quorate node confirm-dead)' });
+    await this.markDown(node, 'confirmed dead by an operator', allPolicies);
+    this.fencing.delete(id);
+  }
+
+  /** Fenced: the node is down and its allocations under `policies` are lost (and replaced). */
+  private async markDown(node: WorkloadNode, how: string, policies: readonly NoQuorumPolicy[]): Promise<void> {
     await this.expect(this.ctx.propose({ op: 'nodeStatus', id: node.id, status: 'down' }), `mark ${node.id} down`);
-    this.ctx.log.log('warn', `node down (${how}): its jobs are replaced`, { node: node.id });
+    await this.markLost(node, policies, `node ${node.id} was lost (${how})`);
+    this.ctx.log.log('warn', `node down (${how}): its jobs are replaced`, { node: node.id, policies: policies.join(',') });
     this.schedule();
+  }
+
+  private async markLost(node: WorkloadNode, policies: readonly NoQuorumPolicy[], message: string): Promise<void> {
+    const fallback = this.ctx.fencingConfig().noQuorumPolicy;
+    const ids = this.ctx.registry
+      .allocations()
+      .filter((a) => a.node === node.id && !isEnded(a) && policies.includes(this.ctx.registry.job(a.job)?.spec.noQuorumPolicy ?? fallback))
+      .map((a) => a.id);
+    if (ids.length > 0) await this.expect(this.ctx.propose({ op: 'allocsLost', ids, message }), `count ${ids.length} allocations of ${node.id} lost`);
   }
 
   private async planOnce(): Promise<void> {

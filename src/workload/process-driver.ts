@@ -51,7 +51,7 @@ export class ProcessDriver implements TaskDriver {
     await mkdir(join(dir, 'logs'), { recursive: true, mode: 0o700 });
     const exitFile = exitPath(this.options.root, config.id);
     await rm(exitFile, { force: true });
-    const shim: ShimConfig = { command: config.command, args: config.args, cwd: config.workdir ?? dir, exitFile, fence: this.options.fence ?? null };
+    const shim: ShimConfig = { command: config.command, args: config.args, cwd: config.workdir ?? dir, exitFile, fence: config.selfFence ? (this.options.fence ?? null) : null };
     const files = await Promise.all(logStreams.map((stream) => open(logPath(this.options.root, config.id, stream), 'a', 0o600)));
     let child: ChildProcess;
     let exited: Promise<TaskExit>;

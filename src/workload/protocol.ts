@@ -7,7 +7,7 @@
  * heartbeat that was answered.
  */
 import { z } from 'zod';
-import { allocStatusSchema, nodeDescriptionSchema, type Allocation, type AllocationStatus, type JobSpec, type WorkloadNode } from '../state/index.js';
+import { allocStatusSchema, nodeDescriptionSchema, type Allocation, type AllocationStatus, type JobSpec, type NoQuorumPolicy, type WorkloadNode } from '../state/index.js';
 import { QuorateError } from '../util/errors.js';
 
 export type NodeDescription = Omit<WorkloadNode, 'eligible' | 'draining' | 'status'>;
@@ -36,6 +36,8 @@ export interface HeartbeatResponse {
   readonly jobs: readonly { readonly version: number; readonly spec: JobSpec }[];
   /** Hash of the admin token, so the node can check it on its log route. */
   readonly adminTokenHash: string | null;
+  /** The cluster's policy for jobs that name none. */
+  readonly noQuorumPolicy: NoQuorumPolicy;
 }
 
 const heartbeatSchema = z

@@ -35,6 +35,7 @@ export function overriding(real: KvService, overrides: Partial<KvService>): KvSe
     fencing: () => real.fencing(),
     configureFencing: (config) => real.configureFencing(config),
     fenceNode: (id) => real.fenceNode(id),
+    confirmDead: (id) => real.confirmDead(id),
     ...overrides,
   };
 }

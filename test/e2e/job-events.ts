@@ -49,6 +49,7 @@ export function recordingJob(name: string, count: number, eventsFile: string): J
     restart: { policy: 'always', attempts: 3, delayMs: 200, windowMs: 60_000 },
     constraints: { role: 'worker', labels: {} },
     health: { kind: 'http', port: 'http', path: '/', intervalMs: 100, timeoutMs: 1000 },
+    noQuorumPolicy: null,
   };
 }
 

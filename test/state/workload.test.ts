@@ -36,6 +36,13 @@ test('nodes register, keep their flags, and go down with their allocations lost'
   apply({ op: 'allocStatus', id: 'a0', status: 'running', restarts: 0, exitCode: null, message: '' });
   apply({ op: 'nodeStatus', id: 'w2', status: 'down' });
   assert.deepEqual(
+    state.workload.allocations().map((a) => a.status),
+    ['running', 'pending'],
+    'a node going down decides nothing about its allocations by itself (frozen ones may still run)',
+  );
+  assert.deepEqual(apply({ op: 'allocsLost', ids: ['a0', 'a1'], message: 'node w2 was lost' }), { ok: true, kind: 'allocsLost' });
+  assert.equal(apply({ op: 'allocsLost', ids: ['nope'], message: '' }).ok, false);
+  assert.deepEqual(
     state.workload.allocations().map((a) => [a.id, a.status]),
     [
       ['a0', 'lost'],

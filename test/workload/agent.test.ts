@@ -28,12 +28,14 @@ function allocation(desired: 'run' | 'stop', status: Allocation['status'] = 'pen
 class ScriptedLeader {
   wanted: Allocation[] = [allocation('run')];
   down = false;
+  /** The job's no-quorum policy is freeze instead of the cluster's stop. */
+  frozen = false;
   readonly reports: AllocStatusReport[] = [];
 
   heartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse> {
     if (this.down) return Promise.reject(new Error('unreachable'));
     this.reports.push(...request.reports);
-    return Promise.resolve({ leader: 'node-1', allocations: this.wanted, jobs: [{ version: 1, spec }], adminTokenHash: null });
+    return Promise.resolve({ leader: 'node-1', allocations: this.wanted, jobs: [{ version: 1, spec: { ...spec, noQuorumPolicy: this.frozen ? 'freeze' : null } }], adminTokenHash: null, noQuorumPolicy: 'stop' });
   }
 
   async until(status: string): Promise<void> {
@@ -53,13 +55,23 @@ async function taskPid(agent: Agent, dir: string): Promise<number> {
   return record.task.pid;
 }
 
+/**
+ * Stop the agent, then remove its directory: one hook, in that order (a running agent still
+ * writes there, and removing first fails with ENOTEMPTY).
+ */
+function cleanUp(t: { after(fn: () => Promise<void>): void }, dir: string, agent: () => Agent | undefined): void {
+  t.after(async () => {
+    await agent()?.stop('stop-jobs');
+    await rm(dir, { recursive: true, force: true });
+  });
+}
+
 /** An agent in a fresh directory, running the scripted leader's allocation. */
 async function runningAgent(t: { after(fn: () => Promise<unknown>): void }): Promise<{ leader: ScriptedLeader; agent: Agent; pid: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'quorate-agent-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
   const leader = new ScriptedLeader();
   const agent = await agentIn(dir, leader);
-  t.after(() => agent.stop('stop-jobs'));
+  cleanUp(t, dir, () => agent);
   await leader.until('running');
   return { leader, agent, pid: await taskPid(agent, dir) };
 }
@@ -87,16 +99,18 @@ test('no answer for the watchdog timeout: the agent stops its jobs before the de
 
 test('a restarted agent re-attaches to the running task instead of starting another', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'quorate-agent-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
   const leader = new ScriptedLeader();
+  const agents: Agent[] = [];
+  cleanUp(t, dir, () => agents.at(-1));
   const first = await agentIn(dir, leader);
+  agents.push(first);
   await leader.until('running');
   const pid = await taskPid(first, dir);
   await first.stop('detach');
   assert.notEqual(await processStartTicks(pid), null, 'the task runs on without its agent');
   leader.wanted = [allocation('run', 'running')];
   const second = await agentIn(dir, leader);
-  t.after(() => second.stop('stop-jobs'));
+  agents.push(second);
   await sleep(400);
   assert.equal(await taskPid(second, dir), pid, 'the same process, taken over');
   leader.wanted = [allocation('stop', 'running')];
@@ -106,11 +120,13 @@ test('a restarted agent re-attaches to the running task instead of starting anot
 
 test('a hardware watchdog (a fake device file) is fed while the leader answers, starved once the fence expires, disarmed on a clean stop', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'quorate-agent-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
   const device = join(dir, 'watchdog');
   const leader = new ScriptedLeader();
   leader.wanted = [];
+  const holder: { agent?: Agent } = {};
+  cleanUp(t, dir, () => holder.agent);
   const agent = await startAgent({ id: 'w1', role: 'worker', address: '127.0.0.1', apiAddress: '127.0.0.1:8080', watchdogTimeoutMs, dir, link: leader, heartbeatMs: 100, watchdogDevice: device, log: silentLogger });
+  holder.agent = agent;
   const fed = async (): Promise<string> => readFile(device, 'utf8').catch(() => '');
   await sleep(2200);
   assert.match(await fed(), /^\.{1,3}$/, 'fed about once a second while answered');
@@ -124,4 +140,18 @@ test('a hardware watchdog (a fake device file) is fed while the leader answers, 
   assert.ok((await fed()).length > starved.length, 'fed again once answered');
   await agent.stop('detach');
   assert.match(await fed(), /V$/, 'the magic close disarms the device');
+});
+
+test('no-quorum policy freeze: the task keeps running past the fence, and the agent starts nothing new meanwhile', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'quorate-agent-'));
+  const leader = new ScriptedLeader();
+  leader.frozen = true;
+  const agent = await agentIn(dir, leader);
+  cleanUp(t, dir, () => agent);
+  await leader.until('running');
+  const pid = await taskPid(agent, dir);
+  leader.down = true;
+  await sleep(watchdogTimeoutMs + 800);
+  assert.notEqual(await processStartTicks(pid), null, 'the frozen task runs on without a leader');
+  assert.deepEqual(agent.runningAllocations(), ['web.0.a1']);
 });

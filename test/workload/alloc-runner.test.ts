@@ -33,6 +33,7 @@ function runner(driver: ProcessDriver, spec: JobSpec, port: number, states: (Tas
   const r = new AllocRunner({
     allocation: allocation(port),
     spec,
+    noQuorumPolicy: 'stop',
     driver,
     nodeAddress: '127.0.0.1',
     report: (report) => {
@@ -105,7 +106,7 @@ test('after an agent restart a new runner takes the task over and can stop it', 
   const handle = await restarted.recover(state);
   assert.ok(handle !== null);
   const reports: AllocReport[] = [];
-  const second = new AllocRunner({ allocation: allocation(3), spec: { ...base, ports: [] }, driver: restarted, nodeAddress: '127.0.0.1', report: (r) => reports.push(r), remember: () => Promise.resolve() }, handle);
+  const second = new AllocRunner({ allocation: allocation(3), spec: { ...base, ports: [] }, noQuorumPolicy: 'stop', driver: restarted, nodeAddress: '127.0.0.1', report: (r) => reports.push(r), remember: () => Promise.resolve() }, handle);
   await second.stop();
   assert.equal(reports.at(-1)?.status, 'complete');
   assert.equal(await processStartTicks(state.pid), null, 'the task is gone');

@@ -70,7 +70,7 @@ test('a fencing file: levels, devices, durations; fence_delay must exceed every 
     `watchdog = false\nfence_delay = "6s"\n[[level]]\nlevel = 1\n[[level.device]]\nname = "ipmi"\ncommand = "${agent}"\nargs = ["--log", "x"]\ntimeout = "2s"\nretries = 2\n`,
   );
   const config = await loadFencingFile(file);
-  assert.deepEqual(config, { watchdog: false, fenceDelayMs: 6000, levels: [{ level: 1, devices: [{ name: 'ipmi', command: agent, args: ['--log', 'x'], timeoutMs: 2000, retries: 2 }] }] });
+  assert.deepEqual(config, { noQuorumPolicy: 'stop', watchdog: false, fenceDelayMs: 6000, levels: [{ level: 1, devices: [{ name: 'ipmi', command: agent, args: ['--log', 'x'], timeoutMs: 2000, retries: 2 }] }] });
   assert.equal(fencingConfigProblem(config, new Map([['node-10', 5000]])), null);
   assert.match(fencingConfigProblem(config, new Map([['node-10', 6000]])) ?? '', /^fence_delay \(6000 ms\) must be greater than the watchdog timeout of every node, but node-10 stops its jobs only 6000 ms after losing contact/);
   await writeFile(file, '[[level]]\nlevel = 1\n');

@@ -14,4 +14,5 @@ export const webJob: JobSpec = {
   restart: { policy: 'on-failure', attempts: 3, delayMs: 1000, windowMs: 60_000 },
   constraints: { role: 'any', labels: {} },
   health: null,
+  noQuorumPolicy: null,
 };

@@ -20,6 +20,7 @@ args = ["server.js", "--quiet"]
 workdir = "/srv/web"
 ports = ["http"]
 stop_grace = "5s"
+no_quorum_policy = "freeze"
 [env]
 GREETING = "hello"
 [resources]
@@ -52,6 +53,7 @@ const expected: JobSpec = {
   restart: { policy: 'always', attempts: 5, delayMs: 500, windowMs: 600_000 },
   constraints: { role: 'worker', labels: { zone: 'a' } },
   health: { kind: 'http', port: 'http', path: '/health', intervalMs: 2000, timeoutMs: 1000 },
+  noQuorumPolicy: 'freeze',
 };
 
 async function withFile<T>(name: string, text: string, body: (path: string) => Promise<T>): Promise<T> {
@@ -74,6 +76,7 @@ test('a TOML job file and its JSON twin give the same spec', async () => {
     workdir: '/srv/web',
     ports: ['http'],
     stop_grace: '5s',
+    no_quorum_policy: 'freeze',
     env: { GREETING: 'hello' },
     resources: { memory_mb: 128, cpu: 0.5 },
     restart: { policy: 'always', attempts: 5, delay: '500ms', window: '10m' },

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FencingRegistry, WorkloadRegistry, type FenceDevice, type WorkloadCommand } from '../../src/state/index.js';
 import { silentLogger } from '../../src/util/log.js';
-import { lossMarginMs, WorkloadLeader, type NodeDescription } from '../../src/workload/index.js';
+import { lossMarginMs, lostAfterMs, WorkloadLeader, type NodeDescription } from '../../src/workload/index.js';
 import { webJob } from './job-fixture.js';
 
 const watchdogTimeoutMs = 3000;
@@ -170,7 +170,7 @@ test('fence devices: level 1 fails, level 2 succeeds; the node is down and its c
   const dir = await mkdtemp(join(tmpdir(), 'quorate-leader-fence-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const s = setup();
-  s.fencing.apply({ op: 'fencingConfigure', config: { watchdog: true, fenceDelayMs: null, levels: [{ level: 1, devices: [recorder('ipmi', join(dir, 'ipmi'), 1)] }, { level: 2, devices: [recorder('pdu', join(dir, 'pdu'))] }] } });
+  s.fencing.apply({ op: 'fencingConfigure', config: { noQuorumPolicy: 'stop', watchdog: true, fenceDelayMs: null, levels: [{ level: 1, devices: [recorder('ipmi', join(dir, 'ipmi'), 1)] }, { level: 2, devices: [recorder('pdu', join(dir, 'pdu'))] }] } });
   const { victim, survivor, copy } = await lostCopy(s);
   await silence(s, survivor, watchdogTimeoutMs + lossMarginMs, () => s.registry.node(victim)?.status === 'down');
   assert.equal(s.registry.node(victim)?.status, 'down');
@@ -187,7 +187,7 @@ test('every device fails and watchdog fencing is off: the node stays lost, nothi
   const dir = await mkdtemp(join(tmpdir(), 'quorate-leader-fence-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const s = setup();
-  s.fencing.apply({ op: 'fencingConfigure', config: { watchdog: false, fenceDelayMs: null, levels: [{ level: 1, devices: [recorder('ipmi', join(dir, 'ipmi'), 1)] }] } });
+  s.fencing.apply({ op: 'fencingConfigure', config: { noQuorumPolicy: 'stop', watchdog: false, fenceDelayMs: null, levels: [{ level: 1, devices: [recorder('ipmi', join(dir, 'ipmi'), 1)] }] } });
   const { victim, survivor, copy } = await lostCopy(s);
   await silence(s, survivor, 3 * (watchdogTimeoutMs + lossMarginMs), () => false);
   assert.equal(s.registry.node(victim)?.status, 'lost');
@@ -200,7 +200,35 @@ test('every device fails and watchdog fencing is off: the node stays lost, nothi
 
 test('a node whose watchdog timeout is not below fence_delay is refused', async () => {
   const s = setup();
-  s.fencing.apply({ op: 'fencingConfigure', config: { watchdog: true, fenceDelayMs: watchdogTimeoutMs, levels: [] } });
+  s.fencing.apply({ op: 'fencingConfigure', config: { noQuorumPolicy: 'stop', watchdog: true, fenceDelayMs: watchdogTimeoutMs, levels: [] } });
   s.leader.tick();
   await assert.rejects(s.leader.heartbeat({ node: worker('w1'), freeMemoryMb: 1, reports: [] }), /watchdog timeout \(3000 ms\) is not below the cluster's fence_delay \(3000 ms\)/);
+});
+
+test('no-quorum policies: ignore is replaced as soon as the node is lost; freeze survives watchdog fencing until confirm-dead', async () => {
+  const s = setup();
+  s.leader.tick();
+  await s.leader.heartbeat({ node: worker('w1'), freeMemoryMb: 500, reports: [] });
+  s.registry.apply({ op: 'jobPut', spec: { ...webJob, name: 'cache', noQuorumPolicy: 'ignore' } });
+  s.registry.apply({ op: 'jobPut', spec: { ...webJob, name: 'db', noQuorumPolicy: 'freeze' } });
+  s.registry.apply({ op: 'jobPut', spec: { ...webJob, name: 'web' } });
+  s.leader.schedule();
+  await settle();
+  const on = (job: string): string | undefined => s.registry.allocations().find((a) => a.job === job && a.node === 'w1')?.status;
+  await s.leader.heartbeat({ node: worker('w2'), freeMemoryMb: 500, reports: [] });
+  await silence(s, 'w2', lostAfterMs + 250, () => s.registry.node('w1')?.status === 'lost');
+  await settle();
+  assert.equal(s.registry.node('w1')?.status, 'lost');
+  assert.deepEqual([on('cache'), on('db'), on('web')], ['lost', 'pending', 'pending'], 'ignore: replaced at once; the others wait for fencing');
+  await silence(s, 'w2', watchdogTimeoutMs + lossMarginMs + 1000, () => s.registry.node('w1')?.status === 'down');
+  await settle();
+  assert.equal(s.registry.node('w1')?.status, 'down');
+  assert.deepEqual([on('db'), on('web')], ['pending', 'lost'], 'the watchdog stopped the stop job only: the frozen one may still run');
+  assert.equal(s.registry.allocations().filter((a) => a.job === 'db' && a.desired === 'run').length, 1, 'no second copy of the frozen job');
+  await assert.rejects(s.leader.confirmDead('w2'), /w2 is ready: its heartbeats arrive/);
+  await s.leader.confirmDead('w1');
+  await settle();
+  assert.equal(on('db'), 'lost');
+  assert.equal(s.registry.allocations().find((a) => a.job === 'db' && a.node === 'w2')?.desired, 'run', 'replaced once confirmed dead');
+  assert.deepEqual(s.fencing.history().map((e) => [e.method, e.outcome]), [['watchdog', 'fenced'], ['manual', 'fenced']]);
 });

@@ -23,8 +23,9 @@ async function driverIn(t: { after(fn: () => Promise<void>): void }): Promise<{ 
   return { root, driver: new ProcessDriver({ root, logBytesMax: 1024 * 1024, logFilesMax: 2, pollMs: 50 }) };
 }
 
-function node(script: string): { command: string; args: string[] } {
-  return { command: process.execPath, args: ['-e', script] };
+/** A Node.js task that ends when its node's fence (if the driver has one) expires. */
+function node(script: string): { command: string; args: string[]; selfFence: true } {
+  return { command: process.execPath, args: ['-e', script], selfFence: true };
 }
 
 async function alive(pid: number): Promise<boolean> {
@@ -99,7 +100,7 @@ test('logs rotate by copy-and-truncate while the task keeps writing', async (t) 
 
 test('a command that does not exist is a clear error', async (t) => {
   const { driver } = await driverIn(t);
-  await assert.rejects(driver.start({ id: 'x', command: 'no-such-command-quorate', args: [], env, workdir: null }), (error: unknown) => {
+  await assert.rejects(driver.start({ id: 'x', command: 'no-such-command-quorate', args: [], env, workdir: null, selfFence: true }), (error: unknown) => {
     return isQuorateError(error, 'task_failed') && /cannot start no-such-command-quorate for x: .*ENOENT/.test(error.message);
   });
 });

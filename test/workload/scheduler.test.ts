@@ -45,6 +45,13 @@ class Cluster {
     }
   }
 
+  /** The node is fenced, as the leader records it: down, and what it ran lost. */
+  fenced(node: string): void {
+    this.do({ op: 'nodeStatus', id: node, status: 'down' });
+    const ids = this.registry.allocations().filter((a) => a.node === node && !isEnded(a)).map((a) => a.id);
+    if (ids.length > 0) this.do({ op: 'allocsLost', ids, message: `node ${node} was lost` });
+  }
+
   report(a: Allocation, status: Allocation['status'], exitCode: number | null): void {
     this.do({ op: 'allocStatus', id: a.id, status, restarts: 0, exitCode, message: '' });
   }
@@ -120,7 +127,7 @@ test('a drain moves copies off the node one at a time; a lost node loses its cop
   assert.ok(!c.running().some((a) => a.node === 'n1'));
   assert.equal(c.running().length, 4);
 
-  c.do({ op: 'nodeStatus', id: 'n2', status: 'down' });
+  c.fenced('n2');
   c.settle();
   assert.equal(c.running().length, 4);
   assert.ok(!c.running().some((a) => a.node === 'n1' || a.node === 'n2'));
@@ -155,7 +162,7 @@ test('random schedules: a copy index never has two allocations that may be runni
       const target = ids[prng.int(0, ids.length)] ?? 'n1';
       const live = c.registry.allocations().filter((a) => !isEnded(a));
       const victim = live[prng.int(0, Math.max(1, live.length))];
-      if (roll === 0) c.do({ op: 'nodeStatus', id: target, status: 'down' });
+      if (roll === 0) c.fenced(target);
       else if (roll === 1) c.do({ op: 'nodeRegister', node: node(target) });
       else if (roll === 2) c.do({ op: 'nodeFlags', id: target, draining: prng.chance(0.5) });
       else if (roll === 3) c.do({ op: 'jobPut', spec: { ...spec, count: prng.int(1, 5), args: [String(prng.int(0, 3))] } });
