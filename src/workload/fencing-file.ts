@@ -16,11 +16,9 @@
  */
 import { z } from 'zod';
 import type { FencingConfig } from '../state/index.js';
-import { parseDuration } from '../util/duration.js';
-import { QuorateError } from '../util/errors.js';
-import { loadDocument } from './document-file.js';
+import { durationIn, durationPattern, loadDocument, validated } from './document-file.js';
 
-const duration = z.string().regex(/^[0-9]{1,6}(ms|s|m|h|d)$/, 'a number and a unit, like 500ms, 10s or 5m');
+const duration = z.string().regex(durationPattern, 'a number and a unit, like 500ms, 10s or 5m');
 
 const fileSchema = z
   .object({
@@ -53,20 +51,8 @@ const fileSchema = z
   .strict();
 
 export async function loadFencingFile(path: string): Promise<FencingConfig> {
-  const parsed = fileSchema.safeParse(await loadDocument(path, 'fencing file', 'invalid_config'));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue === undefined || issue.path.length === 0 ? '(top level)' : issue.path.join('.');
-    throw new QuorateError('invalid_config', `${path}: ${field}: ${issue?.message ?? 'invalid'}`);
-  }
-  const file = parsed.data;
-  const ms = (text: string, field: string): number => {
-    try {
-      return parseDuration(text, `${path}: ${field}`);
-    } catch (error) {
-      throw new QuorateError('invalid_config', (error as Error).message);
-    }
-  };
+  const file = validated(fileSchema, await loadDocument(path, 'fencing file', 'invalid_config'), path, 'invalid_config');
+  const ms = durationIn(path, 'invalid_config');
   return {
     noQuorumPolicy: file.no_quorum_policy,
     watchdog: file.watchdog,

@@ -31,13 +31,12 @@
  */
 import { z } from 'zod';
 import type { HealthCheck, JobSpec } from '../state/index.js';
-import { parseDuration } from '../util/duration.js';
 import { QuorateError } from '../util/errors.js';
-import { loadDocument } from './document-file.js';
+import { durationIn, durationPattern, loadDocument, validated } from './document-file.js';
 
 export const jobCountMax = 1000;
 const nameSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "1-64 letters, digits, '.', '_' or '-'");
-const duration = z.string().regex(/^[0-9]{1,6}(ms|s|m|h|d)$/, 'a number and a unit, like 500ms, 10s or 5m');
+const duration = z.string().regex(durationPattern, 'a number and a unit, like 500ms, 10s or 5m');
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'an environment variable name');
 
 const jobSchema = z
@@ -87,20 +86,8 @@ export async function loadJobSpec(path: string): Promise<JobSpec> {
 
 /** Validates a parsed job document (also what the API receives); `source` names it in errors. */
 export function parseJobSpec(document: unknown, source = 'job'): JobSpec {
-  const parsed = jobSchema.safeParse(document);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue === undefined || issue.path.length === 0 ? '(top level)' : issue.path.join('.');
-    throw new QuorateError('invalid_job', `${source}: ${field}: ${issue?.message ?? 'invalid'}`);
-  }
-  const job = parsed.data;
-  const ms = (text: string, field: string): number => {
-    try {
-      return parseDuration(text, `${source}: ${field}`);
-    } catch (error) {
-      throw new QuorateError('invalid_job', (error as Error).message);
-    }
-  };
+  const job = validated(jobSchema, document, source, 'invalid_job');
+  const ms = durationIn(source, 'invalid_job');
   return {
     name: job.name,
     count: job.count,
