@@ -16,6 +16,7 @@ import type { AgentSettings, DataDir, NodeIdentity } from '../cluster/data-dir.j
 import { CliError, globalOptions, parseCount, parsePort, print, untilSignal } from './context.js';
 import { getJson } from './https-json.js';
 import { admitNode } from './join-commands.js';
+import { parseLabels } from './labels.js';
 import { startInBackground, untilExitOr } from './server-launch.js';
 
 const readyTimeoutMs = 30_000;
@@ -41,17 +42,6 @@ function list(text: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-}
-
-/** `rack=r1,zone=a` into a record; a clear error for anything else. */
-export function parseLabels(text: string): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const pair of list(text)) {
-    const match = /^([A-Za-z0-9._-]{1,63})=([^=,]{0,255})$/.exec(pair);
-    if (match === null) throw new CliError(`--labels: "${pair}" is not name=value (for example rack=r1,zone=a)`);
-    labels[match[1] ?? ''] = match[2] ?? '';
-  }
-  return labels;
 }
 
 async function agent(options: AgentOptions, command: Command): Promise<void> {

@@ -13,6 +13,7 @@ import type { ClusterStatusJson } from '../api/index.js';
 import type { QuorateClient } from '../client/index.js';
 import { CliError, clientFor, globalOptions, localNode, parsePort, print, printJson } from './context.js';
 import { addJoinCommands } from './join-commands.js';
+import { parseLabels } from './labels.js';
 import { addRecoverCommand } from './recover-command.js';
 import { addLeaveCommand } from './node-commands.js';
 import { printSummary, startInBackground, untilExitOr } from './server-launch.js';
@@ -25,6 +26,7 @@ const logTailBytes = 2_000;
 
 interface InitOptions {
   readonly advertise: string;
+  readonly labels?: string;
   readonly nodeId?: string;
   readonly clusterName: string;
   readonly apiPort: number;
@@ -40,6 +42,8 @@ export function defaultNodeId(advertise: string): string {
 
 export interface FoundingOptions {
   readonly advertise: string;
+  /** `rack=r1,zone=a`. */
+  readonly labels?: string;
   readonly nodeId?: string;
   readonly clusterName: string;
   readonly apiPort: number;
@@ -68,6 +72,7 @@ export async function createFoundingNode(path: string, options: FoundingOptions)
     advertise: options.advertise,
     apiPort: options.apiPort,
     peerPort: options.peerPort,
+    labels: options.labels === undefined ? {} : parseLabels(options.labels),
   };
   const node = await issueNodeCert(ca, { nodeId: identity.nodeId, ipAddresses: [identity.advertise] });
   const adminToken = newSecret();
@@ -157,6 +162,7 @@ function foundingOptions(command: Command): Command {
     .requiredOption('--advertise <ip>', 'the IP address the other nodes and clients reach this node at')
     .option('--node-id <id>', 'the node id (default node-N for an address ending in .N)')
     .option('--cluster-name <name>', 'a name for the cluster', 'quorate')
+    .option('--labels <pairs>', 'labels such as rack=r1,zone=a (job constraints; status warns about voters in only two racks or zones)')
     .option('--api-port <port>', 'the HTTPS API port', parsePort, 8080)
     .option('--peer-port <port>', 'the port the servers talk Raft on', parsePort, 8081)
     .option('--foreground', 'stay attached (for systemd or containers) instead of starting the server in the background');

@@ -16,6 +16,7 @@ import type { AdmittedJson, ClusterStatusJson } from '../api/index.js';
 import { QuorateClient, QuorateClientError } from '../client/index.js';
 import { CliError, clientFor, globalOptions, parsePort, print, printJson } from './context.js';
 import { getJson } from './https-json.js';
+import { parseLabels } from './labels.js';
 import { printSummary, startInBackground, untilExitOr } from './server-launch.js';
 
 const roundPauseMs = 1_000;
@@ -61,6 +62,7 @@ async function joinToken(options: TokenOptions, command: Command): Promise<void>
 
 interface JoinOptions {
   readonly token: string;
+  readonly labels?: string;
   readonly advertise: string;
   readonly servers: string;
   readonly nodeId?: string;
@@ -75,6 +77,8 @@ export interface JoiningOptions {
   /** What the token must admit: a server (`cluster join`) or a worker (`agent`). */
   readonly role: 'server' | 'worker';
   readonly token: string;
+  /** `rack=r1,zone=a` (servers; workers keep theirs in agent.json). */
+  readonly labels?: string;
   readonly advertise: string;
   readonly servers: readonly string[];
   readonly nodeId?: string;
@@ -108,7 +112,7 @@ export async function admitNode(path: string, options: JoiningOptions): Promise<
   };
   const admitted = await admitThrough(options.servers, token.caFingerprint, request, options.waitMs);
   await dir.create(
-    { nodeId: admitted.nodeId, clusterId: clusterIdOf(token.caFingerprint), clusterName: admitted.clusterName, role: options.role, advertise: options.advertise, apiPort: options.apiPort, peerPort: options.peerPort },
+    { nodeId: admitted.nodeId, clusterId: clusterIdOf(token.caFingerprint), clusterName: admitted.clusterName, role: options.role, advertise: options.advertise, apiPort: options.apiPort, peerPort: options.peerPort, labels: options.labels === undefined ? {} : parseLabels(options.labels) },
     { caCertPem: admitted.caCertPem, caKeyPem: admitted.caKeyPem, nodeCertPem: admitted.nodeCertPem, nodeKeyPem: admitted.nodeKeyPem },
     admitted.adminToken,
     admitted.members,
@@ -229,6 +233,7 @@ export function addJoinCommands(cluster: Command): void {
     .requiredOption('--advertise <ip>', 'the IP address the other nodes and clients reach this node at')
     .requiredOption('--servers <list>', 'members to ask, host:port of their API, comma-separated; pass them all')
     .option('--node-id <id>', 'the node id (default node-N for an advertise address ending in .N)')
+    .option('--labels <pairs>', 'labels such as rack=r1,zone=a (job constraints; status warns about voters in only two racks or zones)')
     .option('--api-port <port>', 'the HTTPS API port', parsePort, 8080)
     .option('--peer-port <port>', 'the port the servers talk Raft on', parsePort, 8081)
     .option('--foreground', 'stay attached (for systemd or containers) instead of starting the server in the background')

@@ -45,6 +45,8 @@ export interface NodeIdentity {
   readonly advertise: string;
   readonly apiPort: number;
   readonly peerPort: number;
+  /** Labels such as rack and zone (job constraints, topology warnings). */
+  readonly labels: Readonly<Record<string, string>>;
 }
 
 const identitySchema = z
@@ -57,6 +59,7 @@ const identitySchema = z
     advertise: z.string().min(1),
     apiPort: z.number().int().min(1).max(65_535),
     peerPort: z.number().int().min(1).max(65_535),
+    labels: z.record(z.string(), z.string()).default({}),
   })
   .strict();
 
@@ -209,8 +212,8 @@ export class DataDir {
       const issue = result.error.issues[0];
       throw new QuorateError('data_dir_damaged', `${this.identityPath}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'is malformed'}`);
     }
-    const { nodeId, clusterId, clusterName, role, advertise, apiPort, peerPort } = result.data;
-    return { nodeId, clusterId, clusterName, role, advertise, apiPort, peerPort };
+    const { nodeId, clusterId, clusterName, role, advertise, apiPort, peerPort, labels } = result.data;
+    return { nodeId, clusterId, clusterName, role, advertise, apiPort, peerPort, labels };
   }
 
   async readTls(): Promise<TlsFiles> {

@@ -72,5 +72,6 @@ export function toServerConfig(config: ClusterConfig): ServerConfig {
     runJobs: false,
     watchdogTimeoutMs: defaultWatchdogTimeoutMs,
     watchdogDevice: null,
+    labels: {},
   };
 }

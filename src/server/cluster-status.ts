@@ -68,6 +68,8 @@ export interface StatusSources {
   readonly report: () => NodeReport;
   /** Asks a member for its report; rejects when it cannot be reached in time. */
   readonly ask: (id: string) => Promise<NodeReport>;
+  /** Warnings about where the voters sit and whether lost nodes can be fenced (topology.ts). */
+  readonly topology: (voters: readonly string[]) => readonly string[];
 }
 
 const startedAt = Date.now();
@@ -156,7 +158,7 @@ export async function gatherClusterStatus(sources: StatusSources): Promise<Clust
     lastUpdateMs: leaderContact,
     members,
   };
-  return { ...status, warnings: warnings(status) };
+  return { ...status, warnings: [...warnings(status), ...sources.topology(voters.map((v) => v.id))] };
 }
 
 function warnings(status: Omit<ClusterStatus, 'warnings'>): string[] {

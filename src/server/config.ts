@@ -73,6 +73,8 @@ export interface ServerConfig {
   readonly watchdogTimeoutMs: number;
   /** A hardware watchdog device fed while a leader answers (e.g. /dev/watchdog); null: none. */
   readonly watchdogDevice: string | null;
+  /** Labels such as rack and zone (job constraints, topology warnings). */
+  readonly labels: Readonly<Record<string, string>>;
 }
 
 /** Seed 003 / Pacemaker's stonith-watchdog-timeout scale: long enough to ride out an election. */
@@ -145,6 +147,7 @@ const clusterSchema = z
     run_jobs: z.boolean().default(true),
     watchdog_timeout_ms: z.number().int().min(500).max(600_000).default(defaultWatchdogTimeoutMs),
     watchdog_device: z.string().min(1).optional(),
+    labels: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,63}$/), z.string().max(255)).default({}),
   })
   .strict();
 
@@ -209,6 +212,7 @@ export function parseServerConfig(document: unknown, baseDir: string, source = '
     runJobs: cluster.run_jobs,
     watchdogTimeoutMs: cluster.watchdog_timeout_ms,
     watchdogDevice: cluster.watchdog_device === undefined ? null : path(cluster.watchdog_device),
+    labels: cluster.labels,
   };
 }
 

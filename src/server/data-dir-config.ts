@@ -30,6 +30,7 @@ export function serverConfigFromDataDir(dir: DataDir, identity: NodeIdentity, in
     runJobs: true,
     watchdogTimeoutMs: defaultWatchdogTimeoutMs,
     watchdogDevice: null,
+    labels: identity.labels,
   };
 }
 

@@ -30,6 +30,7 @@ import { Membership } from './membership.js';
 import { nodeStatus } from './node-status.js';
 import type { NodeStatus } from './service.js';
 import { tlsMaterial } from './tls-material.js';
+import { topologyWarnings } from './topology.js';
 import { certFingerprint, certInfo } from '../cluster/certs.js';
 import { clusterIdOf } from '../cluster/join-token.js';
 
@@ -235,6 +236,7 @@ export class ServerNode {
       address: this.config.advertise.host,
       apiAddress: formatHostPort(this.config.api),
       watchdogTimeoutMs: this.config.watchdogTimeoutMs,
+      labels: this.config.labels,
       ...(this.config.watchdogDevice === null ? {} : { watchdogDevice: this.config.watchdogDevice }),
       dir: jobsDir(this.config),
       link: { heartbeat: (request) => this.service.agentHeartbeat(request) },
@@ -251,6 +253,11 @@ export class ServerNode {
       self: this.status(),
       report: () => localReport(this.status(), this.certificateNotAfter),
       ask: async (id) => parseNodeReport(await this.transport.request(id, 'node.report', null, reportTimeoutMs), id),
+      topology: (voters) => {
+        const { workload, fencing } = this.state;
+        const stopJobs = workload.jobs().filter((job) => !job.stopped && (job.spec.noQuorumPolicy ?? fencing.config.noQuorumPolicy) === 'stop').length;
+        return topologyWarnings({ voters, nodes: workload.nodes(), fencing: fencing.config, stopJobs });
+      },
     });
   }
 

@@ -28,6 +28,7 @@ async function view(members: MemberStatus[], leader: string | null, answers: Rec
   return gatherClusterStatus({
     self: self(members, leader),
     report: () => report('node-1', 1247),
+    topology: () => [],
     ask: (id) => {
       const answer = answers[id];
       return answer === null || answer === undefined ? Promise.reject(new QuorateError('unreachable', `cannot reach node "${id}"`)) : Promise.resolve(answer);
