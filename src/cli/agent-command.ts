@@ -117,7 +117,18 @@ export async function serveAgent(dir: DataDir, started?: () => void): Promise<vo
   const log = jsonLogger({ node: identity.nodeId });
   // A hung server must cost well under a watchdog timeout before the next one is tried.
   const timeoutMs = Math.min(3000, Math.floor(settings.watchdogTimeoutMs / 4));
-  const link = new HttpLink({ servers: settings.servers, caPem: tls.caCertPem, certPem: tls.nodeCertPem, keyPem: tls.nodeKeyPem, timeoutMs });
+  const link = new HttpLink({
+    servers: settings.servers,
+    caPem: tls.caCertPem,
+    certPem: tls.nodeCertPem,
+    keyPem: tls.nodeKeyPem,
+    timeoutMs,
+    // Kept for the next start: the servers given at the first run may be gone by then.
+    onServers: (servers) => {
+      dir.writeAgentSettings({ ...settings, servers }).catch((error: unknown) => log.log('warn', 'could not save the servers list', { reason: (error as Error).message }));
+      log.log('info', 'the servers changed; heartbeats go to them from now on', { servers: servers.join(',') });
+    },
+  });
   const apiAddress = `${identity.advertise}:${identity.apiPort}`;
   const running = await startAgent({
     id: identity.nodeId,

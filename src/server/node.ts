@@ -114,6 +114,14 @@ export class ServerNode {
       propose: (command) => this.service.applyWorkload(command),
       now,
       adminTokenHash: () => this.state.credentials.adminTokenHash,
+      servers: () => {
+        const { voters, learners } = this.raft.status().conf;
+        const active = new Set([...voters, ...learners]);
+        return this.state.members
+          .list()
+          .filter((m) => active.has(m.id))
+          .map((m) => m.apiAddress);
+      },
       fencingConfig: () => this.state.fencing.config,
       recordFence: async (event) => {
         await this.service.propose(encodeFencingCommand({ op: 'fenceRecord', event }));

@@ -29,6 +29,8 @@ import type { WatchdogDevice } from './watchdog-device.js';
 export interface AgentLink {
   /** Deliver a heartbeat to the leader (through any server) and return its answer. */
   heartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse>;
+  /** The servers as the leader last listed them (a link that talks to one server ignores this). */
+  learnServers?(servers: readonly string[]): void;
 }
 
 export interface AgentOptions {
@@ -166,6 +168,7 @@ export class Agent {
     this.reachable = true;
     this.leaderValue = response.leader;
     this.adminTokenHashValue = response.adminTokenHash;
+    this.options.link.learnServers?.(response.servers);
     for (const report of reports) if (this.unsent.get(report.id) === report) this.unsent.delete(report.id);
     const deadline = sentAt + this.options.node.watchdogTimeoutMs;
     if (deadline > this.deadline) {

@@ -3,7 +3,9 @@
  * against the cluster CA and authenticated by the node's own certificate (mutual TLS: the server
  * checks that the certificate names the node the heartbeat is about). It sticks to one server
  * while that answers and moves on to the next of `--servers` when it does not (seed 000: "always
- * pass the 3 IPs"), trying each at most once per heartbeat.
+ * pass the 3 IPs"), trying each at most once per heartbeat. Every answer lists the servers as the
+ * cluster knows them now; the link adopts that list (and `onServers` can save it), so agents
+ * follow servers that were replaced or added after they started.
  */
 import { Agent as HttpsAgent, request } from 'node:https';
 import { QuorateError } from '../util/errors.js';
@@ -18,33 +20,46 @@ export interface HttpLinkOptions {
   readonly keyPem: string;
   /** Per attempt. */
   readonly timeoutMs: number;
+  /** Called when the list of servers changed (to keep it across restarts). */
+  readonly onServers?: (servers: readonly string[]) => void;
 }
 
 const responseBytesMax = 64 * 1024 * 1024;
 
 export class HttpLink implements AgentLink {
   private current = 0;
+  private servers: readonly string[];
   private readonly agent: HttpsAgent;
 
   constructor(private readonly options: HttpLinkOptions) {
     if (options.servers.length === 0) throw new QuorateError('bad_request', '--servers needs at least one server, as host:port');
+    this.servers = options.servers;
     this.agent = new HttpsAgent({ keepAlive: true, ca: options.caPem, cert: options.certPem, key: options.keyPem, maxSockets: 2 });
   }
 
   /** The server heartbeats go to now. */
   get server(): string {
-    return this.options.servers[this.current % this.options.servers.length] ?? '';
+    return this.servers[this.current % this.servers.length] ?? '';
+  }
+
+  /** Adopt the cluster's list, keeping the server in use first. */
+  learnServers(servers: readonly string[]): void {
+    if (servers.length === 0 || [...servers].sort().join(',') === [...this.servers].sort().join(',')) return;
+    const inUse = this.server;
+    this.servers = servers.includes(inUse) ? [inUse, ...servers.filter((s) => s !== inUse)] : [...servers];
+    this.current = 0;
+    this.options.onServers?.(this.servers);
   }
 
   async heartbeat(body: HeartbeatRequest): Promise<HeartbeatResponse> {
     const problems: string[] = [];
-    for (let tried = 0; tried < this.options.servers.length; tried++) {
+    for (let tried = 0; tried < this.servers.length; tried++) {
       const server = this.server;
       try {
         return (await this.post(server, '/v1/agent/heartbeat', body)) as HeartbeatResponse;
       } catch (error) {
         problems.push(`${server}: ${(error as Error).message}`);
-        this.current = (this.current + 1) % this.options.servers.length;
+        this.current = (this.current + 1) % this.servers.length;
       }
     }
     throw new QuorateError('unavailable', `no server answered the heartbeat (${problems.join('; ')})`);

@@ -51,6 +51,8 @@ export interface WorkloadLeaderContext {
   /** Monotonic milliseconds. */
   readonly now: () => number;
   readonly adminTokenHash: () => string | null;
+  /** host:port of the voters' and learners' APIs. */
+  readonly servers: () => readonly string[];
   readonly fencingConfig: () => FencingConfig;
   /** Add an attempt to the replicated fencing history. */
   readonly recordFence: (event: Omit<FenceEvent, 'seq'>) => Promise<void>;
@@ -102,7 +104,14 @@ export class WorkloadLeader {
     }
     const allocations = registry.allocations().filter((a) => a.node === request.node.id);
     const jobs = [...new Set(allocations.map((a) => a.job))].map((name) => registry.job(name)).filter((job): job is Job => job !== undefined);
-    return { leader: this.ctx.id, allocations, jobs: jobs.map(({ version, spec }) => ({ version, spec })), adminTokenHash: this.ctx.adminTokenHash(), noQuorumPolicy: this.ctx.fencingConfig().noQuorumPolicy };
+    return {
+      leader: this.ctx.id,
+      allocations,
+      jobs: jobs.map(({ version, spec }) => ({ version, spec })),
+      adminTokenHash: this.ctx.adminTokenHash(),
+      noQuorumPolicy: this.ctx.fencingConfig().noQuorumPolicy,
+      servers: this.ctx.servers(),
+    };
   }
 
   /** Called on every node each housekeeping round; acts only on the leader. */

@@ -38,6 +38,8 @@ export interface HeartbeatResponse {
   readonly adminTokenHash: string | null;
   /** The cluster's policy for jobs that name none. */
   readonly noQuorumPolicy: NoQuorumPolicy;
+  /** host:port of every server's API now, so an agent follows servers that joined or were replaced. */
+  readonly servers: readonly string[];
 }
 
 const heartbeatSchema = z

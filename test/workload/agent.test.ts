@@ -30,12 +30,18 @@ class ScriptedLeader {
   down = false;
   /** The job's no-quorum policy is freeze instead of the cluster's stop. */
   frozen = false;
+  /** What the agent learned of the servers from the answers. */
+  learned: readonly string[] = [];
+
+  learnServers(servers: readonly string[]): void {
+    this.learned = servers;
+  }
   readonly reports: AllocStatusReport[] = [];
 
   heartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse> {
     if (this.down) return Promise.reject(new Error('unreachable'));
     this.reports.push(...request.reports);
-    return Promise.resolve({ leader: 'node-1', allocations: this.wanted, jobs: [{ version: 1, spec: { ...spec, noQuorumPolicy: this.frozen ? 'freeze' : null } }], adminTokenHash: null, noQuorumPolicy: 'stop' });
+    return Promise.resolve({ leader: 'node-1', allocations: this.wanted, jobs: [{ version: 1, spec: { ...spec, noQuorumPolicy: this.frozen ? 'freeze' : null } }], adminTokenHash: null, noQuorumPolicy: 'stop', servers: ['10.0.0.1:8080', '10.0.0.2:8080'] });
   }
 
   async until(status: string): Promise<void> {

@@ -39,6 +39,7 @@ function setup(): { registry: WorkloadRegistry; fencing: FencingRegistry; leader
     },
     now: () => clock.now,
     adminTokenHash: () => 'hash',
+    servers: () => ['127.0.0.1:8080'],
     fencingConfig: () => fencing.config,
     recordFence: (event) => {
       fencing.apply({ op: 'fenceRecord', event });
@@ -68,6 +69,7 @@ test('a heartbeat registers the node once and is answered with its allocations a
   assert.equal(answer.allocations.length, 1);
   assert.deepEqual(answer.jobs.map((j) => [j.spec.name, j.version]), [['web', 1]]);
   assert.equal(answer.adminTokenHash, 'hash');
+  assert.deepEqual(answer.servers, ['127.0.0.1:8080']);
   const id = answer.allocations[0]?.id ?? '';
   await leader.heartbeat({ node: worker('w1'), freeMemoryMb: 400, reports: [{ id, status: 'running', restarts: 0, exitCode: null, message: '' }] });
   assert.equal(registry.allocation(id)?.status, 'running');
