@@ -169,6 +169,11 @@ export class WorkloadRegistry {
     return [...this.allocationMap.values()].sort((a, b) => a.seq - b.seq);
   }
 
+  /** One node's allocations, in placement order (every heartbeat asks: only these few are sorted). */
+  allocationsOn(node: string): Allocation[] {
+    return [...this.allocationMap.values()].filter((a) => a.node === node).sort((a, b) => a.seq - b.seq);
+  }
+
   apply(command: WorkloadCommand): WorkloadResponse | KvFailure {
     switch (command.op) {
       case 'nodeRegister': {

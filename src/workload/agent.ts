@@ -88,10 +88,6 @@ export class Agent {
     return agent;
   }
 
-  get id(): string {
-    return this.options.node.id;
-  }
-
   /** The admin token's hash as the leader last sent it (the log route checks tokens with it). */
   get adminTokenHash(): string | null {
     return this.adminTokenHashValue;

@@ -27,7 +27,7 @@ import { QuorateError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { HeartbeatRequest, HeartbeatResponse, NodeDescription } from './protocol.js';
 import { fenceWithDevices, type FenceOutcome } from './fencer.js';
-import { reconcile, type Blocked } from './scheduler.js';
+import { reconcile } from './scheduler.js';
 
 /** Added to a node's watchdog timeout before watchdog fencing counts it fenced (by default). */
 export const lossMarginMs = 1_000;
@@ -77,7 +77,6 @@ export class WorkloadLeader {
   private leaderSince = 0;
   private planning = false;
   private again = false;
-  private lastBlocked: Blocked[] = [];
   private readonly fencing = new Map<string, Fencing>();
 
   constructor(private readonly ctx: WorkloadLeaderContext) {}
@@ -85,7 +84,9 @@ export class WorkloadLeader {
   /** On the leader: note the node, record its reports, answer with what it should run. */
   async heartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse> {
     if (!this.ctx.isLeader()) throw new QuorateError('not_leader', `node ${this.ctx.id} is not the leader`);
-    // Noted before anything is awaited: the arrival time is what the down rule counts from.
+    // Noted before anything is awaited: the arrival time is what the down rule counts from. A
+    // node refused below still counts as alive: it is not lost, so nothing of it is replaced
+    // while its watchdog (too long for fence_delay) might still let its jobs run.
     this.lastHeard.set(request.node.id, { at: this.ctx.now(), freeMemoryMb: request.freeMemoryMb });
     const registry = this.ctx.registry;
     const known = registry.node(request.node.id);
@@ -102,7 +103,7 @@ export class WorkloadLeader {
       await this.expect(this.ctx.propose({ op: 'allocStatus', ...report }), `record the status of ${report.id}`);
       this.schedule();
     }
-    const allocations = registry.allocations().filter((a) => a.node === request.node.id);
+    const allocations = registry.allocationsOn(request.node.id);
     const jobs = [...new Set(allocations.map((a) => a.job))].map((name) => registry.job(name)).filter((job): job is Job => job !== undefined);
     return {
       leader: this.ctx.id,
@@ -136,18 +137,14 @@ export class WorkloadLeader {
     void this.planRounds().finally(() => (this.planning = false));
   }
 
-  /** Copies the scheduler could not place in its last run, and why. */
-  blocked(): readonly Blocked[] {
-    return this.lastBlocked;
-  }
-
   nodeViews(): NodeView[] {
-    const allocations = this.ctx.registry.allocations();
+    const jobs = new Map<string, number>();
+    for (const a of this.ctx.registry.allocations()) if (a.desired === 'run' && !isEnded(a)) jobs.set(a.node, (jobs.get(a.node) ?? 0) + 1);
     return this.ctx.registry.nodes().map((node) => {
       const heard = this.lastHeard.get(node.id);
       return {
         ...node,
-        jobs: allocations.filter((a) => a.node === node.id && a.desired === 'run' && !isEnded(a)).length,
+        jobs: jobs.get(node.id) ?? 0,
         freeMemoryMb: heard?.freeMemoryMb ?? null,
         lastHeartbeatMs: heard === undefined ? null : this.ctx.now() - heard.at,
         fencing: node.status === 'lost' ? describeFencing(this.fencing.get(node.id)) : null,
@@ -287,8 +284,8 @@ export class WorkloadLeader {
   private async markLost(node: WorkloadNode, policies: readonly NoQuorumPolicy[], message: string): Promise<void> {
     const fallback = this.ctx.fencingConfig().noQuorumPolicy;
     const ids = this.ctx.registry
-      .allocations()
-      .filter((a) => a.node === node.id && !isEnded(a) && policies.includes(this.ctx.registry.job(a.job)?.spec.noQuorumPolicy ?? fallback))
+      .allocationsOn(node.id)
+      .filter((a) => !isEnded(a) && policies.includes(this.ctx.registry.job(a.job)?.spec.noQuorumPolicy ?? fallback))
       .map((a) => a.id);
     if (ids.length > 0) await this.expect(this.ctx.propose({ op: 'allocsLost', ids, message }), `count ${ids.length} allocations of ${node.id} lost`);
   }
@@ -296,7 +293,6 @@ export class WorkloadLeader {
   private async planOnce(): Promise<void> {
     const registry = this.ctx.registry;
     const plan = reconcile({ nodes: registry.nodes(), jobs: registry.jobs(), allocations: registry.allocations(), newId: () => randomBytes(4).toString('hex') });
-    this.lastBlocked = plan.blocked;
     if (plan.place.length === 0 && plan.stop.length === 0) return;
     const result = await this.ctx.propose({ op: 'plan', place: plan.place, stop: plan.stop });
     if (!result.ok) {
