@@ -111,6 +111,7 @@ export class ServerNode {
       id: this.id,
       registry: this.state.workload,
       isLeader: () => this.raft.basicStatus().role === 'leader',
+      confirmLeader: () => this.raft.read(),
       propose: (command) => this.service.applyWorkload(command),
       now,
       adminTokenHash: () => this.state.credentials.adminTokenHash,

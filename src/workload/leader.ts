@@ -46,6 +46,11 @@ export interface WorkloadLeaderContext {
   /** This node's applied registry. */
   readonly registry: WorkloadRegistry;
   readonly isLeader: () => boolean;
+  /**
+   * Resolves once a quorum has confirmed this node still leads (Raft's ReadIndex round); rejects
+   * when it does not. A heartbeat is answered only after it: see heartbeat().
+   */
+  readonly confirmLeader: () => Promise<void>;
   /** Through this node's log, on the leader; resolves once applied. */
   readonly propose: (command: WorkloadCommand) => Promise<WorkloadResponse | KvFailure>;
   /** Monotonic milliseconds. */
@@ -103,6 +108,13 @@ export class WorkloadLeader {
       await this.expect(this.ctx.propose({ op: 'allocStatus', ...report }), `record the status of ${report.id}`);
       this.schedule();
     }
+    // An answer extends the node's fence to (send time + watchdog timeout). A leader cut off from
+    // its peers could otherwise keep answering until check-quorum demotes it, while the other
+    // side has already elected a leader that counts this node from its election. A quorum
+    // confirming this leadership after the heartbeat arrived means no newer leader existed before
+    // the heartbeat was sent, so the new leader's count (election + fence_delay) ends after
+    // the fence (send + watchdog timeout) — even for a heartbeat answered by an isolated leader.
+    await this.ctx.confirmLeader();
     const allocations = registry.allocationsOn(request.node.id);
     const jobs = [...new Set(allocations.map((a) => a.job))].map((name) => registry.job(name)).filter((job): job is Job => job !== undefined);
     return {
@@ -134,7 +146,7 @@ export class WorkloadLeader {
       return;
     }
     this.planning = true;
-    void this.planRounds().finally(() => (this.planning = false));
+    void this.planRounds();
   }
 
   nodeViews(): NodeView[] {
@@ -153,18 +165,21 @@ export class WorkloadLeader {
   }
 
   private async planRounds(): Promise<void> {
-    do {
-      this.again = false;
-      if (!this.ctx.isLeader()) return;
-      try {
+    try {
+      do {
+        this.again = false;
+        if (!this.ctx.isLeader()) return;
         await this.checkNodes();
         await this.planOnce();
-      } catch (error) {
-        // Lost leadership or quorum: the next round (or the next leader) plans again.
-        this.ctx.log.log('warn', 'scheduling round failed; retrying', { reason: (error as Error).message });
-        return;
-      }
-    } while (this.rerunRequested());
+      } while (this.rerunRequested());
+    } catch (error) {
+      // Lost leadership or quorum: the next round (or the next leader) plans again.
+      this.ctx.log.log('warn', 'scheduling round failed; retrying', { reason: (error as Error).message });
+    } finally {
+      // In the same step as the last check of `again`: a schedule() after it starts a new run
+      // (clearing the flag in a later .finally() lost requests made in between).
+      this.planning = false;
+    }
   }
 
   /** A method, so that the compiler does not assume the flag is still what this round set. */

@@ -23,16 +23,17 @@ function worker(id: string): NodeDescription {
   return { id, role: 'worker', address: `127.0.0.${id.slice(-1)}`, apiAddress: `127.0.0.${id.slice(-1)}:8080`, watchdogTimeoutMs, labels: {}, memoryMb: 1024, cpu: 2 };
 }
 
-function setup(): { registry: WorkloadRegistry; fencing: FencingRegistry; leader: WorkloadLeader; clock: { now: number }; proposed: WorkloadCommand[]; role: { leader: boolean } } {
+function setup(): { registry: WorkloadRegistry; fencing: FencingRegistry; leader: WorkloadLeader; clock: { now: number }; proposed: WorkloadCommand[]; role: { leader: boolean; quorum: boolean } } {
   const registry = new WorkloadRegistry();
   const fencing = new FencingRegistry();
   const clock = { now: 0 };
   const proposed: WorkloadCommand[] = [];
-  const role = { leader: true };
+  const role = { leader: true, quorum: true };
   const leader = new WorkloadLeader({
     id: 'node-1',
     registry,
     isLeader: () => role.leader,
+    confirmLeader: () => (role.quorum ? Promise.resolve() : Promise.reject(new Error('no quorum confirmed this leader'))),
     propose: (command) => {
       proposed.push(command);
       return Promise.resolve(registry.apply(command));
@@ -53,7 +54,7 @@ function setup(): { registry: WorkloadRegistry; fencing: FencingRegistry; leader
 
 /** Let the scheduling rounds (promise chains) finish. */
 async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await sleep(0);
+  for (let i = 0; i < 20; i++) await sleep(0);
 }
 
 test('a heartbeat registers the node once and is answered with its allocations and their specs', async () => {
@@ -138,6 +139,13 @@ test('a follower refuses heartbeats (the service forwards them to the leader)', 
   const { leader, role } = setup();
   role.leader = false;
   await assert.rejects(leader.heartbeat({ node: worker('w1'), freeMemoryMb: 1, reports: [] }), /not the leader/);
+});
+
+test('a leader that no quorum confirms answers no heartbeat (an isolated leader must not extend fences)', async () => {
+  const { leader, role } = setup();
+  await leader.heartbeat({ node: worker('w1'), freeMemoryMb: 1, reports: [] });
+  role.quorum = false;
+  await assert.rejects(leader.heartbeat({ node: worker('w1'), freeMemoryMb: 1, reports: [] }), /no quorum/);
 });
 
 const agent = fileURLToPath(new URL('../../../deploy/fence-agents/fence_record', import.meta.url));
