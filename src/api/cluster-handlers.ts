@@ -8,6 +8,8 @@
  *   POST   /v1/cluster/join               a join token's id and secret and the node's addresses:
  *                                          its certificate and the members to dial
  *   DELETE /v1/cluster/members/{id}       remove a member through the log                 (admin)
+ *   POST   /v1/cluster/arbiters           {"address": "host:port", "fingerprint"?: "sha256:…"}: attach
+ *                                          an arbiter process (arbiter-enrollment.ts)       (admin)
  *   POST   /v1/cluster/leave              the answering node leaves (hands leadership over) (admin)
  *   GET    /v1/snapshot                   a backup file of the replicated state, as of a
  *                                          linearizable read (application/octet-stream)   (admin)
@@ -81,6 +83,20 @@ export async function removeMember(context: RequestContext): Promise<Reply> {
   const id = decodeURIComponent(context.captures[0] ?? '');
   await context.service.removeMember(id);
   return ok({ removed: id });
+}
+
+const arbiterSchema = z
+  .object({
+    address: z.string().min(1).max(300),
+    fingerprint: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'a fingerprint is sha256: and 64 hex digits, as `quorate arbiter` prints it').optional(),
+  })
+  .strict();
+
+export async function addArbiter(context: RequestContext): Promise<Reply> {
+  context.query.allowOnly([]);
+  requireAdmin(context);
+  const body = parseWith(arbiterSchema, await jsonBody(context, 'an arbiter request'), 'arbiter request');
+  return ok(await context.service.addArbiter({ address: body.address, fingerprint: body.fingerprint ?? null }));
 }
 
 export async function leave(context: RequestContext): Promise<Reply> {

@@ -25,10 +25,13 @@ export type ApiOwnErrorCode =
 /** Codes of admission (server/admission.ts), which the API passes through. */
 type AdmissionErrorCode = 'bad_token' | 'token_expired' | 'token_revoked' | 'wrong_role' | 'address_in_use' | 'member_exists' | 'is_leader' | 'last_voter';
 
+/** Attaching an arbiter (server/arbiter-enrollment.ts): the arbiter is another process this node talks to. */
+type ArbiterErrorCode = 'fingerprint_mismatch' | 'arbiter_refused' | 'unreachable' | 'bad_response';
+
 /** A job file or spec that does not validate (workload/job-spec.ts, the service's check). */
 type WorkloadErrorCode = 'invalid_job';
 
-export type ApiErrorCode = ApiOwnErrorCode | KvErrorCode | ServiceErrorCode | AdmissionErrorCode | WorkloadErrorCode;
+export type ApiErrorCode = ApiOwnErrorCode | KvErrorCode | ServiceErrorCode | AdmissionErrorCode | ArbiterErrorCode | WorkloadErrorCode;
 
 // A Record over the union, so the compiler insists that every code has a status.
 const statusByCode: Readonly<Record<ApiErrorCode, number>> = {
@@ -52,6 +55,10 @@ const statusByCode: Readonly<Record<ApiErrorCode, number>> = {
   is_leader: 409,
   last_voter: 409,
   invalid_job: 400,
+  fingerprint_mismatch: 409,
+  arbiter_refused: 502,
+  unreachable: 502,
+  bad_response: 502,
   // The state machine's failures: the request is wrong, names something missing, or hits a limit.
   bad_command: 400,
   empty_key: 400,

@@ -6,7 +6,7 @@
 import type { Handler } from './handler.js';
 import { deleteKey, getKey, listKeys, putKey, txn } from './kv-handlers.js';
 import { leaseGrant, leaseKeepAlive, leaseRevoke, leaseTimeToLive } from './lease-handlers.js';
-import { caCertificate, createJoinToken, join, leave, listJoinTokens, removeMember, revokeJoinToken, snapshot } from './cluster-handlers.js';
+import { addArbiter, caCertificate, createJoinToken, join, leave, listJoinTokens, removeMember, revokeJoinToken, snapshot } from './cluster-handlers.js';
 import { clusterStatus, health, status } from './node-handlers.js';
 import { watch } from './watch-handler.js';
 import { agentHeartbeat, allocationLogs, confirmDead, drainNode, fenceNode, getFencing, jobStatus, listJobs, listNodes, nodeEligibility, putFencing, runJob, stopJob } from './workload-handlers.js';
@@ -34,6 +34,7 @@ const routes: readonly Route[] = [
   { pattern: /^\/v1\/cluster\/join$/, methods: { POST: join } },
   { pattern: /^\/v1\/cluster\/members\/([^/]+)$/, methods: { DELETE: removeMember } },
   { pattern: /^\/v1\/cluster\/leave$/, methods: { POST: leave } },
+  { pattern: /^\/v1\/cluster\/arbiters$/, methods: { POST: addArbiter } },
   { pattern: /^\/v1\/snapshot$/, methods: { GET: snapshot } },
   { pattern: /^\/v1\/health$/, methods: { GET: health } },
   { pattern: /^\/v1\/jobs$/, methods: { GET: listJobs, POST: runJob } },

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { AgentSettings, DataDir, NodeIdentity } from '../cluster/data-dir.js';
 import { CliError, globalOptions, parseCount, parsePort, print, untilSignal } from './context.js';
-import { getJson } from './https-json.js';
+import { getJson } from '../util/https-json.js';
 import { admitNode } from './join-commands.js';
 import { parseLabels } from './labels.js';
 import { startInBackground, untilExitOr } from './server-launch.js';

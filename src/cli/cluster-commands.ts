@@ -12,6 +12,7 @@ import type { Command } from 'commander';
 import type { ClusterStatusJson } from '../api/index.js';
 import type { QuorateClient } from '../client/index.js';
 import { CliError, clientFor, globalOptions, localNode, parsePort, print, printJson } from './context.js';
+import { addArbiterCommands } from './arbiter-command.js';
 import { addJoinCommands } from './join-commands.js';
 import { parseLabels } from './labels.js';
 import { addRecoverCommand } from './recover-command.js';
@@ -180,6 +181,7 @@ export function addClusterCommands(program: Command): void {
   ).action((file: string, options: InitOptions, command: Command) => restore(file, options, command));
   addJoinCommands(cluster);
   addRecoverCommand(cluster);
+  addArbiterCommands(program, cluster);
   program
     .command('snapshot')
     .description('backups of the replicated state')

@@ -15,7 +15,7 @@ import { Option, type Command } from 'commander';
 import type { AdmittedJson, ClusterStatusJson } from '../api/index.js';
 import { QuorateClient, QuorateClientError } from '../client/index.js';
 import { CliError, clientFor, globalOptions, parsePort, print, printJson } from './context.js';
-import { getJson } from './https-json.js';
+import { getJson } from '../util/https-json.js';
 import { parseLabels } from './labels.js';
 import { printSummary, startInBackground, untilExitOr } from './server-launch.js';
 
@@ -196,7 +196,7 @@ async function fetchCaUnverified(server: string): Promise<string> {
  * or once it has stayed caught up as a learner for `parityWaitMs`: the leader is then keeping
  * the number of voters odd and promotes it when the next server joins.
  */
-async function followJoin(client: QuorateClient, nodeId: string, exitCode: () => number | null): Promise<ClusterStatusJson | null> {
+export async function followJoin(client: QuorateClient, nodeId: string, exitCode: () => number | null): Promise<ClusterStatusJson | null> {
   const deadline = Date.now() + catchUpTimeoutMs;
   let shown = '';
   let caughtUpSince: number | null = null;

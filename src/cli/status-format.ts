@@ -21,7 +21,7 @@ function host(address: string): string {
 export function formatStatus(view: ClusterStatusJson): string {
   const leader = view.members.find((m) => m.id === view.leader);
   const quorum = `${view.quorum.ok ? 'ok' : 'degraded'} (${view.quorum.required}/${view.voters} required)`;
-  const rows = view.members.map((m) => [m.id, host(m.address), m.voter ? 'server' : 'learner', m.state, m.report === null ? 'applied=?' : `applied=${m.report.appliedIndex}`]);
+  const rows = view.members.map((m) => [m.id, host(m.address), m.arbiter ? 'arbiter' : m.voter ? 'server' : 'learner', m.state, m.report === null ? 'applied=?' : `applied=${m.report.appliedIndex}`]);
   const widths = rows.reduce<number[]>((w, row) => row.map((cell, i) => Math.max(cell.length, w[i] ?? 0)), []);
   const lines = [
     `cluster:  ${view.members.length} ${view.members.length === 1 ? 'node' : 'nodes'}`,

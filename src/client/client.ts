@@ -185,6 +185,12 @@ export class QuorateClient {
   }
 
   /** Removes a member through the log (admin); the leader itself leaves with leave(). */
+  /** Attach an arbiter process (`quorate cluster arbiter add`); `fingerprint` pins its certificate. */
+  async addArbiter(address: string, fingerprint?: string): Promise<{ readonly nodeId: string; readonly address: string; readonly fingerprint: string }> {
+    const body = await this.call({ method: 'POST', path: '/v1/cluster/arbiters', body: JSON.stringify({ address, ...(fingerprint === undefined ? {} : { fingerprint }) }) });
+    return body as unknown as { readonly nodeId: string; readonly address: string; readonly fingerprint: string };
+  }
+
   async removeMember(id: string): Promise<void> {
     await this.call({ method: 'DELETE', path: `/v1/cluster/members/${encodeURIComponent(id)}` });
   }

@@ -13,6 +13,7 @@ import { issueNodeCert } from '../cluster/certs.js';
 import { formatJoinToken, newJoinToken, secretHash, secretMatches, type JoinRole } from '../cluster/join-token.js';
 import { encodeCredentialCommand, encodeMemberCommand, encodeWorkloadCommand, type ClusterStateMachine, type JoinTokenRecord, type Member } from '../state/index.js';
 import { QuorateError } from '../util/errors.js';
+import { enrollArbiter, type ArbiterAdded, type ArbiterAddRequest } from './arbiter-enrollment.js';
 import { defaultWatchdogTimeoutMs, formatHostPort, parseHostPort } from './config.js';
 
 /** What a server holds to admit others: the CA key and the admin token (a server's data directory has both). */
@@ -104,6 +105,10 @@ export class Admission {
     const record = this.ctx.state.credentials.token(id);
     if (record === undefined) throw new QuorateError('not_found', `join token ${id} is gone`);
     return this.view(record);
+  }
+
+  enrollArbiter(request: ArbiterAddRequest): Promise<ArbiterAdded> {
+    return enrollArbiter(this.ctx, request);
   }
 
   /** Run on the leader. Throws QuorateError with a message the joining operator can act on. */

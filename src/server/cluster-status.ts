@@ -34,6 +34,7 @@ export interface MemberView {
   readonly address: string;
   readonly apiAddress: string;
   readonly voter: boolean;
+  readonly arbiter: boolean;
   /** ready: answered and applied within laggingEntriesMax of the best; lagging; unreachable. */
   readonly state: 'ready' | 'lagging' | 'unreachable';
   readonly report: NodeReport | null;
@@ -138,6 +139,7 @@ export async function gatherClusterStatus(sources: StatusSources): Promise<Clust
       address: member.peerAddress,
       apiAddress: member.apiAddress,
       voter: member.voter,
+      arbiter: member.arbiter,
       state,
       report,
       clockOffsetMs: answer.clockOffsetMs,

@@ -9,3 +9,4 @@ export { laggingEntriesMax } from './cluster-status.js';
 export { founder, joiningCluster, serverConfigFromDataDir } from './data-dir-config.js';
 export type { AdmissionSecrets, Admitted, AdmitRequest, JoinTokenView } from './admission.js';
 export { writeFounderState } from './formation.js';
+export { ArbiterHost } from './arbiter-host.js';

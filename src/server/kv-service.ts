@@ -40,6 +40,7 @@ import { routeToLeader, translate, type LeaderRouteContext } from './leader-rout
 import type { Backup } from '../cluster/backup.js';
 import type { JoinRole } from '../cluster/join-token.js';
 import { parseAdmitRequest, type Admission, type Admitted, type AdmitRequest, type JoinTokenView } from './admission.js';
+import type { ArbiterAdded, ArbiterAddRequest } from './arbiter-enrollment.js';
 import type { ClusterStatus } from './cluster-status.js';
 import type { Consistency, KvService, LeaseStatus, NodeStatus, WorkloadView } from './service.js';
 import { parseHeartbeat, reconcile, type HeartbeatRequest, type HeartbeatResponse, type NodeView, type WorkloadLeader } from '../workload/index.js';
@@ -147,6 +148,10 @@ export class NodeKvService implements KvService {
 
   revokeJoinToken(id: string): Promise<JoinTokenView> {
     return this.ctx.admission.revokeToken(id);
+  }
+
+  addArbiter(request: ArbiterAddRequest): Promise<ArbiterAdded> {
+    return this.ctx.admission.enrollArbiter(request);
   }
 
   admit(request: AdmitRequest): Promise<Admitted> {

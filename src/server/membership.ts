@@ -42,9 +42,12 @@ export class Membership {
       throw new QuorateError('member_exists', `a member with id ${member.id} already exists at ${known.peerAddress}; remove it first or use another id`);
     }
     if (known?.peerAddress !== member.peerAddress || known.apiAddress !== member.apiAddress) {
-      // The promotion policy was chosen at admission; a node asking again does not change it.
+      // The promotion policy and the arbiter flag were chosen at admission; asking again changes neither.
       const promotion = known?.promotion ?? member.promotion;
-      await this.ctx.propose(encodeMemberCommand({ op: 'memberSet', id: member.id, peerAddress: member.peerAddress, apiAddress: member.apiAddress, ...(promotion === undefined ? {} : { promotion }) }));
+      const arbiter = known?.arbiter ?? member.arbiter;
+      await this.ctx.propose(
+        encodeMemberCommand({ op: 'memberSet', id: member.id, peerAddress: member.peerAddress, apiAddress: member.apiAddress, ...(promotion === undefined ? {} : { promotion }), ...(arbiter === undefined ? {} : { arbiter }) }),
+      );
     }
     if (!inConf) {
       await this.ctx.raft.proposeConfChange({ type: 'addLearner', nodeId: member.id });

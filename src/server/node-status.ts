@@ -24,6 +24,7 @@ export function nodeStatus(
     return {
       id,
       voter: raft.conf.voters.includes(id),
+      arbiter: registered?.arbiter === true,
       peerAddress: registered?.peerAddress ?? (self ? formatHostPort(config.advertise) : ''),
       apiAddress: registered?.apiAddress ?? (self ? formatHostPort(config.api) : ''),
       health: health(lastContactMs, config),

@@ -14,7 +14,7 @@ import type { ConfState, Message, Ready, Snapshot } from '../raft/index.js';
 import { DiskStorage } from '../storage/index.js';
 import { ClusterStateMachine, encodeFencingCommand, encodeKvCommand, type ClusterApplyResult, type Member } from '../state/index.js';
 import { startAgent, WorkloadLeader, type Agent } from '../workload/index.js';
-import { PeerTransport } from '../transport/index.js';
+import { PeerTransport, serverNameOf, type SharedPeerListener } from '../transport/index.js';
 import { QuorateError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { Prng } from '../util/prng.js';
@@ -50,6 +50,12 @@ export interface ServerNodeOptions {
   readonly log?: Logger;
   /** The CA key and admin token that let this node admit others (servers made by `cluster init` or `join`). */
   readonly admission?: AdmissionSecrets;
+  /**
+   * Run as an arbiter (seed 003 option 2; arbiter-host.ts): peers arrive through the arbiter's
+   * shared listener, no jobs run here and no workload is led, and leadership, when this node
+   * wins it (to repair a lagging data node), goes to a data node as soon as one is caught up.
+   */
+  readonly arbiter?: { readonly listener: SharedPeerListener };
 }
 
 const joinRetryMs = 500;
@@ -67,6 +73,7 @@ interface Parts {
   /** When this node's peer certificate expires (ISO 8601), for `node info`. */
   readonly certificateNotAfter: string;
   readonly clusterId: string;
+  readonly arbiter: boolean;
 }
 
 export class ServerNode {
@@ -88,6 +95,7 @@ export class ServerNode {
   /** This server's own agent (it runs jobs too), unless `run_jobs = false`. */
   private agent: Agent | null = null;
   private readonly certificateNotAfter: string;
+  private readonly arbiter: boolean;
   /** Peer addresses learned outside the registry (config, hello, join answers), by node id. */
   private readonly knownAddresses = new Map<string, string>();
   private lastLeader: string | null = null;
@@ -105,12 +113,14 @@ export class ServerNode {
     this.state = parts.state;
     this.counters = parts.counters;
     this.log = parts.log;
+    this.arbiter = parts.arbiter;
     const now = (): number => systemClock.now();
     this.allVotersAck = new AllVotersAck(() => this.raft.status(), now);
     this.workloadLeader = new WorkloadLeader({
       id: this.id,
       registry: this.state.workload,
-      isLeader: () => this.raft.basicStatus().role === 'leader',
+      // An arbiter leads only for moments (housekeep hands over): agents wait for a data node.
+      isLeader: () => !this.arbiter && this.raft.basicStatus().role === 'leader',
       confirmLeader: () => this.raft.read(),
       propose: (command) => this.service.applyWorkload(command),
       now,
@@ -120,7 +130,7 @@ export class ServerNode {
         const active = new Set([...voters, ...learners]);
         return this.state.members
           .list()
-          .filter((m) => active.has(m.id))
+          .filter((m) => active.has(m.id) && m.arbiter !== true)
           .map((m) => m.apiAddress);
       },
       fencingConfig: () => this.state.fencing.config,
@@ -194,6 +204,8 @@ export class ServerNode {
         onRequest: (from: string, method: string, body: unknown) =>
           holder.node !== null ? holder.node.handleRequest(from, method, body) : Promise.resolve(preStartAnswer(config.nodeId, method, persisted)),
         log: (level, message, fields) => log.log(level, message, fields),
+        serverName: serverNameOf(clusterId),
+        ...(options.arbiter === undefined ? {} : { sharedListener: options.arbiter.listener }),
       });
       const started = transport;
       if (isFresh(persisted) && !config.initialCluster.some((m) => m.id === config.nodeId)) {
@@ -225,9 +237,10 @@ export class ServerNode {
           },
         },
       });
-      holder.node = new ServerNode({ config, storage, transport: started, raft, state, counters, log, admission: options.admission ?? null, certificateNotAfter, clusterId });
+      const arbiter = options.arbiter !== undefined;
+      holder.node = new ServerNode({ config, storage, transport: started, raft, state, counters, log, admission: options.admission ?? null, certificateNotAfter, clusterId, arbiter });
       if (initial.snapshot === null) holder.node.joinInBackground();
-      if (config.runJobs) await holder.node.startAgent();
+      if (config.runJobs && !arbiter) await holder.node.startAgent();
       log.log('info', 'node started', { node: config.nodeId, peer: formatHostPort(config.advertise), dataDir: config.dataDir });
       return holder.node;
     } catch (error) {
@@ -352,6 +365,7 @@ export class ServerNode {
     this.workloadLeader.tick();
     if (role === 'leader') {
       this.membership.maybePromote();
+      if (this.arbiter) this.handToDataNode();
     }
     this.allVotersAck.check();
     if (leader !== this.lastLeader) {
@@ -365,6 +379,20 @@ export class ServerNode {
       this.events.emit('membershipChanged', conf);
     }
     this.syncPeers();
+  }
+
+  /**
+   * An arbiter that leads hands leadership to a data voter whose log is complete (the transfer
+   * needs no catching up, so writes pause only for one election round); until one is, it keeps
+   * replicating, which is what repairs a lagging data node.
+   */
+  private handToDataNode(): void {
+    const status = this.raft.status();
+    if (status.leadTransferee !== null) return;
+    const target = status.conf.voters.find((id) => id !== this.id && this.state.members.get(id)?.arbiter !== true && status.progress.get(id)?.match === status.lastIndex);
+    if (target === undefined) return;
+    this.log.log('info', 'an arbiter does not keep leadership: handing it to a caught-up data node', { target });
+    this.raft.transferLeader(target);
   }
 
   /** Dial the registry's members, and those known otherwise that the registry lacks so far. */

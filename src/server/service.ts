@@ -24,6 +24,7 @@ import type {
 import type { Backup } from '../cluster/backup.js';
 import type { JoinRole } from '../cluster/join-token.js';
 import type { Admitted, AdmitRequest, JoinTokenView } from './admission.js';
+import type { ArbiterAdded, ArbiterAddRequest } from './arbiter-enrollment.js';
 import type { Allocation, FenceEvent, FencingConfig, Job, JobSpec, WorkloadNode } from '../state/index.js';
 import type { Blocked, HeartbeatRequest, HeartbeatResponse, NodeView } from '../workload/index.js';
 import type { ClusterStatus } from './cluster-status.js';
@@ -43,6 +44,8 @@ export type MemberHealth = 'healthy' | 'degraded' | 'unreachable';
 export interface MemberStatus {
   readonly id: string;
   readonly voter: boolean;
+  /** An arbiter (seed 003): votes and stores the log, but has no API and runs no jobs. */
+  readonly arbiter: boolean;
   readonly peerAddress: string;
   readonly apiAddress: string;
   /** As the leader sees it (the local node always counts as healthy); null when not known here. */
@@ -108,6 +111,8 @@ export interface KvService {
   revokeJoinToken(id: string): Promise<JoinTokenView>;
   /** Runs on the leader (a follower forwards it). */
   admit(request: AdmitRequest): Promise<Admitted>;
+  /** `quorate cluster arbiter add` (arbiter-enrollment.ts): attach an arbiter process as a voter. */
+  addArbiter(request: ArbiterAddRequest): Promise<ArbiterAdded>;
   /** An agent's heartbeat (workload/protocol.ts); runs on the leader (a follower forwards it). */
   agentHeartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse>;
   /** Submit a job; a changed spec gets the next version and rolls out one allocation at a time. */

@@ -92,7 +92,7 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
    */
   snapshot(): Uint8Array {
     const cluster = {
-      members: this.members.list().map((m) => [m.id, m.peerAddress, m.apiAddress, ...(m.promotion === undefined ? [] : [m.promotion])]),
+      members: this.members.list().map((m) => [m.id, m.peerAddress, m.apiAddress, ...memberFlags(m)]),
       credentials: this.credentials.state(),
       workload: this.workload.state(),
       fencing: this.fencing.state(),
@@ -116,9 +116,10 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
     assert(Array.isArray(rows), 'snapshot: member table is not a list');
     assert(typeof cluster.credentials === 'object', 'snapshot: no credentials table');
     const members = rows.map((row: unknown): Member => {
-      assert(Array.isArray(row) && (row.length === 3 || (row.length === 4 && row[3] === 'keep-odd')) && row.every((field) => typeof field === 'string'), 'snapshot: malformed member row');
-      const [id, peerAddress, apiAddress, promotion] = row as [string, string, string, 'keep-odd' | undefined];
-      return { id, peerAddress, apiAddress, ...(promotion === undefined ? {} : { promotion }) };
+      assert(Array.isArray(row) && row.length >= 3 && row.every((field) => typeof field === 'string'), 'snapshot: malformed member row');
+      const [id, peerAddress, apiAddress, ...flags] = row;
+      assert(id !== undefined && peerAddress !== undefined && apiAddress !== undefined && flags.every((flag) => flag === 'keep-odd' || flag === 'arbiter'), 'snapshot: malformed member row');
+      return { id, peerAddress, apiAddress, ...(flags.includes('keep-odd') ? { promotion: 'keep-odd' as const } : {}), ...(flags.includes('arbiter') ? { arbiter: true as const } : {}) };
     });
     this.kv.restore(data.subarray(4 + length));
     this.members.replace(members);
@@ -162,6 +163,12 @@ function isMemberSet(value: unknown): value is MemberSetRequest {
     typeof record.id === 'string' &&
     typeof record.peerAddress === 'string' &&
     typeof record.apiAddress === 'string' &&
-    (record.promotion === undefined || record.promotion === 'keep-odd')
+    (record.promotion === undefined || record.promotion === 'keep-odd') &&
+    (record.arbiter === undefined || record.arbiter === true)
   );
+}
+
+/** A member row's optional flags after its addresses (rows of older snapshots have none or 'keep-odd'). */
+function memberFlags(member: Member): string[] {
+  return [...(member.promotion === undefined ? [] : [member.promotion]), ...(member.arbiter === true ? ['arbiter'] : [])];
 }

@@ -19,6 +19,11 @@ export interface Member {
    * (seed 001's late library node, seed 002's TOML learner, `join --promote now`).
    */
   readonly promotion?: 'keep-odd';
+  /**
+   * An arbiter (seed 003 option 2): a voter that stores the log but has no API, runs no jobs
+   * and hands leadership to a data node; its apiAddress is its shared listener.
+   */
+  readonly arbiter?: true;
 }
 
 export interface MemberSetRequest extends Member {
@@ -55,7 +60,13 @@ export class MemberRegistry {
   }
 
   set(request: MemberSetRequest): MemberSetResponse | KvFailure {
-    const member: Member = { id: request.id, peerAddress: request.peerAddress, apiAddress: request.apiAddress, ...(request.promotion === 'keep-odd' ? { promotion: request.promotion } : {}) };
+    const member: Member = {
+      id: request.id,
+      peerAddress: request.peerAddress,
+      apiAddress: request.apiAddress,
+      ...(request.promotion === 'keep-odd' ? { promotion: request.promotion } : {}),
+      ...(request.arbiter === true ? { arbiter: true as const } : {}),
+    };
     const problem = memberProblem(member);
     if (problem !== null) return kvFailure('invalid_argument', problem);
     this.byId.set(member.id, member);

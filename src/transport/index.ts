@@ -5,3 +5,5 @@ export type { RequestHandler } from './rpc.js';
 export { defaultTransportLimits } from './limits.js';
 export type { TransportLimits } from './limits.js';
 export type { TransportLog, TransportLogLevel } from './log.js';
+export { SharedPeerListener, serverNameOf } from './shared-listener.js';
+export type { SharedListenerOptions } from './shared-listener.js';

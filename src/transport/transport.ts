@@ -21,6 +21,7 @@ import { silentLog, type TransportLog } from './log.js';
 import { Peer, type PeerDial } from './peer.js';
 import type { Frame, HelloFrame } from './protocol.js';
 import { PendingRequests, serveRequest, withTimeout, type RequestHandler } from './rpc.js';
+import type { SharedPeerListener } from './shared-listener.js';
 import { SnapshotAssembler } from './snapshot-stream.js';
 import { protocolError } from './wire-values.js';
 
@@ -48,6 +49,13 @@ export interface PeerTransportOptions {
   readonly onSnapshotStatus?: (to: string, ok: boolean) => void;
   readonly limits?: Partial<TransportLimits>;
   readonly log?: TransportLog;
+  /**
+   * Sent as SNI on every dial, so that a listener serving several clusters (an arbiter) knows
+   * which one is dialed (shared-listener.ts serverNameOf); other nodes ignore it.
+   */
+  readonly serverName?: string;
+  /** Receive through this listener (under `serverName`) instead of listening on listenHost:listenPort. */
+  readonly sharedListener?: SharedPeerListener;
 }
 
 export interface PeerStatus {
@@ -76,7 +84,9 @@ export class PeerTransport implements Transport {
   readonly nodeId: string;
   readonly limits: TransportLimits;
   private readonly log: TransportLog;
-  private readonly server: tls.Server;
+  /** Null when connections arrive through a shared listener. */
+  private readonly server: tls.Server | null;
+  private detach: (() => void) | null = null;
   private readonly tlsOptions: tls.SecureContextOptions;
   private readonly bindOutbound: boolean;
   private readonly peers = new Map<string, Peer>();
@@ -101,6 +111,10 @@ export class PeerTransport implements Transport {
     // The CA given here replaces the system's roots: only the cluster CA is trusted.
     this.tlsOptions = { key: keyPem, cert: certPem, ca: caPem, minVersion: 'TLSv1.3' };
     this.bindOutbound = isLocalAddress(options.advertiseHost, options.listenHost);
+    if (options.sharedListener !== undefined) {
+      this.server = null;
+      return;
+    }
     this.server = tls.createServer({
       ...this.tlsOptions,
       requestCert: true,
@@ -232,22 +246,32 @@ export class PeerTransport implements Transport {
     this.peers.clear();
     const closed = [...this.connections].map((conn) => conn.closed);
     for (const conn of this.connections) conn.close('the transport is closing');
-    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.detach?.();
+    const server = this.server;
+    const serverClosed = server === null ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
     await Promise.all([serverClosed, ...closed]);
   }
 
   private listen(): Promise<void> {
-    const { listenHost, listenPort } = this.options;
+    const { listenHost, listenPort, sharedListener, serverName } = this.options;
+    if (sharedListener !== undefined) {
+      if (serverName === undefined) throw new QuorateError('invalid_config', 'a transport on a shared listener needs the server name it is dialed by');
+      this.detach = sharedListener.attach(serverName, this.options.tls, (socket) => this.accept(socket));
+      this.listeningPort = sharedListener.port;
+      return Promise.resolve();
+    }
+    const server = this.server;
+    if (server === null) throw new QuorateError('invalid_config', 'the transport has no listener');
     return new Promise((resolve, reject) => {
       const onError = (error: Error): void => {
         reject(new QuorateError('listen_failed', `cannot listen for peers on ${formatHostPort(listenHost, listenPort)}: ${error.message}`));
       };
-      this.server.once('error', onError);
-      this.server.listen(listenPort, listenHost, () => {
-        this.server.off('error', onError);
-        const bound = this.server.address();
+      server.once('error', onError);
+      server.listen(listenPort, listenHost, () => {
+        server.off('error', onError);
+        const bound = server.address();
         if (typeof bound === 'object' && bound !== null) this.listeningPort = bound.port;
-        this.server.on('error', (error: Error) => this.log('error', `peer listener error: ${error.message}`, {}));
+        server.on('error', (error: Error) => this.log('error', `peer listener error: ${error.message}`, {}));
         this.log('info', `listening for peers on ${formatHostPort(listenHost, this.port)}`, { node: this.nodeId });
         resolve();
       });
@@ -263,6 +287,7 @@ export class PeerTransport implements Transport {
       host: address.host,
       port: address.port,
       ...(this.bindOutbound ? { localAddress: this.options.advertiseHost } : {}),
+      ...(this.options.serverName === undefined ? {} : { servername: this.options.serverName }),
       ...this.tlsOptions,
       rejectUnauthorized: true,
       // A peer's identity is the node id in its certificate, which the hello checks against the

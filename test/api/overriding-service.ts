@@ -25,6 +25,7 @@ export function overriding(real: KvService, overrides: Partial<KvService>): KvSe
     listJoinTokens: () => real.listJoinTokens(),
     revokeJoinToken: (id) => real.revokeJoinToken(id),
     admit: (request) => real.admit(request),
+    addArbiter: (request) => real.addArbiter(request),
     agentHeartbeat: (request) => real.agentHeartbeat(request),
     putJob: (spec) => real.putJob(spec),
     stopJob: (name) => real.stopJob(name),

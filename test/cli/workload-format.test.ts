@@ -34,7 +34,7 @@ function member(id: string, freeGb: number | null, overrides: Partial<MemberView
           clockMs: 0,
           certificateNotAfter: '2035-01-01T00:00:00Z',
         };
-  return { id, address: `10.0.0.${id.slice(5)}:8081`, apiAddress: `10.0.0.${id.slice(5)}:8080`, voter: true, state: 'ready', report, clockOffsetMs: 0, lastContactMs: 0, error: null, ...overrides };
+  return { id, address: `10.0.0.${id.slice(5)}:8081`, apiAddress: `10.0.0.${id.slice(5)}:8080`, voter: true, arbiter: false, state: 'ready', report, clockOffsetMs: 0, lastContactMs: 0, error: null, ...overrides };
 }
 
 function cluster(members: readonly MemberViewJson[]): ClusterStatusJson {

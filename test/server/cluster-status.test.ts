@@ -13,7 +13,7 @@ import { QuorateError } from '../../src/util/errors.js';
 
 function member(id: string, voter = true): MemberStatus {
   const n = id.split('-')[1] ?? '0';
-  return { id, voter, peerAddress: `10.0.0.${n}:8081`, apiAddress: `10.0.0.${n}:8080`, health: 'healthy', matchIndex: null, lastContactMs: 400 };
+  return { id, voter, arbiter: false, peerAddress: `10.0.0.${n}:8081`, apiAddress: `10.0.0.${n}:8080`, health: 'healthy', matchIndex: null, lastContactMs: 400 };
 }
 
 function self(members: MemberStatus[], leader: string | null): NodeStatus {

@@ -55,11 +55,14 @@ test('credentials: the admin hash and join tokens apply through the log, survive
   const bad = apply({ op: 'tokenCreate', token: { ...token('zz', 3_000) } });
   assert.equal(!bad.ok && bad.code, 'invalid_argument');
   machine.apply({ type: 'normal', index: ++index, term: 1, data: encodeMemberCommand({ op: 'memberSet', id: 'n2', peerAddress: '127.0.0.2:8081', apiAddress: '127.0.0.2:8080', promotion: 'keep-odd' }) });
+  machine.apply({ type: 'normal', index: ++index, term: 1, data: encodeMemberCommand({ op: 'memberSet', id: 'arbiter-9', peerAddress: '127.0.0.9:8090', apiAddress: '127.0.0.9:8090', promotion: 'keep-odd', arbiter: true }) });
 
   const copy = new ClusterStateMachine();
   copy.restore(machine.snapshot());
   assert.deepEqual(copy.credentials.state(), machine.credentials.state());
   assert.equal(copy.members.get('n2')?.promotion, 'keep-odd');
+  assert.equal(copy.members.get('n2')?.arbiter, undefined);
+  assert.deepEqual(copy.members.get('arbiter-9'), { id: 'arbiter-9', peerAddress: '127.0.0.9:8090', apiAddress: '127.0.0.9:8090', promotion: 'keep-odd', arbiter: true });
   assert.deepEqual(copy.snapshot(), machine.snapshot());
 
   // A week after the first token ended, creating another drops it.

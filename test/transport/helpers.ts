@@ -47,6 +47,8 @@ export interface NodeSpec {
   readonly clusterId?: string;
   readonly limits?: Partial<TransportLimits>;
   readonly onRequest?: PeerTransportOptions['onRequest'];
+  readonly serverName?: string;
+  readonly sharedListener?: PeerTransportOptions['sharedListener'];
 }
 
 export async function startNode(spec: NodeSpec): Promise<TestNode> {
@@ -64,6 +66,8 @@ export async function startNode(spec: NodeSpec): Promise<TestNode> {
     ...(spec.onRequest === undefined ? {} : { onRequest: spec.onRequest }),
     onSnapshotStatus: (_to, ok) => snapshotStatus.push(ok),
     ...(spec.limits === undefined ? {} : { limits: spec.limits }),
+    ...(spec.serverName === undefined ? {} : { serverName: spec.serverName }),
+    ...(spec.sharedListener === undefined ? {} : { sharedListener: spec.sharedListener }),
     log: (level, msg) => logs.push({ level, msg }),
   });
   return { id: spec.id, host: spec.host, transport, received, logs, snapshotStatus, address: transport.advertiseAddress };
