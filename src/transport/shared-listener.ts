@@ -9,6 +9,7 @@
 import * as tls from 'node:tls';
 import { QuorateError } from '../util/errors.js';
 import { formatHostPort } from './address.js';
+import { listenOn } from './listen.js';
 import { silentLog, type TransportLog } from './log.js';
 import type { TransportTls } from './transport.js';
 
@@ -102,18 +103,7 @@ export class SharedPeerListener {
     route.accept(socket);
   }
 
-  private listen(): Promise<void> {
-    const { host, port } = this.options;
-    return new Promise((resolve, reject) => {
-      const onError = (error: Error): void => reject(new QuorateError('listen_failed', `cannot listen on ${formatHostPort(host, port)}: ${error.message}`));
-      this.server.once('error', onError);
-      this.server.listen(port, host, () => {
-        this.server.off('error', onError);
-        const bound = this.server.address();
-        if (typeof bound === 'object' && bound !== null) this.boundPort = bound.port;
-        this.server.on('error', (error: Error) => this.log('error', `listener error: ${error.message}`, {}));
-        resolve();
-      });
-    });
+  private async listen(): Promise<void> {
+    this.boundPort = await listenOn(this.server, this.options.host, this.options.port, 'clusters', this.log);
   }
 }

@@ -21,6 +21,7 @@ import { silentLog, type TransportLog } from './log.js';
 import { Peer, type PeerDial } from './peer.js';
 import type { Frame, HelloFrame } from './protocol.js';
 import { PendingRequests, serveRequest, withTimeout, type RequestHandler } from './rpc.js';
+import { listenOn } from './listen.js';
 import type { SharedPeerListener } from './shared-listener.js';
 import { SnapshotAssembler } from './snapshot-stream.js';
 import { protocolError } from './wire-values.js';
@@ -252,30 +253,18 @@ export class PeerTransport implements Transport {
     await Promise.all([serverClosed, ...closed]);
   }
 
-  private listen(): Promise<void> {
+  private async listen(): Promise<void> {
     const { listenHost, listenPort, sharedListener, serverName } = this.options;
     if (sharedListener !== undefined) {
       if (serverName === undefined) throw new QuorateError('invalid_config', 'a transport on a shared listener needs the server name it is dialed by');
       this.detach = sharedListener.attach(serverName, this.options.tls, (socket) => this.accept(socket));
       this.listeningPort = sharedListener.port;
-      return Promise.resolve();
+      return;
     }
     const server = this.server;
     if (server === null) throw new QuorateError('invalid_config', 'the transport has no listener');
-    return new Promise((resolve, reject) => {
-      const onError = (error: Error): void => {
-        reject(new QuorateError('listen_failed', `cannot listen for peers on ${formatHostPort(listenHost, listenPort)}: ${error.message}`));
-      };
-      server.once('error', onError);
-      server.listen(listenPort, listenHost, () => {
-        server.off('error', onError);
-        const bound = server.address();
-        if (typeof bound === 'object' && bound !== null) this.listeningPort = bound.port;
-        server.on('error', (error: Error) => this.log('error', `peer listener error: ${error.message}`, {}));
-        this.log('info', `listening for peers on ${formatHostPort(listenHost, this.port)}`, { node: this.nodeId });
-        resolve();
-      });
-    });
+    this.listeningPort = await listenOn(server, listenHost, listenPort, 'peers', this.log);
+    this.log('info', `listening for peers on ${formatHostPort(listenHost, this.port)}`, { node: this.nodeId });
   }
 
   private assertOpen(): void {
