@@ -12,6 +12,7 @@ export function formatFencingConfig(config: FencingConfig): string {
   const lines = [
     `watchdog fencing: ${config.watchdog ? `on (a lost node counts as fenced ${config.fenceDelayMs === null ? 'its watchdog timeout + 1 s' : `${config.fenceDelayMs / 1000} s`} after its last heartbeat)` : 'off (only a fence device can fence a node)'}`,
   ];
+  if (config.twoNode === true) lines.push('two_node:         on (two voters; the survivor goes on alone once a device has fenced its peer)');
   if (config.levels.length === 0) lines.push('fence devices:    none');
   for (const level of [...config.levels].sort((a, b) => a.level - b.level)) {
     lines.push(`level ${level.level}:`);

@@ -14,8 +14,7 @@ import { runningPid } from './pid-file.js';
 async function recover(confirmLost: string, command: Command): Promise<void> {
   const { DataDir, resolveDataDir } = await import('../cluster/data-dir.js');
   const { DiskStorage } = await import('../storage/index.js');
-  const { ClusterStateMachine } = await import('../state/index.js');
-  const { applyConfChange } = await import('../raft/index.js');
+  const { replay, saveAsSoleVoter } = await import('../server/sole-voter.js');
   const dir = new DataDir(resolveDataDir(globalOptions(command).dataDir));
   const identity = await dir.readIdentity();
   const pid = await runningPid(dir.pidPath);
@@ -23,21 +22,8 @@ async function recover(confirmLost: string, command: Command): Promise<void> {
   const storage = await DiskStorage.open({ dir: dir.raftDir });
   try {
     const persisted = await storage.load();
-    if (persisted.snapshot === null) throw new CliError(`${dir.raftDir} holds no Raft state to recover from`);
-    const state = new ClusterStateMachine();
-    state.restore(persisted.snapshot.data);
-    let conf = persisted.snapshot.meta.conf;
-    let index = persisted.snapshot.meta.index;
-    let term = persisted.snapshot.meta.term;
-    const commit = persisted.hardState.commit;
-    for (const entry of persisted.entries) {
-      if (entry.index > commit) break;
-      state.apply(entry);
-      if (entry.type === 'conf') conf = applyConfChange(conf, entry.change);
-      index = entry.index;
-      term = entry.term;
-    }
-    const dropped = persisted.entries.filter((e) => e.index > commit).length;
+    const replayed = replay(persisted, 'commit', dir.raftDir);
+    const { conf, index, term, state, dropped } = replayed;
     const others = conf.voters.filter((id) => id !== identity.nodeId);
     const confirmed = confirmLost
       .split(',')
@@ -60,11 +46,7 @@ async function recover(confirmLost: string, command: Command): Promise<void> {
         '',
       ].join('\n'),
     );
-    const self = state.members.get(identity.nodeId);
-    if (self === undefined) throw new CliError(`the member registry has no addresses for ${identity.nodeId}`);
-    state.members.replace([self]);
-    const snapshot = { meta: { index, term, conf: { voters: [identity.nodeId], learners: [] } }, data: state.snapshot() };
-    await storage.save({ hardState: { term: persisted.hardState.term, vote: null, commit: index }, entries: [], snapshot, sync: true });
+    await saveAsSoleVoter(storage, persisted, replayed, identity.nodeId);
   } finally {
     await storage.close();
   }

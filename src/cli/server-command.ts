@@ -28,28 +28,47 @@ export interface ServeOptions {
 /** Runs a node with its API until a signal; resolves once it has stopped. */
 export async function serve(options: ServeOptions): Promise<void> {
   const { config } = options;
-  const { ServerNode, formatHostPort } = await import('../server/index.js');
+  const { ServerNode, formatHostPort, goOnAlone, switchableService } = await import('../server/index.js');
   const { startApiServer } = await import('../api/index.js');
   const { jsonLogger } = await import('../util/log.js');
   const log = jsonLogger({ node: config.nodeId });
-  const node = await ServerNode.start(config, { log, ...(options.admission === undefined ? {} : { admission: options.admission }) });
+  const nodeOptions = { log, ...(options.admission === undefined ? {} : { admission: options.admission }) };
+  let node = await ServerNode.start(config, nodeOptions);
+  const service = switchableService(node.service);
   let api;
   try {
-    api = await startApiServer(node.service, { ...config.api, log: (message) => log.log('error', message), ...(options.apiTls === undefined ? {} : { tls: options.apiTls }) });
+    api = await startApiServer(service.service, { ...config.api, log: (message) => log.log('error', message), ...(options.apiTls === undefined ? {} : { tls: options.apiTls }) });
   } catch (error) {
     await node.stop();
     throw error;
   }
   log.log('info', `listening on ${api.url} (API) and ${formatHostPort(config.listen)} (peers)`);
-  // A node whose Raft driver stopped must not linger serving stale answers: it exits non-zero
-  // (and systemd's Restart=on-failure starts it again from its durable state).
-  const fatal = new Promise<unknown>((resolve) => node.events.once('fatal', resolve));
+  const signal = untilSignal();
   let failure: unknown = null;
   try {
     await options.started?.({ apiUrl: api.url });
-    const stopped = await Promise.race([untilSignal(), fatal.then((error) => ({ error }))]);
-    if (typeof stopped === 'string') log.log('info', `${stopped}: stopping`);
-    else failure = stopped.error;
+    for (;;) {
+      // A node whose Raft driver stopped must not linger serving stale answers: it exits non-zero
+      // (and systemd's Restart=on-failure starts it again from its durable state).
+      const events = node.events;
+      const fatal = new Promise<{ error: unknown }>((resolve) => events.once('fatal', (error) => resolve({ error })));
+      const takeover = new Promise<{ peer: string; detail: string }>((resolve) => events.once('takeover', (peer, detail) => resolve({ peer, detail })));
+      const stopped = await Promise.race([signal, fatal, takeover]);
+      if (typeof stopped === 'string') {
+        log.log('info', `${stopped}: stopping`);
+        break;
+      }
+      if ('error' in stopped) {
+        failure = stopped.error;
+        break;
+      }
+      // two_node: the peer is fenced; this node becomes the only voter and starts again.
+      await node.stop();
+      await goOnAlone(config.dataDir, config.nodeId, stopped.peer, stopped.detail, Date.now());
+      node = await ServerNode.start(config, nodeOptions);
+      service.switchTo(node.service);
+      log.log('warn', 'two_node: restarted as the only voter; the fenced peer must be wiped and joined again', { peer: stopped.peer });
+    }
   } finally {
     await api.close();
     await node.stop({ transferLeadership: failure === null });

@@ -10,3 +10,5 @@ export { founder, joiningCluster, serverConfigFromDataDir } from './data-dir-con
 export type { AdmissionSecrets, Admitted, AdmitRequest, JoinTokenView } from './admission.js';
 export { writeFounderState } from './formation.js';
 export { ArbiterHost } from './arbiter-host.js';
+export { switchableService } from './switchable-service.js';
+export { goOnAlone } from './two-node.js';

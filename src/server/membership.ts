@@ -23,6 +23,8 @@ export interface MembershipContext {
   readonly log: Logger;
   /** Replicate an encoded command through the leader (used for the registry entry). */
   propose(data: Uint8Array): Promise<unknown>;
+  /** `two_node = true` in the fencing setup: a second voter is what the operator asked for. */
+  twoNode(): boolean;
 }
 
 export class Membership {
@@ -60,7 +62,8 @@ export class Membership {
    * Called periodically on the leader: promote one caught-up learner. A learner that keeps the
    * voter count odd waits while the count is odd until a second one has caught up too; then
    * the first promotion makes the count even and the next round promotes the other, so the
-   * cluster goes from 1 to 3 voters without settling at 2 (seed 002).
+   * cluster goes from 1 to 3 voters without settling at 2 (seed 002) — unless the cluster is
+   * set up as a two-node cluster (two_node = true), where two voters is the point.
    */
   maybePromote(): void {
     if (this.promoting) return;
@@ -69,7 +72,8 @@ export class Membership {
     const caughtUp = status.conf.learners.filter((id) => isCaughtUp(status, id));
     const votersOdd = status.conf.voters.length % 2 === 1;
     const keepsOdd = (id: string): boolean => this.ctx.members.get(id)?.promotion === 'keep-odd';
-    const ready = caughtUp.find((id) => !keepsOdd(id)) ?? (votersOdd && caughtUp.length < 2 ? undefined : caughtUp[0]);
+    const pairWanted = this.ctx.twoNode() && status.conf.voters.length === 1;
+    const ready = caughtUp.find((id) => !keepsOdd(id)) ?? (votersOdd && caughtUp.length < 2 && !pairWanted ? undefined : caughtUp[0]);
     if (ready === undefined) return;
     this.promoting = true;
     void this.promote(ready).finally(() => (this.promoting = false));

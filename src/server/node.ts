@@ -13,13 +13,13 @@ import { RaftNode, systemClock, type LogStorage, type PersistedState } from '../
 import type { ConfState, Message, Ready, Snapshot } from '../raft/index.js';
 import { DiskStorage } from '../storage/index.js';
 import { ClusterStateMachine, encodeFencingCommand, encodeKvCommand, type ClusterApplyResult, type Member } from '../state/index.js';
-import { startAgent, WorkloadLeader, type Agent } from '../workload/index.js';
+import { fenceWithDevices, startAgent, WorkloadLeader, type Agent } from '../workload/index.js';
 import { PeerTransport, serverNameOf, type SharedPeerListener } from '../transport/index.js';
 import { QuorateError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { Prng } from '../util/prng.js';
 import { AllVotersAck } from './all-voters-ack.js';
-import { formatHostPort, type ServerConfig } from './config.js';
+import { formatHostPort, parseHostPort, type ServerConfig } from './config.js';
 import { ConsensusCounters } from './counters.js';
 import { helloFrom, initialState, isFresh, type Hello } from './formation.js';
 import { NodeKvService } from './kv-service.js';
@@ -31,6 +31,7 @@ import { nodeStatus } from './node-status.js';
 import type { NodeStatus } from './service.js';
 import { tlsMaterial } from './tls-material.js';
 import { topologyWarnings } from './topology.js';
+import { TwoNodeWatch } from './two-node.js';
 import { certFingerprint, certInfo } from '../cluster/certs.js';
 import { clusterIdOf } from '../cluster/join-token.js';
 
@@ -39,6 +40,11 @@ export interface ServerNodeEvents {
   membershipChanged: [conf: ConfState];
   /** The Raft driver stopped on an error (a bug or a failed disk): the node no longer takes part. */
   fatal: [error: unknown];
+  /**
+   * two_node: a fence device turned the peer off; whoever runs the node stops it, makes it the
+   * only voter (two-node.ts goOnAlone) and starts it again.
+   */
+  takeover: [peer: string, detail: string];
 }
 
 export interface StopOptions {
@@ -92,6 +98,7 @@ export class ServerNode {
   private readonly allVotersAck: AllVotersAck;
   private readonly housekeeping: NodeJS.Timeout;
   private readonly workloadLeader: WorkloadLeader;
+  private readonly twoNode: TwoNodeWatch;
   /** This server's own agent (it runs jobs too), unless `run_jobs = false`. */
   private agent: Agent | null = null;
   private readonly certificateNotAfter: string;
@@ -174,7 +181,22 @@ export class ServerNode {
         secrets: parts.admission,
       }),
     });
-    this.membership = new Membership({ raft: this.raft, members: this.state.members, log: this.log, propose: (data) => this.service.propose(data) });
+    this.twoNode = new TwoNodeWatch({
+      id: this.id,
+      status: () => this.raft.status(),
+      // An arbiter never makes a pair: it is the third voter that makes two_node unnecessary.
+      fencing: () => (this.arbiter ? { ...this.state.fencing.config, twoNode: false } : this.state.fencing.config),
+      addressOf: (id) => {
+        const member = this.state.members.get(id);
+        return member === undefined ? '' : parseHostPort(member.peerAddress, 'member address').host;
+      },
+      now,
+      electionTimeoutMs: this.config.electionTimeoutMs,
+      fence: fenceWithDevices,
+      takeOver: (peer, detail) => this.events.emit('takeover', peer, detail),
+      log: this.log,
+    });
+    this.membership = new Membership({ raft: this.raft, members: this.state.members, log: this.log, propose: (data) => this.service.propose(data), twoNode: () => this.state.fencing.config.twoNode === true });
     for (const member of this.config.initialCluster) if (member.id !== null) this.knownAddresses.set(member.id, member.peerAddress);
     this.housekeeping = setInterval(() => this.housekeep(), this.config.heartbeatIntervalMs);
     this.housekeep();
@@ -278,7 +300,8 @@ export class ServerNode {
       topology: (voters) => {
         const { workload, fencing } = this.state;
         const stopJobs = workload.jobs().filter((job) => !job.stopped && (job.spec.noQuorumPolicy ?? fencing.config.noQuorumPolicy) === 'stop').length;
-        return topologyWarnings({ voters, nodes: workload.nodes(), fencing: fencing.config, stopJobs });
+        const waiting = this.twoNode.waiting();
+        return [...topologyWarnings({ voters, nodes: workload.nodes(), fencing: fencing.config, stopJobs }), ...(waiting === null ? [] : [waiting])];
       },
     });
   }
@@ -363,6 +386,7 @@ export class ServerNode {
     const { role, leader, term } = this.raft.basicStatus();
     this.leases.expire();
     this.workloadLeader.tick();
+    this.twoNode.tick();
     if (role === 'leader') {
       this.membership.maybePromote();
       if (this.arbiter) this.handToDataNode();

@@ -26,6 +26,13 @@ export function topologyWarnings(input: TopologyInput): string[] {
       out.push(`the voters are in exactly two ${label}s (${[...places].sort().join(', ')}): two ${label}s is no better than one, since losing the ${label} with the majority stops writes; put a voter (or an arbiter) in a third ${label}`);
     }
   }
+  if (input.fencing.twoNode === true) {
+    out.push(
+      input.voters.length === 2
+        ? 'two_node: TWO VOTERS. If one fails (or the link between them does), the other fences it with the fence devices and goes on alone; if the devices cannot fence it, writes stop. The fenced node must be wiped and joined again. An arbiter (quorate cluster arbiter add) avoids all of this'
+        : `two_node is set but the cluster has ${input.voters.length} voter(s): it applies only to exactly two`,
+    );
+  }
   if (input.stopJobs > 0 && input.fencing.levels.length === 0 && !input.fencing.watchdog) {
     out.push(`no fencing is configured (no fence devices, watchdog fencing off) while ${input.stopJobs} job(s) use no-quorum policy stop: a lost node's jobs can never be replaced; add fence devices or turn watchdog fencing on (quorate fence config)`);
   }

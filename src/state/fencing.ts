@@ -39,6 +39,11 @@ export interface FencingConfig {
   readonly fenceDelayMs: number | null;
   /** What nodes do with jobs that name no policy when they lose contact with the leader. */
   readonly noQuorumPolicy: NoQuorumPolicy;
+  /**
+   * Seed 003 option 1 (corosync's two_node): two voters, and the survivor of the pair goes on
+   * alone once a fence device has turned its peer off (server/two-node.ts). Absent: false.
+   */
+  readonly twoNode?: boolean | undefined;
 }
 
 export const defaultFencingConfig: FencingConfig = { levels: [], watchdog: true, fenceDelayMs: null, noQuorumPolicy: 'stop' };
@@ -132,6 +137,7 @@ export const fencingConfigSchema = z
     watchdog: z.boolean(),
     fenceDelayMs: z.number().int().min(1).max(3_600_000).nullable(),
     noQuorumPolicy: z.enum(['stop', 'freeze', 'ignore']),
+    twoNode: z.boolean().optional(),
   })
   .strict();
 
@@ -158,6 +164,9 @@ export const fencingCommandSchema: z.ZodType<FencingCommand> = z.union([
  * node's jobs before its own watchdog has stopped them would run them twice.
  */
 export function fencingConfigProblem(config: FencingConfig, watchdogTimeouts: ReadonlyMap<string, number>): string | null {
+  if (config.twoNode === true && config.levels.length === 0) {
+    return 'two_node = true needs fence devices (seed 003 option 1): with two voters the survivor may go on alone only once a device has turned its peer off, and a watchdog cannot tell it that. Add [[level]]s with devices (IPMI, then the PDUs), or attach an arbiter instead (quorate cluster arbiter add)';
+  }
   if (config.fenceDelayMs === null) return null;
   for (const [node, watchdogMs] of watchdogTimeouts) {
     if (config.fenceDelayMs <= watchdogMs) {

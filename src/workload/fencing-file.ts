@@ -4,6 +4,7 @@
  *   no_quorum_policy = "stop"  # stop | freeze | ignore: for jobs that name none
  *   watchdog = true          # waiting out a lost node's watchdog counts as fencing it
  *   fence_delay = "6s"       # optional: how long after its last heartbeat (> every watchdog timeout)
+ *   two_node = true          # optional: two voters, the survivor goes on alone after fencing its peer
  *
  *   [[level]]                # tried in order of `level`; all devices of a level must succeed
  *   level = 1
@@ -25,6 +26,7 @@ const fileSchema = z
     no_quorum_policy: z.enum(['stop', 'freeze', 'ignore']).default('stop'),
     watchdog: z.boolean().default(true),
     fence_delay: duration.optional(),
+    two_node: z.boolean().default(false),
     level: z
       .array(
         z
@@ -57,6 +59,7 @@ export async function loadFencingFile(path: string): Promise<FencingConfig> {
     noQuorumPolicy: file.no_quorum_policy,
     watchdog: file.watchdog,
     fenceDelayMs: file.fence_delay === undefined ? null : ms(file.fence_delay, 'fence_delay'),
+    ...(file.two_node ? { twoNode: true } : {}),
     levels: file.level.map((level, i) => ({
       level: level.level,
       devices: level.device.map((device, j) => ({ name: device.name, command: device.command, args: device.args, timeoutMs: ms(device.timeout, `level[${i}].device[${j}].timeout`), retries: device.retries })),
