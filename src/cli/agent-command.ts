@@ -110,13 +110,12 @@ export async function serveAgent(dir: DataDir, started?: () => void): Promise<vo
   const identity: NodeIdentity = await dir.readIdentity();
   const settings = await dir.readAgentSettings();
   const tls = await dir.readTls();
-  const { HttpLink, startAgent } = await import('../workload/index.js');
+  const { HttpLink, heartbeatAttemptMs, startAgent } = await import('../workload/index.js');
   const { startAgentApi } = await import('../api/index.js');
   const { jsonLogger } = await import('../util/log.js');
   const { writePidFile, removePidFile } = await import('./pid-file.js');
   const log = jsonLogger({ node: identity.nodeId });
-  // A hung server must cost well under a watchdog timeout before the next one is tried.
-  const timeoutMs = Math.min(3000, Math.floor(settings.watchdogTimeoutMs / 4));
+  const timeoutMs = heartbeatAttemptMs(settings.watchdogTimeoutMs);
   const link = new HttpLink({
     servers: settings.servers,
     caPem: tls.caCertPem,

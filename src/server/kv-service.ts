@@ -162,8 +162,9 @@ export class NodeKvService implements KvService {
     return this.ctx.allocationRoot;
   }
 
-  agentHeartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse> {
-    return this.routed('workload.heartbeat', request, () => this.ctx.workloadLeader.heartbeat(request));
+  /** `timeoutMs`: this node's own agent gives up well before its watchdog (heartbeatAttemptMs). */
+  agentHeartbeat(request: HeartbeatRequest, timeoutMs = this.ctx.requestTimeoutMs): Promise<HeartbeatResponse> {
+    return this.routed('workload.heartbeat', request, () => this.ctx.workloadLeader.heartbeat(request), timeoutMs);
   }
 
   async putJob(spec: JobSpec): Promise<{ readonly version: number }> {
@@ -266,8 +267,8 @@ export class NodeKvService implements KvService {
   }
 
   /** Run `local` on the leader: here when this node leads, else via `method` on the leader. */
-  routed<T>(method: string, body: unknown, local: () => Promise<T>): Promise<T> {
-    const deadline = this.ctx.now() + this.ctx.requestTimeoutMs;
+  routed<T>(method: string, body: unknown, local: () => Promise<T>, timeoutMs = this.ctx.requestTimeoutMs): Promise<T> {
+    const deadline = this.ctx.now() + timeoutMs;
     return routeToLeader(this.ctx, deadline, local, async (leader) => (await this.ctx.request(leader, method, body, Math.max(1, deadline - this.ctx.now()))) as T);
   }
 

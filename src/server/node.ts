@@ -13,7 +13,7 @@ import { RaftNode, systemClock, type LogStorage, type PersistedState } from '../
 import type { ConfState, Message, Ready, Snapshot } from '../raft/index.js';
 import { DiskStorage } from '../storage/index.js';
 import { ClusterStateMachine, encodeFencingCommand, encodeKvCommand, type ClusterApplyResult, type Member } from '../state/index.js';
-import { fenceWithDevices, startAgent, WorkloadLeader, type Agent } from '../workload/index.js';
+import { fenceWithDevices, heartbeatAttemptMs, startAgent, WorkloadLeader, type Agent } from '../workload/index.js';
 import { PeerTransport, serverNameOf, type SharedPeerListener } from '../transport/index.js';
 import { QuorateError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
@@ -283,7 +283,8 @@ export class ServerNode {
       labels: this.config.labels,
       ...(this.config.watchdogDevice === null ? {} : { watchdogDevice: this.config.watchdogDevice }),
       dir: jobsDir(this.config),
-      link: { heartbeat: (request) => this.service.agentHeartbeat(request) },
+      // Forwarded to the leader; an attempt stuck on a leader that was cut off ends in time for the next one.
+      link: { heartbeat: (request) => this.service.agentHeartbeat(request, heartbeatAttemptMs(this.config.watchdogTimeoutMs)) },
       log: this.log,
     });
   }

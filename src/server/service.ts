@@ -114,7 +114,7 @@ export interface KvService {
   /** `quorate cluster arbiter add` (arbiter-enrollment.ts): attach an arbiter process as a voter. */
   addArbiter(request: ArbiterAddRequest): Promise<ArbiterAdded>;
   /** An agent's heartbeat (workload/protocol.ts); runs on the leader (a follower forwards it). */
-  agentHeartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse>;
+  agentHeartbeat(request: HeartbeatRequest, timeoutMs?: number): Promise<HeartbeatResponse>;
   /** Submit a job; a changed spec gets the next version and rolls out one allocation at a time. */
   putJob(spec: JobSpec): Promise<{ readonly version: number }>;
   stopJob(name: string): Promise<void>;

@@ -7,13 +7,13 @@
  * and be answered. Every connection is authenticated twice: TLS checks the certificate against
  * the cluster CA, then the hello must name the node the certificate was issued to.
  */
-import { networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import * as tls from 'node:tls';
 import type { Transport } from '../node/interfaces.js';
 import type { Message } from '../raft/index.js';
 import { QuorateError } from '../util/errors.js';
+import { isLocalAddress } from '../util/local-address.js';
 import { formatHostPort, parseHostPort, type HostPort } from './address.js';
 import { Connection, type ConnectionEvents } from './connection.js';
 import { resolveLimits, type TransportLimits } from './limits.js';
@@ -111,7 +111,7 @@ export class PeerTransport implements Transport {
     const { keyPem, certPem, caPem } = options.tls;
     // The CA given here replaces the system's roots: only the cluster CA is trusted.
     this.tlsOptions = { key: keyPem, cert: certPem, ca: caPem, minVersion: 'TLSv1.3' };
-    this.bindOutbound = isLocalAddress(options.advertiseHost, options.listenHost);
+    this.bindOutbound = sendsFromAdvertised(options.advertiseHost, options.listenHost);
     if (options.sharedListener !== undefined) {
       this.server = null;
       return;
@@ -398,8 +398,7 @@ export class PeerTransport implements Transport {
  * address it knows this node by. Behind NAT the advertised address is not local: the kernel
  * then picks the source address.
  */
-function isLocalAddress(advertiseHost: string, listenHost: string): boolean {
+function sendsFromAdvertised(advertiseHost: string, listenHost: string): boolean {
   if (isIP(advertiseHost) === 0) return false;
-  if (advertiseHost === listenHost) return true;
-  return Object.values(networkInterfaces()).some((list) => list?.some((i) => i.address === advertiseHost) ?? false);
+  return advertiseHost === listenHost || isLocalAddress(advertiseHost);
 }

@@ -31,6 +31,11 @@ export interface AgentLink {
   heartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse>;
   /** The servers as the leader last listed them (a link that talks to one server ignores this). */
   learnServers?(servers: readonly string[]): void;
+  /**
+   * Send from this address (the node's advertise address), as peer connections do, so that the
+   * node is told apart by address: a firewall rule on it cuts exactly this node's heartbeats.
+   */
+  bindTo?(address: string): void;
 }
 
 export interface AgentOptions {
@@ -69,6 +74,9 @@ export class Agent {
   private stopped = false;
   private reachable = true;
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  /** A round is under way; a status change meanwhile asks for the next one soon after it. */
+  private beating = false;
+  private beatRequested = false;
   private readonly watchdogTimer: NodeJS.Timeout;
   private adminTokenHashValue: string | null = null;
   private leaderValue: string | null = null;
@@ -136,14 +144,28 @@ export class Agent {
     }
   }
 
+  /**
+   * One round at a time: two answers followed at once would both find a new allocation not yet
+   * running here and start it twice (and both rounds write the fence's temp file).
+   */
   private beatSoon(delayMs: number): void {
     if (this.stopped) return;
+    if (this.beating) {
+      if (delayMs < this.options.heartbeatMs) this.beatRequested = true;
+      return;
+    }
     if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer);
     this.heartbeatTimer = setTimeout(() => {
       this.heartbeatTimer = null;
+      this.beating = true;
       void this.beat()
         .catch((error: unknown) => this.options.log.log('warn', 'a heartbeat round failed; retrying', { reason: (error as Error).message }))
-        .finally(() => this.beatSoon(this.options.heartbeatMs));
+        .finally(() => {
+          this.beating = false;
+          const soon = this.beatRequested;
+          this.beatRequested = false;
+          this.beatSoon(soon ? reportDelayMs : this.options.heartbeatMs);
+        });
     }, delayMs);
   }
 
@@ -251,6 +273,8 @@ export class Agent {
         // Without the record a restarted agent cannot re-attach (the fence still stops the task): worth a warning, not the agent.
         remember: (task) =>
           saved({ ...record, task }).catch((error: unknown) => this.options.log.log('warn', 'could not record a running task', { allocation: id, reason: (error as Error).message })),
+        // A copy that ends while the node is cut off (freeze keeps the others running) is restarted only once the leader answers again.
+        mayStart: () => !this.fenced && this.fenceHolds(),
       },
       handle,
     );

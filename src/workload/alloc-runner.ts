@@ -31,7 +31,16 @@ export interface AllocRunnerOptions {
   readonly report: (report: AllocReport) => void;
   /** Remember (or forget, with null) the running task, for re-attaching after an agent restart. */
   readonly remember: (state: TaskState | null) => Promise<void>;
+  /**
+   * Whether a task may start now: false while the node is cut off from the leader. A task that
+   * ends then is restarted only once this holds again (nothing new starts on a node without
+   * quorum, restarts included). Always, when not given.
+   */
+  readonly mayStart?: () => boolean;
 }
+
+/** How often a restart that waits for contact with the leader checks again. */
+const startPollMs = 100;
 
 export class AllocRunner {
   private handle: TaskHandle | null = null;
@@ -103,6 +112,9 @@ export class AllocRunner {
       const next = this.afterExit(exit);
       if (next !== 'restart') return;
       await sleep(this.options.spec.restart.delayMs);
+      while (this.waitingForContact()) await sleep(startPollMs);
+      // Detached meanwhile (the agent is restarting): the next agent decides; nothing starts here.
+      if (this.detachRequested()) return;
       if (this.stopRequested()) {
         this.report('complete', exit.code, 'stopped');
         return;
@@ -134,6 +146,15 @@ export class AllocRunner {
   /** A method, not the field: stop() may have been called during any await. */
   private stopRequested(): boolean {
     return this.stopping;
+  }
+
+  private detachRequested(): boolean {
+    return this.detached;
+  }
+
+  /** A restart is due but the node may not start anything now (and nobody stopped or detached the runner). */
+  private waitingForContact(): boolean {
+    return !this.stopping && !this.detached && !(this.options.mayStart?.() ?? true);
   }
 
   private report(status: AllocationStatus, exitCode: number | null, message: string): void {

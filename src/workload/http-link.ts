@@ -5,10 +5,12 @@
  * while that answers and moves on to the next of `--servers` when it does not (seed 000: "always
  * pass the 3 IPs"), trying each at most once per heartbeat. Every answer lists the servers as the
  * cluster knows them now; the link adopts that list (and `onServers` can save it), so agents
- * follow servers that were replaced or added after they started.
+ * follow servers that were replaced or added after they started. Heartbeats leave from the
+ * node's advertise address (bindTo), as peer connections do, so nodes are told apart by address.
  */
 import { Agent as HttpsAgent, request } from 'node:https';
 import { QuorateError } from '../util/errors.js';
+import { isLocalAddress } from '../util/local-address.js';
 import type { AgentLink } from './agent.js';
 import type { HeartbeatRequest, HeartbeatResponse } from './protocol.js';
 
@@ -30,6 +32,8 @@ export class HttpLink implements AgentLink {
   private current = 0;
   private servers: readonly string[];
   private readonly agent: HttpsAgent;
+  /** The address heartbeats are sent from; the system's choice when null. */
+  private localAddress: string | null = null;
 
   constructor(private readonly options: HttpLinkOptions) {
     if (options.servers.length === 0) throw new QuorateError('bad_request', '--servers needs at least one server, as host:port');
@@ -49,6 +53,15 @@ export class HttpLink implements AgentLink {
     this.servers = servers.includes(inUse) ? [inUse, ...servers.filter((s) => s !== inUse)] : [...servers];
     this.current = 0;
     this.options.onServers?.(this.servers);
+  }
+
+  /**
+   * Send from the node's advertise address when it is one of this machine's (otherwise the
+   * system picks the source: on loopback 127.0.0.1 for every node, so a rule meant for one node's
+   * address would not cut its heartbeats).
+   */
+  bindTo(address: string): void {
+    this.localAddress = isLocalAddress(address) ? address : null;
   }
 
   async heartbeat(body: HeartbeatRequest): Promise<HeartbeatResponse> {
@@ -74,7 +87,7 @@ export class HttpLink implements AgentLink {
     return new Promise((resolve, reject) => {
       const req = request(
         `https://${server}${path}`,
-        { method: 'POST', agent: this.agent, timeout: this.options.timeoutMs, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } },
+        { method: 'POST', agent: this.agent, ...(this.localAddress === null ? {} : { localAddress: this.localAddress }), timeout: this.options.timeoutMs, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } },
         (response) => {
           const chunks: Buffer[] = [];
           let size = 0;

@@ -7,7 +7,7 @@ export type { NodeView, WorkloadLeaderContext } from './leader.js';
 export { reconcile } from './scheduler.js';
 export type { Blocked, Plan } from './scheduler.js';
 export { logPath, logStreams } from './process-driver.js';
-export { parseHeartbeat } from './protocol.js';
+export { heartbeatAttemptMs, parseHeartbeat } from './protocol.js';
 export type { AllocStatusReport, HeartbeatRequest, HeartbeatResponse, NodeDescription } from './protocol.js';
 export { startAgent } from './start-agent.js';
 export type { StartAgentOptions } from './start-agent.js';

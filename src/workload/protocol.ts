@@ -51,6 +51,15 @@ const heartbeatSchema = z
   .strict();
 
 /** A heartbeat as it arrives (HTTP body or forwarded RPC), checked; throws a readable message. */
+/**
+ * How long one heartbeat attempt may take: a hung server, or a leader cut off from the others
+ * that a forwarded heartbeat still waits on, must cost well under a watchdog timeout before the
+ * next attempt (to another server, or to the newly elected leader).
+ */
+export function heartbeatAttemptMs(watchdogTimeoutMs: number): number {
+  return Math.min(3000, Math.floor(watchdogTimeoutMs / 4));
+}
+
 export function parseHeartbeat(body: unknown): HeartbeatRequest {
   const parsed = heartbeatSchema.safeParse(body);
   if (parsed.success) return parsed.data;

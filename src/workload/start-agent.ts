@@ -39,6 +39,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
   const root = join(options.dir, 'alloc');
   const fencePath = join(options.dir, 'fence');
   const timings = fenceTimings(options.watchdogTimeoutMs);
+  options.link.bindTo?.(options.address);
   return Agent.start({
     node: {
       id: options.id,

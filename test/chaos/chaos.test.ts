@@ -9,24 +9,15 @@
  * anomalies.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { ChaosReport } from './run.js';
-import { runInPrivateNetwork } from './network.js';
+import { reportFromPrivateNetwork } from './network.js';
 
 const cli = fileURLToPath(new URL('./cli.js', import.meta.url));
 
-async function chaos(nodes: number, seed: number, extra: readonly string[] = []): Promise<ChaosReport> {
-  const child = runInPrivateNetwork(cli, ['--seconds', '10', '--nodes', String(nodes), '--seed', String(seed), ...extra]);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  await once(child, 'close');
-  const line = stdout.trim().split('\n').pop() ?? '';
-  assert.ok(line.startsWith('{'), `no report from the chaos run: ${stderr}`);
-  return JSON.parse(line) as ChaosReport;
+function chaos(nodes: number, seed: number, extra: readonly string[] = []): Promise<ChaosReport> {
+  return reportFromPrivateNetwork<ChaosReport>(cli, ['--seconds', '10', '--nodes', String(nodes), '--seed', String(seed), ...extra], 'chaos run');
 }
 
 for (const [nodes, seed] of [[3, 1], [5, 2]] as const) {

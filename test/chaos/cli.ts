@@ -8,13 +8,13 @@
  */
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { inPrivateNetwork, prepareNetwork, runInPrivateNetwork } from './network.js';
+import { inOwnNetwork } from './network.js';
 import { passed, runChaos } from './run.js';
 
 const script = fileURLToPath(import.meta.url);
 const invoked = process.argv[1] === script && process.env.NODE_TEST_CONTEXT === undefined;
 
-async function main(): Promise<number> {
+function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       minutes: { type: 'string' },
@@ -25,27 +25,22 @@ async function main(): Promise<number> {
       'unsafe-serializable-reads': { type: 'boolean', default: false },
     },
   });
-  if (!inPrivateNetwork()) {
-    const child = runInPrivateNetwork(script, process.argv.slice(2));
-    child.stdout?.pipe(process.stdout);
-    child.stderr?.pipe(process.stderr);
-    return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
-  }
-  await prepareNetwork();
-  const seconds = values.seconds !== undefined ? Number(values.seconds) : Number(values.minutes ?? '1') * 60;
-  const nodes = Number(values.nodes);
-  const seed = values.seed === undefined ? Date.now() % 1_000_000 : Number(values.seed);
-  process.stderr.write(`chaos: ${nodes} nodes, ${seconds} s, seed ${seed}\n`);
-  const report = await runChaos({
-    nodes,
-    seconds,
-    seed,
-    block: 60,
-    reads: values['unsafe-serializable-reads'] ? 'serializable' : 'linearizable',
-    ...(values.faults === undefined ? {} : { faults: values.faults.split(',') }),
+  return inOwnNetwork(script, async () => {
+    const seconds = values.seconds !== undefined ? Number(values.seconds) : Number(values.minutes ?? '1') * 60;
+    const nodes = Number(values.nodes);
+    const seed = values.seed === undefined ? Date.now() % 1_000_000 : Number(values.seed);
+    process.stderr.write(`chaos: ${nodes} nodes, ${seconds} s, seed ${seed}\n`);
+    const report = await runChaos({
+      nodes,
+      seconds,
+      seed,
+      block: 60,
+      reads: values['unsafe-serializable-reads'] ? 'serializable' : 'linearizable',
+      ...(values.faults === undefined ? {} : { faults: values.faults.split(',') }),
+    });
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    return passed(report) ? 0 : 1;
   });
-  process.stdout.write(`${JSON.stringify(report)}\n`);
-  return passed(report) ? 0 : 1;
 }
 
 if (invoked) {

@@ -8,6 +8,7 @@
  * cut off from its peers while clients can still reach it.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -31,6 +32,37 @@ export function runInPrivateNetwork(script: string, args: readonly string[]): Ch
   const env: NodeJS.ProcessEnv = { ...process.env, [netnsEnv]: '1' };
   delete env.NODE_TEST_CONTEXT;
   return spawn('unshare', ['--net', '--', process.execPath, script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/**
+ * Runs a program of this suite in a private namespace and returns the JSON report it prints as
+ * its last stdout line (what the node --test files check); fails with its stderr otherwise.
+ */
+export async function reportFromPrivateNetwork<T>(script: string, args: readonly string[], what: string): Promise<T> {
+  const child = runInPrivateNetwork(script, args);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  await once(child, 'close');
+  const line = stdout.trim().split('\n').pop() ?? '';
+  if (!line.startsWith('{')) throw new Error(`no report from the ${what}: ${stderr}`);
+  return JSON.parse(line) as T;
+}
+
+/**
+ * A suite program's entry: outside the namespace it runs itself inside one (passing its output
+ * through, resolving with its exit code); inside, it prepares the network and runs `body`.
+ */
+export async function inOwnNetwork(script: string, body: () => Promise<number>): Promise<number> {
+  if (!inPrivateNetwork()) {
+    const child = runInPrivateNetwork(script, process.argv.slice(2));
+    child.stdout?.pipe(process.stdout);
+    child.stderr?.pipe(process.stderr);
+    return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+  }
+  await prepareNetwork();
+  return body();
 }
 
 /** Inside the namespace: bring up loopback and install an empty rule table. */

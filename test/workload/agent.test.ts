@@ -161,3 +161,80 @@ test('no-quorum policy freeze: the task keeps running past the fence, and the ag
   assert.notEqual(await processStartTicks(pid), null, 'the frozen task runs on without a leader');
   assert.deepEqual(agent.runningAllocations(), ['web.0.a1']);
 });
+
+test('no-quorum policy freeze: a task that dies while the node is cut off is restarted only once the leader answers again', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'quorate-agent-'));
+  const leader = new ScriptedLeader();
+  leader.frozen = true;
+  const agent = await agentIn(dir, leader);
+  cleanUp(t, dir, () => agent);
+  await leader.until('running');
+  const pid = await taskPid(agent, dir);
+  leader.down = true;
+  await sleep(watchdogTimeoutMs + 300);
+  // The task and its supervisor die (a crash); the restart policy would start it again at once.
+  process.kill(-pid, 'SIGKILL');
+  await sleep(spec.restart.delayMs + 800);
+  const record = async (): Promise<{ task: { pid: number } | null }> => JSON.parse(await readFile(join(dir, 'alloc', 'web.0.a1', 'alloc.json'), 'utf8')) as { task: { pid: number } | null };
+  assert.equal((await record()).task, null, 'nothing started while cut off');
+  leader.down = false;
+  let again: { pid: number } | null = null;
+  for (let i = 0; i < 60 && again === null; i++) {
+    await sleep(50);
+    again = (await record()).task;
+  }
+  assert.ok(again !== null && again.pid !== pid, 'restarted once the leader answers');
+  assert.notEqual(await processStartTicks(again.pid), null);
+});
+
+test('one heartbeat round at a time: two answers that arrive together start a new allocation once', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'quorate-agent-'));
+  const out = join(dir, 'starts');
+  // a0 ends after a moment (its status change asks for a heartbeat at once); a1 records each start.
+  const crashing: JobSpec = { ...spec, name: 'crash', args: ['-e', 'setTimeout(() => process.exit(1), 300)'], restart: { policy: 'on-failure', attempts: 3, delayMs: 10_000, windowMs: 60_000 } };
+  const recording: JobSpec = { ...spec, name: 'rec', env: { OUT: out }, args: ['-e', 'require("fs").appendFileSync(process.env.OUT, process.pid + "\\n"); process.on("SIGTERM", () => process.exit(0)); setInterval(() => {}, 1000)'] };
+  const a0: Allocation = { ...allocation('run'), id: 'crash.0.a0', job: 'crash' };
+  const a1: Allocation = { ...allocation('run'), id: 'rec.0.a1', job: 'rec' };
+  let wanted: Allocation[] = [a0];
+  let hold = false;
+  const held: (() => void)[] = [];
+  let inFlight = 0;
+  let mostInFlight = 0;
+  const answer = (): HeartbeatResponse => ({ leader: 'node-1', allocations: wanted, jobs: [{ version: 1, spec: crashing }, { version: 1, spec: recording }].filter((j) => wanted.some((a) => a.job === j.spec.name)), adminTokenHash: null, noQuorumPolicy: 'stop', servers: [] });
+  const link = {
+    heartbeat: async (): Promise<HeartbeatResponse> => {
+      inFlight++;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      try {
+        if (hold) await new Promise<void>((resolve) => held.push(resolve));
+        return answer();
+      } finally {
+        inFlight--;
+      }
+    },
+  };
+  const agent = await startAgent({ id: 'w1', role: 'worker', address: '127.0.0.1', apiAddress: '127.0.0.1:8080', watchdogTimeoutMs: 5000, dir, link, heartbeatMs: 100, log: silentLogger, memoryMb: 1024, cpu: 2 });
+  t.after(async () => {
+    await agent.stop('stop-jobs');
+    // A second copy the agent lost track of would outlive it: end it here.
+    for (const pid of (await readFile(out, 'utf8').catch(() => '')).split('\n').filter((l) => l !== '')) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // Gone.
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+  for (let i = 0; i < 100 && !agent.runningAllocations().includes('crash.0.a0'); i++) await sleep(20);
+  // From now on answers wait; a0 ends meanwhile and its report asks for another heartbeat.
+  hold = true;
+  await sleep(800);
+  wanted = [a0, a1];
+  for (const release of held.splice(0)) release();
+  hold = false;
+  await sleep(1000);
+  const starts = (await readFile(out, 'utf8').catch(() => '')).split('\n').filter((l) => l !== '');
+  assert.equal(starts.length, 1, `a1 started ${starts.length} times`);
+  assert.equal(mostInFlight, 1, 'heartbeat rounds never overlap');
+});

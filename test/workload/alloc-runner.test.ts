@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Allocation, JobSpec } from '../../src/state/index.js';
 import type { TaskState } from '../../src/workload/driver.js';
 import { AllocRunner, type AllocReport } from '../../src/workload/alloc-runner.js';
@@ -110,4 +111,33 @@ test('after an agent restart a new runner takes the task over and can stop it', 
   await second.stop();
   assert.equal(reports.at(-1)?.status, 'complete');
   assert.equal(await processStartTicks(state.pid), null, 'the task is gone');
+});
+
+test('a restart waits while the node may not start anything (cut off from the leader), and a stop meanwhile completes it', async (t) => {
+  const { driver } = await setup(t);
+  const contact = { ok: false };
+  const states: (TaskState | null)[] = [];
+  const reports: AllocReport[] = [];
+  const spec: JobSpec = { ...base, ports: [], args: ['-e', 'process.exit(4)'], restart: { policy: 'always', attempts: 5, delayMs: 50, windowMs: 60_000 } };
+  const make = (port: number): AllocRunner =>
+    new AllocRunner({ allocation: allocation(port), spec, noQuorumPolicy: 'freeze', driver, nodeAddress: '127.0.0.1', report: (r) => reports.push(r), remember: (s) => Promise.resolve(void states.push(s)), mayStart: () => contact.ok });
+  const started = (): number => states.filter((s) => s !== null).length;
+  const r = make(5);
+  for (let i = 0; i < 100 && !reports.some((x) => x.status === 'pending'); i++) await sleep(20);
+  await sleep(600);
+  assert.equal(started(), 1, 'not restarted while cut off');
+  contact.ok = true;
+  for (let i = 0; i < 100 && started() < 2; i++) await sleep(20);
+  assert.ok(started() >= 2, 'restarted once in contact again');
+  await r.stop();
+
+  contact.ok = false;
+  states.length = 0;
+  reports.length = 0;
+  const waiting = make(6);
+  for (let i = 0; i < 100 && !reports.some((x) => x.status === 'pending'); i++) await sleep(20);
+  await sleep(200);
+  await waiting.stop();
+  assert.equal(started(), 1);
+  assert.deepEqual(reports.at(-1), { status: 'complete', restarts: 1, exitCode: 4, message: 'stopped' });
 });
