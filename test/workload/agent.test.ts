@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { Allocation, JobSpec } from '../../src/state/index.js';
@@ -148,7 +148,8 @@ test('a hardware watchdog (a fake device file) is fed while the leader answers, 
   assert.match(await fed(), /V$/, 'the magic close disarms the device');
 });
 
-test('no-quorum policy freeze: the task keeps running past the fence, and the agent starts nothing new meanwhile', async (t) => {
+/** A freeze-policy copy running, then the leader gone for `cutOffMs`: the agent, its task's pid and the leader. */
+async function frozenCopyCutOff(t: TestContext, cutOffMs: number): Promise<{ dir: string; leader: ScriptedLeader; agent: Agent; pid: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'quorate-agent-'));
   const leader = new ScriptedLeader();
   leader.frozen = true;
@@ -157,21 +158,18 @@ test('no-quorum policy freeze: the task keeps running past the fence, and the ag
   await leader.until('running');
   const pid = await taskPid(agent, dir);
   leader.down = true;
-  await sleep(watchdogTimeoutMs + 800);
+  await sleep(cutOffMs);
+  return { dir, leader, agent, pid };
+}
+
+test('no-quorum policy freeze: the task keeps running past the fence, and the agent starts nothing new meanwhile', async (t) => {
+  const { agent, pid } = await frozenCopyCutOff(t, watchdogTimeoutMs + 800);
   assert.notEqual(await processStartTicks(pid), null, 'the frozen task runs on without a leader');
   assert.deepEqual(agent.runningAllocations(), ['web.0.a1']);
 });
 
 test('no-quorum policy freeze: a task that dies while the node is cut off is restarted only once the leader answers again', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'quorate-agent-'));
-  const leader = new ScriptedLeader();
-  leader.frozen = true;
-  const agent = await agentIn(dir, leader);
-  cleanUp(t, dir, () => agent);
-  await leader.until('running');
-  const pid = await taskPid(agent, dir);
-  leader.down = true;
-  await sleep(watchdogTimeoutMs + 300);
+  const { dir, leader, pid } = await frozenCopyCutOff(t, watchdogTimeoutMs + 300);
   // The task and its supervisor die (a crash); the restart policy would start it again at once.
   process.kill(-pid, 'SIGKILL');
   await sleep(spec.restart.delayMs + 800);
