@@ -33,8 +33,8 @@ export function postJson(agent: Agent, url: URL, body: unknown, timeoutMs: numbe
 }
 
 /** Any method, with an optional raw body, answered with JSON; rejects as postJson does. */
-export function requestJson(agent: Agent, method: string, url: URL, body: { bytes: Uint8Array; type: string } | null, timeoutMs: number): Promise<unknown> {
-  const headers = body === null ? {} : { 'content-type': body.type, 'content-length': body.bytes.byteLength };
+export function requestJson(agent: Agent, method: string, url: URL, body: { bytes: Uint8Array; type: string } | null, timeoutMs: number, token?: string): Promise<unknown> {
+  const headers = { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...(body === null ? {} : { 'content-type': body.type, 'content-length': body.bytes.byteLength }) };
   return new Promise((resolve, reject) => {
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = request(url, { method, agent, headers }, (res) => {

@@ -9,6 +9,11 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requestJson } from './json-http.js';
+import { deriveAdminToken } from '../../src/cluster/admin-token.js';
+
+const clusterSecret = 'quorate-bench-secret-0123456789';
+/** The bench acts as the operator: every API call carries the admin token (derived from the secret). */
+const adminToken = deriveAdminToken(clusterSecret, 'quorate');
 import { LocalCluster, type NodeStatus } from './local-cluster.js';
 import type { ClusterTarget, ReadConsistency, TargetOptions } from './target.js';
 
@@ -73,13 +78,13 @@ export class QuorateCluster extends LocalCluster {
       `listen_address = "${this.hosts[i] ?? ''}:${peerPort}"`,
       `initial_cluster = [\n${members}\n]`,
       `db_root_dir = "${join(dir, 'db')}"`,
-      'cluster_secret = "quorate-bench-secret-0123456789"',
+      `cluster_secret = "${clusterSecret}"`,
       '',
     ].join('\n');
   }
 
   protected call(i: number, method: string, path: string, body: { bytes: Uint8Array; type: string } | null, timeoutMs: number): Promise<unknown> {
     const { agent, endpoint } = this.agent(i);
-    return requestJson(agent, method, new URL(path, endpoint), body, timeoutMs);
+    return requestJson(agent, method, new URL(path, endpoint), body, timeoutMs, adminToken);
   }
 }

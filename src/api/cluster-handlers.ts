@@ -22,7 +22,8 @@ import { certFingerprint } from '../cluster/certs.js';
 import { parseAdmitRequest } from '../server/admission.js';
 import { ApiError } from './errors.js';
 import { ok, type Reply, type RequestContext } from './handler.js';
-import { requireAdminToken, smallJsonBody } from './admin-auth.js';
+import { smallJsonBody } from './admin-auth.js';
+import { pathText } from './request.js';
 import { parseWith } from './schema.js';
 
 const bodyBytesMax = 16 * 1024;
@@ -36,9 +37,6 @@ const createSchema = z
   })
   .strict();
 
-function requireAdmin(context: RequestContext): void {
-  requireAdminToken(context.request, (token) => context.service.isAdmin(token));
-}
 
 function jsonBody(context: RequestContext, what: string): Promise<unknown> {
   return smallJsonBody(context.request, what, bodyBytesMax);
@@ -52,7 +50,6 @@ export function caCertificate(context: RequestContext): Promise<Reply> {
 
 export async function createJoinToken(context: RequestContext): Promise<Reply> {
   context.query.allowOnly([]);
-  requireAdmin(context);
   const body = parseWith(createSchema, await jsonBody(context, 'a join-token request'), 'join-token request');
   const { token, view } = await context.service.createJoinToken(body.role, body.ttlSeconds * 1000);
   return ok({ token, ...view });
@@ -60,13 +57,11 @@ export async function createJoinToken(context: RequestContext): Promise<Reply> {
 
 export function listJoinTokens(context: RequestContext): Promise<Reply> {
   context.query.allowOnly([]);
-  requireAdmin(context);
   return Promise.resolve(ok({ tokens: context.service.listJoinTokens() }));
 }
 
 export async function revokeJoinToken(context: RequestContext): Promise<Reply> {
   context.query.allowOnly([]);
-  requireAdmin(context);
   const id = context.captures[0] ?? '';
   if (!/^[0-9a-f]{16}$/.test(id)) throw new ApiError('bad_request', `"${id}" is not a join token id (16 hex digits, as \`join-token --list\` shows)`);
   return ok(await context.service.revokeJoinToken(id));
@@ -79,8 +74,7 @@ export async function join(context: RequestContext): Promise<Reply> {
 
 export async function removeMember(context: RequestContext): Promise<Reply> {
   context.query.allowOnly([]);
-  requireAdmin(context);
-  const id = decodeURIComponent(context.captures[0] ?? '');
+  const id = pathText(context.captures[0] ?? '', 'the member id');
   await context.service.removeMember(id);
   return ok({ removed: id });
 }
@@ -94,14 +88,12 @@ const arbiterSchema = z
 
 export async function addArbiter(context: RequestContext): Promise<Reply> {
   context.query.allowOnly([]);
-  requireAdmin(context);
   const body = parseWith(arbiterSchema, await jsonBody(context, 'an arbiter request'), 'arbiter request');
   return ok(await context.service.addArbiter({ address: body.address, fingerprint: body.fingerprint ?? null }));
 }
 
 export async function leave(context: RequestContext): Promise<Reply> {
   context.query.allowOnly([]);
-  requireAdmin(context);
   const { id } = context.service.status();
   await context.service.leave();
   return ok({ left: id });
@@ -110,7 +102,6 @@ export async function leave(context: RequestContext): Promise<Reply> {
 /** Answers the backup file itself, not JSON: the handler writes the response. */
 export async function snapshot(context: RequestContext): Promise<null> {
   context.query.allowOnly([]);
-  requireAdmin(context);
   const bytes = encodeBackup(await context.service.backup());
   context.response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.byteLength });
   context.response.end(bytes);

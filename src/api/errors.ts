@@ -20,6 +20,7 @@ export type ApiOwnErrorCode =
   | 'not_member'
   | 'unauthorized'
   | 'forbidden'
+  | 'too_many_attempts'
   | 'internal';
 
 /** Codes of admission (server/admission.ts), which the API passes through. */
@@ -44,6 +45,7 @@ const statusByCode: Readonly<Record<ApiErrorCode, number>> = {
   not_member: 503,
   unauthorized: 401,
   forbidden: 403,
+  too_many_attempts: 429,
   internal: 500,
   // Admission: a token that does not admit this node, or a node that clashes with a member.
   bad_token: 401,

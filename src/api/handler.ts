@@ -1,6 +1,6 @@
 /** What a route handler receives and returns. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { KvService } from '../server/index.js';
+import type { KvService, Principal } from '../server/index.js';
 import type { Query } from './request.js';
 import type { WatchHub } from './watch-hub.js';
 
@@ -17,6 +17,8 @@ export interface RequestContext {
   /** The route pattern's captured path segments, still percent-encoded. */
   readonly captures: readonly string[];
   readonly watches: WatchHub;
+  /** Who sent the request (null on public routes): handlers of KV routes check its key prefix. */
+  readonly principal: Principal | null;
 }
 
 /** Answers with a Reply, or with null after taking over the response itself (a watch stream). */

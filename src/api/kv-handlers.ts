@@ -9,6 +9,7 @@ import { ApiError, badRequest, unwrap } from './errors.js';
 import { ok, type Reply, type RequestContext } from './handler.js';
 import { describeBytes } from './json-bytes.js';
 import { keyValueJson, listJson, txnJson } from './kv-json.js';
+import { allowKeys } from './key-access.js';
 import { parseJson, percentDecode, prefixRange, readBody, type Query } from './request.js';
 import { jsonBodyBytesMax, parseTxnRequest } from './txn-body.js';
 
@@ -37,6 +38,7 @@ export async function getKey(context: RequestContext): Promise<Reply> {
   const { query, service } = context;
   query.allowOnly(['consistency', 'revision']);
   const key = pathKey(context);
+  allowKeys(context.principal, key);
   const response = unwrap<RangeResponse>(await service.range({ op: 'range', key, revision: query.count('revision') }, consistency(query)));
   const kv = response.kvs[0];
   if (kv === undefined) throw new ApiError('key_not_found', `key ${describeBytes(key)} not found`);
@@ -48,6 +50,7 @@ export async function listKeys(context: RequestContext): Promise<Reply> {
   const { query, service } = context;
   query.allowOnly(['prefix', 'limit', 'keysOnly', 'revision', 'consistency']);
   const { key, rangeEnd } = prefixRange(query.bytes('prefix') ?? new Uint8Array(0));
+  allowKeys(context.principal, key, rangeEnd);
   const request = { op: 'range', key, rangeEnd, limit: query.count('limit'), keysOnly: query.flag('keysOnly'), revision: query.count('revision') } as const;
   return ok(listJson(unwrap<RangeResponse>(await service.range(request, consistency(query)))));
 }
@@ -56,6 +59,7 @@ export async function putKey(context: RequestContext): Promise<Reply> {
   const { query, service } = context;
   query.allowOnly(['lease', 'prevModRevision']);
   const key = pathKey(context);
+  allowKeys(context.principal, key);
   const lease = query.count('lease');
   const prevModRevision = query.count('prevModRevision');
   const tooLarge = (): ApiError => new ApiError('value_too_large', `values are limited to ${valueBytesMax} bytes (valueBytesMax)`);
@@ -90,6 +94,7 @@ export async function deleteKey(context: RequestContext): Promise<Reply> {
   query.allowOnly(['prefix']);
   const key = pathKey(context);
   const rangeEnd = query.flag('prefix') ? prefixEnd(key) : undefined;
+  allowKeys(context.principal, key, rangeEnd);
   const response = applied(await service.write({ op: 'deleteRange', key, rangeEnd }), 'deleteRange');
   return ok({ deleted: response.deleted, revision: response.revision });
 }
@@ -98,5 +103,7 @@ export async function txn(context: RequestContext): Promise<Reply> {
   context.query.allowOnly([]);
   const tooLarge = (): ApiError => new ApiError('body_too_large', `a txn body is limited to ${jsonBodyBytesMax} bytes`);
   const request = parseTxnRequest(parseJson(await readBody(context.request, jsonBodyBytesMax, tooLarge)));
+  for (const compare of request.compares) allowKeys(context.principal, compare.key, compare.rangeEnd);
+  for (const op of [...request.success, ...request.failure]) allowKeys(context.principal, op.key, op.op === 'put' ? undefined : op.rangeEnd);
   return ok(txnJson(applied(await context.service.write(request), 'txn')));
 }

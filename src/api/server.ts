@@ -10,6 +10,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { KvService } from '../server/index.js';
 import { QuorateError } from '../util/errors.js';
+import { Authenticator } from './authenticate.js';
 import { ApiError, errorReply } from './errors.js';
 import { parseUrl } from './request.js';
 import { matchRoute } from './routes.js';
@@ -58,7 +59,7 @@ function hasUnreadBody(request: IncomingMessage): boolean {
   return (encoding !== undefined || (length !== undefined && length !== '0')) && !request.complete;
 }
 
-async function dispatch(service: KvService, watches: WatchHub, log: (message: string) => void, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function dispatch(service: KvService, watches: WatchHub, auth: Authenticator, log: (message: string) => void, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const method = request.method ?? 'GET';
   try {
     const { path, query } = parseUrl(request.url ?? '/');
@@ -68,7 +69,8 @@ async function dispatch(service: KvService, watches: WatchHub, log: (message: st
       response.setHeader('allow', match.allowed.join(', '));
       throw new ApiError('method_not_allowed', `${method} is not allowed here (allowed: ${match.allowed.join(', ')})`);
     }
-    const reply = await match.handler({ service, request, response, query, captures: match.captures, watches });
+    const principal = auth.check(request, match.access);
+    const reply = await match.handler({ service, request, response, query, captures: match.captures, watches, principal });
     if (reply !== null) sendJson(response, reply.status, reply.body);
   } catch (error) {
     const reply = errorReply(error, log);
@@ -100,8 +102,9 @@ export async function startApiServer(service: KvService, options: ApiServerOptio
   const requestTimeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs;
   // headersTimeout may not exceed requestTimeout; Node checks both on the same timer.
   const timeouts = { requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs };
+  const auth = new Authenticator(service);
   const handler = (request: IncomingMessage, response: ServerResponse): void => {
-    void dispatch(service, watches, log, request, response);
+    void dispatch(service, watches, auth, log, request, response);
   };
   const tls = options.tls;
   const server: Server = tls === undefined ? createServer(timeouts, handler) : createTlsServer(

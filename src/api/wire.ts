@@ -4,7 +4,7 @@
  * `keyBase64`/`valueBase64` when the bytes are not valid UTF-8. Every successful response
  * carries `revision`, the store's current revision when the request was answered.
  */
-import type { Admitted, AdmitRequest, ClusterStatus, JoinTokenView, MemberView, NodeStatus, WorkloadView } from '../server/index.js';
+import type { AclTokenView, Admitted, AdmitRequest, ClusterStatus, JoinTokenView, MemberView, NodeStatus, WorkloadView } from '../server/index.js';
 import type { Allocation, AllocationStatus, CompareResult, FenceEvent, FencingConfig, Job } from '../state/index.js';
 import type { NodeView } from '../workload/index.js';
 import type { BytesJson } from './json-bytes.js';
@@ -18,6 +18,7 @@ export type MemberViewJson = MemberView;
 
 /** A join token as `GET /v1/cluster/join-tokens` lists it (never its secret). */
 export type JoinTokenJson = JoinTokenView;
+export type AclTokenJson = AclTokenView;
 export type JoinRequestJson = AdmitRequest;
 export type AdmittedJson = Admitted;
 

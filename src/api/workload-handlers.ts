@@ -20,22 +20,20 @@ import type { TLSSocket } from 'node:tls';
 import { z } from 'zod';
 import type { Allocation, JobSpec } from '../state/index.js';
 import { parseHeartbeat } from '../workload/index.js';
-import { requireAdminToken, smallJsonBody } from './admin-auth.js';
+import { smallJsonBody } from './admin-auth.js';
 import { serveAllocationLogs } from './alloc-logs.js';
 import { ApiError } from './errors.js';
 import { ok, type Reply, type RequestContext } from './handler.js';
+import { pathText } from './request.js';
 import { parseWith } from './schema.js';
 
 const jobBytesMax = 256 * 1024;
 const flagBytesMax = 1024;
 const heartbeatBytesMax = 4 * 1024 * 1024;
 
-function requireAdmin(context: RequestContext): void {
-  requireAdminToken(context.request, (token) => context.service.isAdmin(token));
-}
 
 function nameOf(context: RequestContext, what: string): string {
-  const name = decodeURIComponent(context.captures[0] ?? '');
+  const name = pathText(context.captures[0] ?? '', `the ${what}`);
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(name)) throw new ApiError('bad_request', `"${name}" is not a ${what}`);
   return name;
 }
@@ -49,7 +47,6 @@ function counts(allocations: readonly Allocation[]): Record<string, number> {
 
 export async function runJob(context: RequestContext): Promise<Reply> {
   context.query.allowOnly([]);
-  requireAdmin(context);
   const spec = (await smallJsonBody(context.request, 'a job', jobBytesMax)) as JobSpec;
   const { version } = await context.service.putJob(spec);
   return ok({ name: spec.name, version });
@@ -77,7 +74,6 @@ export async function jobStatus(context: RequestContext): Promise<Reply> {
 
 export async function stopJob(context: RequestContext): Promise<Reply> {
   context.query.allowOnly([]);
-  requireAdmin(context);
   const name = nameOf(context, 'job name');
   await context.service.stopJob(name);
   return ok({ name, stopped: true });
@@ -93,7 +89,6 @@ const eligibilitySchema = z.object({ eligible: z.boolean() }).strict();
 
 export async function drainNode(context: RequestContext): Promise<Reply> {
   context.query.allowOnly([]);
-  requireAdmin(context);
   const id = nameOf(context, 'node id');
   const { enable } = parseWith(drainSchema, await smallJsonBody(context.request, 'a drain request', flagBytesMax), 'drain request');
   await context.service.setNodeFlags(id, { draining: enable });
@@ -102,7 +97,6 @@ export async function drainNode(context: RequestContext): Promise<Reply> {
 
 export async function nodeEligibility(context: RequestContext): Promise<Reply> {
   context.query.allowOnly([]);
-  requireAdmin(context);
   const id = nameOf(context, 'node id');
   const { eligible } = parseWith(eligibilitySchema, await smallJsonBody(context.request, 'an eligibility request', flagBytesMax), 'eligibility request');
   await context.service.setNodeFlags(id, { eligible });
@@ -122,7 +116,6 @@ export async function agentHeartbeat(context: RequestContext): Promise<Reply> {
 }
 
 export async function allocationLogs(context: RequestContext): Promise<null> {
-  requireAdmin(context);
   await serveAllocationLogs(context.request, context.response, context.service.allocationRoot, context.captures[0] ?? '', context.query);
   return null;
 }
@@ -134,20 +127,17 @@ export async function getFencing(context: RequestContext): Promise<Reply> {
 
 export async function putFencing(context: RequestContext): Promise<Reply> {
   context.query.allowOnly([]);
-  requireAdmin(context);
   return ok({ config: await context.service.configureFencing(await smallJsonBody(context.request, 'a fencing configuration', jobBytesMax)) });
 }
 
 export async function fenceNode(context: RequestContext): Promise<Reply> {
   context.query.allowOnly([]);
-  requireAdmin(context);
   const id = nameOf(context, 'node id');
   return ok({ node: id, ...(await context.service.fenceNode(id)) });
 }
 
 export async function confirmDead(context: RequestContext): Promise<Reply> {
   context.query.allowOnly([]);
-  requireAdmin(context);
   const id = nameOf(context, 'node id');
   await context.service.confirmDead(id);
   return ok({ node: id, confirmedDead: true });

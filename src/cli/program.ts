@@ -7,6 +7,7 @@
  */
 import { Command, Option } from 'commander';
 import { defaultEndpoint, parseCount } from './context.js';
+import { addAclCommands } from './acl-commands.js';
 import { addAgentCommand } from './agent-command.js';
 import { addClusterCommands } from './cluster-commands.js';
 import { addFenceCommands } from './fence-commands.js';
@@ -24,12 +25,14 @@ export function buildProgram(): Command {
     .addOption(new Option('--endpoints <urls>', 'API endpoints, comma-separated; tried in order when one is unreachable').env('QUORATE_ENDPOINTS').default(defaultEndpoint))
     .addOption(new Option('--data-dir <dir>', "this node's data directory (default /var/lib/quorate)").env('QUORATE_DATA_DIR'))
     .option('--ca-file <file>', 'the cluster CA certificate (PEM) for https:// endpoints')
-    .addOption(new Option('--admin-token <token>', 'the admin token for admin calls to --endpoints').env('QUORATE_ADMIN_TOKEN'))
+    .addOption(new Option('--admin-token <token>', 'the admin token for calls to --endpoints').env('QUORATE_ADMIN_TOKEN'))
+    .addOption(new Option('--token <token>', 'an API token (quorate acl token create) for every call; wins over the admin token').env('QUORATE_TOKEN'))
     .option('--json', 'print JSON instead of text')
     .option('--timeout <ms>', 'time allowed for each request', parseCount)
     .showHelpAfterError()
     .exitOverride();
   addClusterCommands(program);
+  addAclCommands(program);
   addStopCommand(program);
   addAgentCommand(program);
   addFenceCommands(program);

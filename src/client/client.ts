@@ -5,6 +5,7 @@
  */
 import type {
   AdmittedJson,
+  AclTokenJson,
   ClusterStatusJson,
   FenceResultJson,
   FencingJson,
@@ -170,6 +171,19 @@ export class QuorateClient {
 
   async revokeJoinToken(id: string): Promise<JoinTokenJson> {
     return (await this.call({ method: 'DELETE', path: `/v1/cluster/join-tokens/${encodeURIComponent(id)}` })) as unknown as JoinTokenJson;
+  }
+
+  /** `quorate acl token create`: the token text is in the answer only. */
+  async createAclToken(role: AclTokenJson['role'], prefix?: string): Promise<AclTokenJson & { readonly token: string }> {
+    return (await this.call({ method: 'POST', path: '/v1/acl/tokens', body: JSON.stringify({ role, ...(prefix === undefined ? {} : { prefix }) }) })) as unknown as AclTokenJson & { readonly token: string };
+  }
+
+  async listAclTokens(): Promise<readonly AclTokenJson[]> {
+    return arrayField(await this.call({ method: 'GET', path: '/v1/acl/tokens' }), 'tokens') as unknown as AclTokenJson[];
+  }
+
+  async revokeAclToken(id: string): Promise<AclTokenJson> {
+    return (await this.call({ method: 'DELETE', path: `/v1/acl/tokens/${encodeURIComponent(id)}` })) as unknown as AclTokenJson;
   }
 
   /** Asks to be admitted with a join token's id and secret; answers the new node's credentials. */

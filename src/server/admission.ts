@@ -76,12 +76,6 @@ export interface AdmissionContext {
 export class Admission {
   constructor(private readonly ctx: AdmissionContext) {}
 
-  /** Whether `token` is the cluster's admin token (compared by hash, in constant time). */
-  isAdmin(token: string): boolean {
-    const hash = this.ctx.state.credentials.adminTokenHash;
-    return hash !== null && secretMatches(token, hash);
-  }
-
   caCertificate(): string {
     return this.requireSecrets().caCertPem;
   }

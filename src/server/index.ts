@@ -12,3 +12,4 @@ export { writeFounderState } from './formation.js';
 export { ArbiterHost } from './arbiter-host.js';
 export { switchableService } from './switchable-service.js';
 export { goOnAlone } from './two-node.js';
+export type { AclTokenView, Authentication, Principal } from './access.js';

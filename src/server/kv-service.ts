@@ -7,6 +7,7 @@
 import { randomInt } from 'node:crypto';
 import type { RaftNode } from '../node/index.js';
 import {
+  type AclRole,
   encodeKvCommand,
   encodeFencingCommand,
   encodeWorkloadCommand,
@@ -41,6 +42,7 @@ import type { Backup } from '../cluster/backup.js';
 import type { JoinRole } from '../cluster/join-token.js';
 import { parseAdmitRequest, type Admission, type Admitted, type AdmitRequest, type JoinTokenView } from './admission.js';
 import type { ArbiterAdded, ArbiterAddRequest } from './arbiter-enrollment.js';
+import type { AccessControl, AclTokenView, Authentication } from './access.js';
 import type { ClusterStatus } from './cluster-status.js';
 import type { Consistency, KvService, LeaseStatus, NodeStatus, WorkloadView } from './service.js';
 import { parseHeartbeat, reconcile, type HeartbeatRequest, type HeartbeatResponse, type NodeView, type WorkloadLeader } from '../workload/index.js';
@@ -62,6 +64,7 @@ export interface KvServiceContext extends LeaderRouteContext {
   removeMember(id: string): Promise<void>;
   leave(): Promise<void>;
   readonly admission: Admission;
+  readonly access: AccessControl;
   /** The first 16 hex digits of the cluster CA's fingerprint. */
   readonly clusterId: string;
   readonly workloadLeader: WorkloadLeader;
@@ -130,8 +133,20 @@ export class NodeKvService implements KvService {
     return this.ctx.leave();
   }
 
-  isAdmin(token: string): boolean {
-    return this.ctx.admission.isAdmin(token);
+  authenticate(token: string): Authentication {
+    return this.ctx.access.authenticate(token);
+  }
+
+  createAclToken(role: AclRole, prefix: string | null): Promise<{ readonly token: string; readonly view: AclTokenView }> {
+    return this.ctx.access.createToken(role, prefix);
+  }
+
+  listAclTokens(): AclTokenView[] {
+    return this.ctx.access.list();
+  }
+
+  revokeAclToken(id: string): Promise<AclTokenView> {
+    return this.ctx.access.revoke(id);
   }
 
   caCertificate(): string {

@@ -23,6 +23,7 @@ import { formatHostPort, parseHostPort, type ServerConfig } from './config.js';
 import { ConsensusCounters } from './counters.js';
 import { helloFrom, initialState, isFresh, type Hello } from './formation.js';
 import { NodeKvService } from './kv-service.js';
+import { AccessControl } from './access.js';
 import { Admission, type AdmissionSecrets } from './admission.js';
 import { gatherClusterStatus, localReport, parseNodeReport, reportTimeoutMs, type ClusterStatus } from './cluster-status.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -180,6 +181,7 @@ export class ServerNode {
         },
         secrets: parts.admission,
       }),
+      access: new AccessControl({ state: this.state, propose: (data) => this.service.propose(data), now: () => Date.now() }),
     });
     this.twoNode = new TwoNodeWatch({
       id: this.id,

@@ -25,7 +25,8 @@ import type { Backup } from '../cluster/backup.js';
 import type { JoinRole } from '../cluster/join-token.js';
 import type { Admitted, AdmitRequest, JoinTokenView } from './admission.js';
 import type { ArbiterAdded, ArbiterAddRequest } from './arbiter-enrollment.js';
-import type { Allocation, FenceEvent, FencingConfig, Job, JobSpec, WorkloadNode } from '../state/index.js';
+import type { AclTokenView, Authentication } from './access.js';
+import type { AclRole, Allocation, FenceEvent, FencingConfig, Job, JobSpec, WorkloadNode } from '../state/index.js';
 import type { Blocked, HeartbeatRequest, HeartbeatResponse, NodeView } from '../workload/index.js';
 import type { ClusterStatus } from './cluster-status.js';
 
@@ -103,8 +104,12 @@ export interface KvService {
   removeMember(id: string): Promise<void>;
   /** This node hands leadership over if it leads, then removes itself (`quorate cluster leave`). */
   leave(): Promise<void>;
-  /** Join tokens and admission (admission.ts); the API checks isAdmin before the token calls. */
-  isAdmin(token: string): boolean;
+  /** The admin token or an API token (access.ts); the API checks every request with it. */
+  authenticate(token: string): Authentication;
+  createAclToken(role: AclRole, prefix: string | null): Promise<{ readonly token: string; readonly view: AclTokenView }>;
+  listAclTokens(): AclTokenView[];
+  revokeAclToken(id: string): Promise<AclTokenView>;
+  /** Join tokens and admission (admission.ts). */
   caCertificate(): string;
   createJoinToken(role: JoinRole, ttlMs: number): Promise<{ readonly token: string; readonly view: JoinTokenView }>;
   listJoinTokens(): JoinTokenView[];

@@ -1,7 +1,7 @@
 /**
- * The replicated credentials: the admin token's hash (set when the cluster is created) and the
+ * The replicated credentials: the admin token's hash (set when the cluster is created), the
  * join tokens, each stored as its id, the SHA-256 of its secret, the role it admits and its
- * validity. Secrets never enter the log. Times come inside the commands (the proposing leader's
+ * validity, and the API (ACL) tokens with their role and key prefix. Secrets never enter the log. Times come inside the commands (the proposing leader's
  * clock), so applying them is deterministic; expiry is checked by the leader when a token is
  * used, not here. Tokens that ended more than a week before a new one is created are dropped
  * then, so the list does not grow without bound.
@@ -19,10 +19,29 @@ export interface JoinTokenRecord {
   readonly revokedAtMs: number | null;
 }
 
+/** What an API token may do, each role including the ones before it (cluster/acl-token.ts). */
+export const aclRoles = ['read', 'write', 'operator', 'admin'] as const;
+export type AclRole = (typeof aclRoles)[number];
+
+export interface AclTokenRecord {
+  readonly id: string;
+  readonly role: AclRole;
+  /** The KV keys it may touch all start with this; null: any key. */
+  readonly prefix: string | null;
+  readonly secretHash: string;
+  readonly createdAtMs: number;
+  readonly revokedAtMs: number | null;
+}
+
+/** Bounds the replicated list (revoked tokens are dropped a week after their revocation, as join tokens are). */
+const aclTokensMax = 10_000;
+
 export type CredentialCommand =
   | { readonly op: 'adminTokenSet'; readonly secretHash: string }
   | { readonly op: 'tokenCreate'; readonly token: JoinTokenRecord }
-  | { readonly op: 'tokenRevoke'; readonly id: string; readonly atMs: number };
+  | { readonly op: 'tokenRevoke'; readonly id: string; readonly atMs: number }
+  | { readonly op: 'aclTokenCreate'; readonly token: AclTokenRecord }
+  | { readonly op: 'aclTokenRevoke'; readonly id: string; readonly atMs: number };
 
 export interface CredentialResponse {
   readonly ok: true;
@@ -32,6 +51,8 @@ export interface CredentialResponse {
 export interface CredentialState {
   readonly adminTokenHash: string | null;
   readonly tokens: readonly JoinTokenRecord[];
+  /** Absent in snapshots from before API tokens. */
+  readonly aclTokens?: readonly AclTokenRecord[];
 }
 
 const endedRetentionMs = 7 * 24 * 60 * 60 * 1000;
@@ -41,6 +62,7 @@ const idPattern = /^[0-9a-f]{16}$/;
 export class CredentialRegistry {
   private adminHash: string | null = null;
   private readonly tokens = new Map<string, JoinTokenRecord>();
+  private readonly aclTokens = new Map<string, AclTokenRecord>();
 
   get adminTokenHash(): string | null {
     return this.adminHash;
@@ -53,6 +75,15 @@ export class CredentialRegistry {
   /** In creation order (then id), as snapshots and `join-token --list` show them. */
   list(): JoinTokenRecord[] {
     return [...this.tokens.values()].sort((a, b) => a.createdAtMs - b.createdAtMs || (a.id < b.id ? -1 : 1));
+  }
+
+  aclToken(id: string): AclTokenRecord | undefined {
+    return this.aclTokens.get(id);
+  }
+
+  /** In creation order (then id). */
+  aclTokenList(): AclTokenRecord[] {
+    return [...this.aclTokens.values()].sort((a, b) => a.createdAtMs - b.createdAtMs || (a.id < b.id ? -1 : 1));
   }
 
   apply(command: CredentialCommand): CredentialResponse | KvFailure {
@@ -77,18 +108,37 @@ export class CredentialRegistry {
         if (token.revokedAtMs === null) this.tokens.set(command.id, { ...token, revokedAtMs: command.atMs });
         break;
       }
+      case 'aclTokenCreate': {
+        const problem = aclTokenProblem(command.token);
+        if (problem !== null) return kvFailure('invalid_argument', problem);
+        if (this.aclTokens.has(command.token.id)) return kvFailure('invalid_argument', `API token ${command.token.id} exists`);
+        for (const [id, token] of this.aclTokens) {
+          if (token.revokedAtMs !== null && token.revokedAtMs < command.token.createdAtMs - endedRetentionMs) this.aclTokens.delete(id);
+        }
+        if (this.aclTokens.size >= aclTokensMax) return kvFailure('invalid_argument', `a cluster holds at most ${aclTokensMax} API tokens; revoke unused ones`);
+        this.aclTokens.set(command.token.id, { ...command.token, revokedAtMs: null });
+        break;
+      }
+      case 'aclTokenRevoke': {
+        const token = this.aclTokens.get(command.id);
+        if (token === undefined) return kvFailure('key_not_found', `no API token ${command.id}`);
+        if (token.revokedAtMs === null) this.aclTokens.set(command.id, { ...token, revokedAtMs: command.atMs });
+        break;
+      }
     }
     return { ok: true, kind: command.op };
   }
 
   state(): CredentialState {
-    return { adminTokenHash: this.adminHash, tokens: this.list() };
+    return { adminTokenHash: this.adminHash, tokens: this.list(), aclTokens: this.aclTokenList() };
   }
 
   replace(state: CredentialState): void {
     this.adminHash = state.adminTokenHash;
     this.tokens.clear();
     for (const token of state.tokens) this.tokens.set(token.id, token);
+    this.aclTokens.clear();
+    for (const token of state.aclTokens ?? []) this.aclTokens.set(token.id, token);
   }
 }
 
@@ -98,6 +148,15 @@ function tokenProblem(token: JoinTokenRecord): string | null {
   if (!(['server', 'worker'] as readonly string[]).includes(token.role)) return 'a join token role is server or worker';
   if (!hashPattern.test(token.secretHash)) return 'a join token needs a SHA-256 hex digest of its secret';
   if (!Number.isSafeInteger(token.createdAtMs) || !Number.isSafeInteger(token.expiresAtMs) || token.expiresAtMs <= token.createdAtMs) return 'a join token needs createdAtMs < expiresAtMs';
+  return null;
+}
+
+function aclTokenProblem(token: AclTokenRecord): string | null {
+  if (!idPattern.test(token.id)) return 'an API token id is 16 hex digits';
+  if (!(aclRoles as readonly string[]).includes(token.role)) return `an API token role is one of ${aclRoles.join(', ')}`;
+  if (token.prefix !== null && (typeof token.prefix !== 'string' || token.prefix === '' || token.prefix.length > 1024)) return 'an API token prefix is 1-1024 characters (or none)';
+  if (!hashPattern.test(token.secretHash)) return 'an API token needs a SHA-256 hex digest of its secret';
+  if (!Number.isSafeInteger(token.createdAtMs)) return 'an API token needs createdAtMs';
   return null;
 }
 
@@ -121,7 +180,12 @@ export function isCredentialCommand(value: unknown): value is CredentialCommand 
       );
     }
     case 'tokenRevoke':
+    case 'aclTokenRevoke':
       return typeof record.id === 'string' && typeof record.atMs === 'number';
+    case 'aclTokenCreate': {
+      const token = record.token as Record<string, unknown> | null | undefined;
+      return typeof token === 'object' && token !== null && typeof token.id === 'string' && typeof token.role === 'string' && typeof token.secretHash === 'string' && typeof token.createdAtMs === 'number';
+    }
     default:
       return false;
   }

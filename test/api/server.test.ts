@@ -16,7 +16,9 @@ import { valueBytesMax } from '../../src/state/index.js';
 import { QuorateError } from '../../src/util/errors.js';
 import { overriding } from './overriding-service.js';
 import { raw } from './raw-http.js';
-import { SingleNode } from './single-node.js';
+import { SingleNode, singleNodeAdminToken } from './single-node.js';
+
+const admin = { authorization: `Bearer ${singleNodeAdminToken}` };
 
 let server: SingleNode;
 
@@ -29,7 +31,7 @@ after(async () => {
 });
 
 function call(method: string, path: string, body?: string | Uint8Array): ReturnType<typeof raw> {
-  return raw(server.url, method, path, body);
+  return raw(server.url, method, path, body, admin);
 }
 
 test('put, get, list and delete, with every response carrying the revision', async () => {
@@ -172,7 +174,7 @@ function watchLines(path: string, done: (lines: readonly Line[]) => boolean): Pr
   const url = new URL(server.url);
   return new Promise((resolve, reject) => {
     const lines: Line[] = [];
-    const req = request({ host: url.hostname, port: url.port, path, agent: false }, (res) => {
+    const req = request({ host: url.hostname, port: url.port, path, agent: false, headers: admin }, (res) => {
       let partial = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
@@ -274,9 +276,9 @@ test('413: a value over valueBytesMax is refused, by Content-Length or while it 
   assert.equal(declared.status, 413);
   assert.equal(declared.json.code, 'value_too_large');
   assert.equal(declared.headers.connection, 'close', 'the unread body is not drained');
-  const streamed = await raw(server.url, 'PUT', '/v1/kv/big', big, { 'transfer-encoding': 'chunked' });
+  const streamed = await raw(server.url, 'PUT', '/v1/kv/big', big, { ...admin, 'transfer-encoding': 'chunked' });
   assert.equal(streamed.status, 413);
-  const hugeTxn = await raw(server.url, 'POST', '/v1/txn', undefined, { 'content-length': 64 * 1024 * 1024 });
+  const hugeTxn = await raw(server.url, 'POST', '/v1/txn', undefined, { ...admin, 'content-length': 64 * 1024 * 1024 });
   assert.deepEqual([hugeTxn.status, hugeTxn.json.code], [413, 'body_too_large']);
   assert.equal((await call('PUT', '/v1/kv/big', new Uint8Array(valueBytesMax))).status, 200, 'exactly the limit is fine');
   assert.equal((await call('GET', '/v1/kv/big')).status, 200);
@@ -287,7 +289,7 @@ test('cluster errors are 503; an unexpected exception is a generic 500 that is l
   for (const code of ['no_quorum', 'outcome_unknown', 'unavailable']) {
     const api = await startApiServer(overriding(server.node.service, { write: () => Promise.reject(new QuorateError(code, 'from the cluster')) }), { host: '127.0.0.1', port: 0, log: (m) => logged.push(m) });
     try {
-      const answer = await raw(api.url, 'PUT', '/v1/kv/x', 'v');
+      const answer = await raw(api.url, 'PUT', '/v1/kv/x', 'v', admin);
       assert.deepEqual([answer.status, answer.json.code], [503, code]);
       if (code === 'outcome_unknown') assert.match(answer.json.message as string, /may or may not have happened/);
     } finally {
@@ -304,12 +306,12 @@ test('cluster errors are 503; an unexpected exception is a generic 500 that is l
     { host: '127.0.0.1', port: 0, log: (m) => logged.push(m) },
   );
   try {
-    const answer = await raw(api.url, 'GET', '/v1/status');
+    const answer = await raw(api.url, 'GET', '/v1/status', undefined, admin);
     assert.equal(answer.status, 500);
     assert.deepEqual(answer.json, { code: 'internal', message: 'internal server error (details are in the server log)' });
     assert.equal(logged.length, 1);
     assert.match(logged[0] ?? '', /TypeError: kaboom/);
-    assert.equal((await raw(api.url, 'GET', '/v1/kv/crud-none')).status, 404, 'and the server keeps serving');
+    assert.equal((await raw(api.url, 'GET', '/v1/kv/crud-none', undefined, admin)).status, 404, 'and the server keeps serving');
   } finally {
     await api.close();
   }
@@ -323,7 +325,7 @@ test('health is 503 with the reason while no leader is known, or this node is no
   ] as const) {
     const api = await startApiServer(overriding(real, { status: () => status }), { host: '127.0.0.1', port: 0, log: () => undefined });
     try {
-      const answer = await raw(api.url, 'GET', '/v1/health');
+      const answer = await raw(api.url, 'GET', '/v1/health', undefined, admin);
       assert.equal(answer.status, 503);
       assert.equal(answer.json.code, code);
       assert.equal(answer.json.healthy, false);
@@ -347,5 +349,5 @@ test('close() ends open watch streams and frees the port', async () => {
   });
   assert.equal(await ended, 'closed');
   await api.close();
-  await assert.rejects(raw(api.url, 'GET', '/v1/status'), /ECONNREFUSED/);
+  await assert.rejects(raw(api.url, 'GET', '/v1/status', undefined, admin), /ECONNREFUSED/);
 });

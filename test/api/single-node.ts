@@ -9,7 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../../src/api/index.js';
+import { deriveAdminToken } from '../../src/cluster/admin-token.js';
 import { parseServerConfig, ServerNode } from '../../src/server/index.js';
+
+const clusterSecret = 'api-test-secret-0123456789';
+/** The admin token of every SingleNode (derived from its cluster secret, as `cluster admin-token` prints it). */
+export const singleNodeAdminToken = deriveAdminToken(clusterSecret, 'quorate');
 
 /** A port that was free a moment ago (the peer listener needs a fixed one in its config). */
 export function freePort(): Promise<number> {
@@ -34,7 +39,7 @@ export class SingleNode {
     const dir = await mkdtemp(join(tmpdir(), 'quorate-api-'));
     const peer = `127.0.0.1:${await freePort()}`;
     const config = parseServerConfig(
-      { cluster: { node_id: 1, listen_address: peer, initial_cluster: [{ id: 1, address: peer }], db_root_dir: join(dir, 'db'), cluster_secret: 'api-test-secret-0123456789' } },
+      { cluster: { node_id: 1, listen_address: peer, initial_cluster: [{ id: 1, address: peer }], db_root_dir: join(dir, 'db'), cluster_secret: clusterSecret } },
       dir,
     );
     const node = await ServerNode.start(config);

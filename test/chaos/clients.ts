@@ -15,6 +15,7 @@
 import { request } from 'node:http';
 import type { KvInput, KvOutput, Operation } from '../../src/sim/checkers/linearizability.js';
 import type { Prng } from '../../src/util/prng.js';
+import { adminToken } from '../e2e/harness.js';
 import { clientAddress } from './network.js';
 
 export type ChaosOperation = Operation<KvInput, KvOutput>;
@@ -42,7 +43,7 @@ export interface ClientOptions {
 function send(host: string, port: number, method: string, path: string, body: string | undefined, timeoutMs: number): Promise<Outcome> {
   return new Promise((resolve) => {
     let sent = false;
-    const req = request({ host, port, method, path, localAddress: clientAddress, agent: false, headers: body === undefined ? {} : { 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const req = request({ host, port, method, path, localAddress: clientAddress, agent: false, headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-length': Buffer.byteLength(body) }) } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));

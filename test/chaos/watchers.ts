@@ -7,6 +7,7 @@
  * event per revision with no gap and no repeat, the same changes on every watcher, every
  * acknowledged write among them, and nothing that was never written.
  */
+import { adminToken } from '../e2e/harness.js';
 import { request, type ClientRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChaosOperation } from './clients.js';
@@ -61,7 +62,7 @@ export class ChaosWatcher {
   /** One stream until it fails, goes quiet or the watcher stops. */
   private stream(host: string): Promise<void> {
     return new Promise((resolve) => {
-      const req = request({ host, port: this.port, path: `/v1/watch?prefix=&from=${this.next}`, localAddress: clientAddress, agent: false }, (res) => {
+      const req = request({ host, port: this.port, path: `/v1/watch?prefix=&from=${this.next}`, localAddress: clientAddress, agent: false, headers: { authorization: `Bearer ${adminToken}` } }, (res) => {
         if (res.statusCode !== 200) {
           res.resume();
           res.on('end', resolve);

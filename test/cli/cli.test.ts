@@ -6,7 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { freePort, SingleNode } from '../api/single-node.js';
+import { freePort, SingleNode, singleNodeAdminToken } from '../api/single-node.js';
+
+/** The CLI sends the admin token given in the environment to --endpoints. */
+const admin = { QUORATE_ADMIN_TOKEN: singleNodeAdminToken };
 import { finished, runCli, spawnCli, type CliResult } from './run-cli.js';
 
 let server: SingleNode;
@@ -20,7 +23,7 @@ after(async () => {
 });
 
 function quorate(...args: string[]): Promise<CliResult> {
-  return runCli(['--endpoints', server.url, ...args]);
+  return runCli(['--endpoints', server.url, ...args], admin);
 }
 
 function assertUserError(result: CliResult, pattern: RegExp): void {
@@ -76,7 +79,7 @@ test('lease grant, attach, keepalive --once, revoke deleting the key', async () 
 test('kv watch prints events until interrupted, then exits 0', async () => {
   const first = await quorate('--json', 'kv', 'put', 'cli/w/a', '1');
   const from = (JSON.parse(first.stdout) as { revision: number }).revision;
-  const child = spawnCli(['--endpoints', server.url, 'kv', 'watch', 'cli/w/', '--prefix', '--from', String(from)]);
+  const child = spawnCli(['--endpoints', server.url, 'kv', 'watch', 'cli/w/', '--prefix', '--from', String(from)], admin);
   const result = finished(child);
   let seen = '';
   child.stdout.on('data', (chunk: string) => {
@@ -95,9 +98,9 @@ test('kv watch prints events until interrupted, then exits 0', async () => {
 
 test('endpoints: the first reachable one is used, from --endpoints or QUORATE_ENDPOINTS', async () => {
   const dead = `http://127.0.0.1:${await freePort()}`;
-  assert.equal((await runCli(['--endpoints', `${dead},${server.url}`, 'kv', 'put', 'cli/e', 'v'])).code, 0);
-  assert.equal((await runCli(['kv', 'get', 'cli/e'], { QUORATE_ENDPOINTS: server.url })).stdout, 'v');
-  assert.equal((await runCli(['kv', 'get', 'cli/e', '--endpoints', server.url])).stdout, 'v', 'global options may follow the subcommand');
+  assert.equal((await runCli(['--endpoints', `${dead},${server.url}`, 'kv', 'put', 'cli/e', 'v'], admin)).code, 0);
+  assert.equal((await runCli(['kv', 'get', 'cli/e'], { ...admin, QUORATE_ENDPOINTS: server.url })).stdout, 'v');
+  assert.equal((await runCli(['kv', 'get', 'cli/e', '--endpoints', server.url], admin)).stdout, 'v', 'global options may follow the subcommand');
   const unreachable = await runCli(['--endpoints', `${dead},http://127.0.0.1:1`, 'kv', 'get', 'x']);
   assertUserError(unreachable, new RegExp(`no endpoint could be reached; tried ${dead.replace(/\./g, '\\.')} \\(connection refused\\), http://127\\.0\\.0\\.1:1 \\(connection refused\\)`));
   assertUserError(await runCli(['--endpoints', 'localhost:8080', 'kv', 'get', 'x']), /must start with http:\/\//);

@@ -11,8 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { deriveAdminToken } from '../../src/cluster/admin-token.js';
-import { SingleNode } from '../api/single-node.js';
+import { SingleNode, singleNodeAdminToken } from '../api/single-node.js';
 import { runCli, type CliResult } from './run-cli.js';
 
 const waitMs = 20_000;
@@ -32,7 +31,7 @@ after(async () => {
 });
 
 function quorate(...args: string[]): Promise<CliResult> {
-  return runCli(['--endpoints', server.url, ...args], { QUORATE_ADMIN_TOKEN: deriveAdminToken('api-test-secret-0123456789', 'quorate') });
+  return runCli(['--endpoints', server.url, ...args], { QUORATE_ADMIN_TOKEN: singleNodeAdminToken });
 }
 
 async function ok(...args: string[]): Promise<string> {

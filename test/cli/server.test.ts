@@ -45,9 +45,11 @@ test('serves the API until SIGTERM, then exits 0', async () => {
   try {
     await outputIncludes(child, '\n');
     const endpoints = ['--endpoints', `http://${api}`];
+    // The admin token `cluster admin-token --config` prints (derived from the cluster secret).
+    const admin = { QUORATE_ADMIN_TOKEN: (await runCli(['cluster', 'admin-token', '--config', config])).stdout.trim() };
     // The node elects itself within an election timeout; writes before that wait for it.
-    assert.equal((await runCli([...endpoints, 'kv', 'put', 'served', 'yes'])).code, 0);
-    assert.equal((await runCli([...endpoints, 'kv', 'get', 'served'])).stdout, 'yes');
+    assert.equal((await runCli([...endpoints, 'kv', 'put', 'served', 'yes'], admin)).code, 0);
+    assert.equal((await runCli([...endpoints, 'kv', 'get', 'served'], admin)).stdout, 'yes');
   } finally {
     child.kill('SIGTERM');
   }

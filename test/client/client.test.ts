@@ -13,7 +13,7 @@ import { startApiServer } from '../../src/api/index.js';
 import { QuorateClient } from '../../src/client/index.js';
 import { QuorateError } from '../../src/util/errors.js';
 import { overriding } from '../api/overriding-service.js';
-import { freePort, SingleNode } from '../api/single-node.js';
+import { freePort, SingleNode, singleNodeAdminToken } from '../api/single-node.js';
 import { clientError } from './client-error.js';
 
 let server: SingleNode;
@@ -21,7 +21,7 @@ let client: QuorateClient;
 
 before(async () => {
   server = await SingleNode.start();
-  client = new QuorateClient({ endpoints: [server.url] });
+  client = new QuorateClient({ token: singleNodeAdminToken, endpoints: [server.url] });
 });
 
 after(async () => {
@@ -120,16 +120,16 @@ test('errors carry the API code and message', async () => {
   assert.deepEqual([tooLarge.code, tooLarge.status], ['value_too_large', 413]);
   const badTxn = await clientError(client.txn({ success: [{ op: 'put', key: '', value: 'v' }] }));
   assert.equal(badTxn.code, 'empty_key');
-  assert.throws(() => new QuorateClient({ endpoints: ['ftp://x'] }), /must start with http:\/\//);
-  assert.throws(() => new QuorateClient({ endpoints: [] }), /no endpoints/);
+  assert.throws(() => new QuorateClient({ token: singleNodeAdminToken, endpoints: ['ftp://x'] }), /must start with http:\/\//);
+  assert.throws(() => new QuorateClient({ token: singleNodeAdminToken, endpoints: [] }), /no endpoints/);
 });
 
 test('an unreachable endpoint is skipped; when all are, the error lists each one tried', async () => {
   const deadPort = await freePort();
-  const failover = new QuorateClient({ endpoints: [`http://127.0.0.1:${deadPort}`, server.url] });
+  const failover = new QuorateClient({ token: singleNodeAdminToken, endpoints: [`http://127.0.0.1:${deadPort}`, server.url] });
   await failover.put('failover', 'ok');
   assert.equal(text((await failover.get('failover'))?.value), 'ok');
-  const nowhere = new QuorateClient({ endpoints: [`http://127.0.0.1:${deadPort}`, 'http://127.0.0.1:1'] });
+  const nowhere = new QuorateClient({ token: singleNodeAdminToken, endpoints: [`http://127.0.0.1:${deadPort}`, 'http://127.0.0.1:1'] });
   const error = await clientError(nowhere.get('x'));
   assert.equal(error.code, 'unreachable');
   assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${deadPort} \\(connection refused\\).*127\\.0\\.0\\.1:1 \\(connection refused\\)`));
@@ -138,7 +138,7 @@ test('an unreachable endpoint is skipped; when all are, the error lists each one
 test('an HTTP error status is an answer: the next endpoint is not tried', async () => {
   const refusing = await startApiServer(overriding(server.node.service, { write: () => Promise.reject(new QuorateError('no_quorum', 'no quorum here')) }), { host: '127.0.0.1', port: 0, log: () => undefined });
   try {
-    const twoEndpoints = new QuorateClient({ endpoints: [refusing.url, server.url] });
+    const twoEndpoints = new QuorateClient({ token: singleNodeAdminToken, endpoints: [refusing.url, server.url] });
     const error = await clientError(twoEndpoints.put('not-retried', 'v'));
     assert.deepEqual([error.code, error.status], ['no_quorum', 503]);
     assert.equal(await client.get('not-retried'), null);
@@ -150,7 +150,7 @@ test('an HTTP error status is an answer: the next endpoint is not tried', async 
 test('a connection broken after sending: a write is outcome_unknown, a read tries the next endpoint', async () => {
   const breaker = await misbehaving((socket) => socket.once('data', () => socket.resetAndDestroy()));
   try {
-    const twoEndpoints = new QuorateClient({ endpoints: [breaker.url, server.url] });
+    const twoEndpoints = new QuorateClient({ token: singleNodeAdminToken, endpoints: [breaker.url, server.url] });
     const error = await clientError(twoEndpoints.put('maybe', 'v'));
     assert.equal(error.code, 'outcome_unknown');
     assert.match(error.message, /may or may not have happened/);
@@ -164,7 +164,7 @@ test('a connection broken after sending: a write is outcome_unknown, a read trie
 test('a server that accepts but never answers is a timeout', async () => {
   const silent = await misbehaving(() => undefined);
   try {
-    const impatient = new QuorateClient({ endpoints: [silent.url, server.url], requestTimeoutMs: 300 });
+    const impatient = new QuorateClient({ token: singleNodeAdminToken, endpoints: [silent.url, server.url], requestTimeoutMs: 300 });
     const error = await clientError(impatient.get('x'));
     assert.equal(error.code, 'timeout');
     assert.equal(error.status, null);

@@ -9,14 +9,14 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startApiServer } from '../../src/api/index.js';
 import { QuorateClient, QuorateClientError, type WatchEvent, type WatchStream } from '../../src/client/index.js';
-import { freePort, SingleNode } from '../api/single-node.js';
+import { freePort, SingleNode, singleNodeAdminToken } from '../api/single-node.js';
 
 let server: SingleNode;
 let client: QuorateClient;
 
 before(async () => {
   server = await SingleNode.start({ watch: { progressIntervalMs: 100 } });
-  client = new QuorateClient({ endpoints: [server.url] });
+  client = new QuorateClient({ token: singleNodeAdminToken, endpoints: [server.url] });
 });
 
 after(async () => {
@@ -75,7 +75,7 @@ test('a single key, from now on', async () => {
 test('when its endpoint closes, the watch resumes on the next one without missing or repeating events', async () => {
   const first = await startApiServer(server.node.service, { host: '127.0.0.1', port: 0, log: () => undefined });
   const second = await startApiServer(server.node.service, { host: '127.0.0.1', port: 0, log: () => undefined });
-  const twoEndpoints = new QuorateClient({ endpoints: [first.url, second.url] });
+  const twoEndpoints = new QuorateClient({ token: singleNodeAdminToken, endpoints: [first.url, second.url] });
   let watch: WatchStream | null = null;
   try {
     const start = await client.put('r/0', 'v0');
@@ -101,7 +101,7 @@ test('when its endpoint closes, the watch resumes on the next one without missin
 test('a stream silent past the idle timeout is reopened, still exactly once', async () => {
   // The server sends progress every 5 s; the client gives up on silence after 150 ms.
   const slow = await startApiServer(server.node.service, { host: '127.0.0.1', port: 0, log: () => undefined, watch: { progressIntervalMs: 5000 } });
-  const impatient = new QuorateClient({ endpoints: [slow.url] });
+  const impatient = new QuorateClient({ token: singleNodeAdminToken, endpoints: [slow.url] });
   const start = await client.put('idle/0', '0');
   const watch = impatient.watch({ prefix: 'idle/' }, { from: start.revision, idleTimeoutMs: 150, retryDelayMs: 10 });
   try {
@@ -127,7 +127,7 @@ test('a compacted start revision ends the watch with the compacted error', async
 });
 
 test('a watch whose endpoints are all unreachable at the start fails at once', async () => {
-  const nowhere = new QuorateClient({ endpoints: [`http://127.0.0.1:${await freePort()}`] });
+  const nowhere = new QuorateClient({ token: singleNodeAdminToken, endpoints: [`http://127.0.0.1:${await freePort()}`] });
   const watch = nowhere.watch({ prefix: '' });
   await assert.rejects(watch[Symbol.asyncIterator]().next(), (error: unknown) => error instanceof QuorateClientError && error.code === 'unreachable');
 });

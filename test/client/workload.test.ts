@@ -11,9 +11,8 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobStatusJson } from '../../src/api/index.js';
 import { QuorateClient } from '../../src/client/index.js';
-import { deriveAdminToken } from '../../src/cluster/admin-token.js';
 import { isEnded, type JobSpec } from '../../src/state/index.js';
-import { SingleNode } from '../api/single-node.js';
+import { SingleNode, singleNodeAdminToken } from '../api/single-node.js';
 import { webJob } from '../workload/job-fixture.js';
 import { clientError } from './client-error.js';
 
@@ -37,7 +36,7 @@ const job: JobSpec = {
 
 before(async () => {
   server = await SingleNode.start();
-  admin = new QuorateClient({ endpoints: [server.url], token: deriveAdminToken('api-test-secret-0123456789', 'quorate') });
+  admin = new QuorateClient({ endpoints: [server.url], token: singleNodeAdminToken });
   anonymous = new QuorateClient({ endpoints: [server.url] });
 });
 
@@ -63,8 +62,8 @@ async function text(chunks: AsyncIterable<string>): Promise<string> {
   return out;
 }
 
-test('admin calls without the admin token are refused; an unknown job is not found', async () => {
-  for (const call of [anonymous.runJob(job), anonymous.stopJob('tiny'), anonymous.drainNode('1', true), anonymous.setNodeEligibility('1', false)]) {
+test('calls without a token are refused; an unknown job is not found', async () => {
+  for (const call of [anonymous.runJob(job), anonymous.stopJob('tiny'), anonymous.drainNode('1', true), anonymous.setNodeEligibility('1', false), anonymous.listJobs(), anonymous.nodes()]) {
     const error = await clientError(call);
     assert.equal(error.status, 401);
     assert.equal(error.code, 'unauthorized');
@@ -80,7 +79,7 @@ test('a job runs, is listed, shows its output, and stops', async () => {
   assert.deepEqual(await admin.runJob(job), { name: 'tiny', version: 1 });
   assert.deepEqual(await admin.runJob(job), { name: 'tiny', version: 1 }, 'the same spec keeps its version');
   const running = await eventually('the allocation runs', async () => {
-    const status = await anonymous.jobStatus('tiny');
+    const status = await admin.jobStatus('tiny');
     return status.allocations.some((a) => a.status === 'running') ? status : null;
   });
   assert.equal(running.job.version, 1);
@@ -88,10 +87,10 @@ test('a job runs, is listed, shows its output, and stops', async () => {
   const allocation = running.allocations.find((a) => a.status === 'running');
   assert.ok(allocation !== undefined);
   assert.deepEqual(
-    (await anonymous.listJobs()).find((j) => j.name === 'tiny'),
+    (await admin.listJobs()).find((j) => j.name === 'tiny'),
     { name: 'tiny', version: 1, count: 1, stopped: false, allocations: { pending: 0, running: 1, failed: 0, complete: 0, lost: 0 } },
   );
-  const [self] = await anonymous.nodes();
+  const [self] = await admin.nodes();
   assert.deepEqual([self?.id, self?.role, self?.status, self?.jobs], [allocation.node, 'server', 'ready', 1]);
 
   // The single node serves its allocations' logs on its own API.
@@ -108,26 +107,26 @@ test('a job runs, is listed, shows its output, and stops', async () => {
 
   await admin.stopJob('tiny');
   const stopped: JobStatusJson = await eventually('the allocation ends', async () => {
-    const status = await anonymous.jobStatus('tiny');
+    const status = await admin.jobStatus('tiny');
     return status.allocations.every(isEnded) ? status : null;
   });
   assert.equal(stopped.job.stopped, true);
   assert.ok(stopped.allocations.every((a) => a.desired === 'stop'));
-  assert.equal((await anonymous.listJobs()).find((j) => j.name === 'tiny')?.stopped, true);
+  assert.equal((await admin.listJobs()).find((j) => j.name === 'tiny')?.stopped, true);
 });
 
 test('drain and eligibility set the flags nodes() reports', async () => {
   const [self] = await eventually('the node has registered', async () => {
-    const nodes = await anonymous.nodes();
+    const nodes = await admin.nodes();
     return nodes.length > 0 ? nodes : null;
   });
   assert.ok(self !== undefined);
   assert.deepEqual([self.eligible, self.draining], [true, false]);
   await admin.drainNode(self.id, true);
   await admin.setNodeEligibility(self.id, false);
-  assert.deepEqual((await anonymous.nodes()).map((n) => [n.id, n.draining, n.eligible]), [[self.id, true, false]]);
+  assert.deepEqual((await admin.nodes()).map((n) => [n.id, n.draining, n.eligible]), [[self.id, true, false]]);
   await admin.drainNode(self.id, false);
   await admin.setNodeEligibility(self.id, true);
-  assert.deepEqual((await anonymous.nodes()).map((n) => [n.id, n.draining, n.eligible]), [[self.id, false, true]]);
+  assert.deepEqual((await admin.nodes()).map((n) => [n.id, n.draining, n.eligible]), [[self.id, false, true]]);
   assert.equal((await clientError(admin.drainNode('no-such-node', true))).status, 404);
 });

@@ -140,7 +140,8 @@ export class E2eCluster {
   }
 
   async request(i: number, method: string, path: string, body?: string, timeoutMs = 10_000, headers: Record<string, string> = {}): Promise<HttpResult> {
-    const response = await fetch(`${this.api(i)}${path}`, { method, body: body ?? null, headers, signal: AbortSignal.timeout(timeoutMs) });
+    // Every route but health needs a token (issue 9); the tests act as the operator.
+    const response = await fetch(`${this.api(i)}${path}`, { method, body: body ?? null, headers: { authorization: `Bearer ${adminToken}`, ...headers }, signal: AbortSignal.timeout(timeoutMs) });
     const text = await response.text();
     return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
   }
@@ -153,9 +154,9 @@ export class E2eCluster {
     return this.request(i, 'GET', `/v1/kv/${encodeURIComponent(key)}?consistency=${consistency}`);
   }
 
-  /** An admin call (Authorization: Bearer <admin token>). */
+  /** An admin call (every request carries the admin token; this one has no body). */
   admin(i: number, method: string, path: string, timeoutMs = 10_000): Promise<HttpResult> {
-    return this.request(i, method, path, undefined, timeoutMs, { authorization: `Bearer ${adminToken}` });
+    return this.request(i, method, path, undefined, timeoutMs);
   }
 
   async status(i: number): Promise<Record<string, unknown>> {

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { E2eCluster } from './harness.js';
+import { adminToken, E2eCluster } from './harness.js';
 
 interface WatchLine {
   readonly type: string;
@@ -18,7 +18,7 @@ interface WatchLine {
 
 /** Read a watch stream until an event or progress line at `untilRevision` arrives. */
 async function collect(url: string, untilRevision: () => number | null, timeoutMs = 30_000): Promise<WatchLine[]> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  const response = await fetch(url, { headers: { authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(timeoutMs) });
   assert.equal(response.status, 200);
   assert.ok(response.body !== null);
   const events: WatchLine[] = [];

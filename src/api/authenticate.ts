@@ -1,0 +1,77 @@
+/**
+ * Every request's credentials, checked before its handler runs (issue 9): `Authorization:
+ * Bearer <token>` with the admin token or an API token whose role grants what the route needs.
+ * No token: 401; a token that is not valid, or a role too small: 403; after `failuresMax` failed
+ * attempts from one address within `windowMs`, that address gets 429 until the window has
+ * passed, so tokens cannot be guessed at the speed of the network.
+ */
+import type { IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { roleAllows } from '../cluster/acl-token.js';
+import type { KvService, Principal } from '../server/index.js';
+import { ApiError } from './errors.js';
+import type { Access } from './routes.js';
+
+const windowMs = 60_000;
+const failuresMax = 20;
+/** Addresses tracked at most; the oldest entry goes first (a flood of addresses cannot grow it). */
+const addressesMax = 10_000;
+
+export class Authenticator {
+  private readonly failures = new Map<string, { since: number; count: number }>();
+
+  constructor(private readonly service: KvService) {}
+
+  /** The caller, or null on a public route; throws 401, 403 or 429. */
+  check(request: IncomingMessage, access: Access): Principal | null {
+    if (access === 'public') return null;
+    const address = request.socket.remoteAddress ?? '';
+    const now = performance.now();
+    const record = this.failures.get(address);
+    if (record !== undefined && now - record.since >= windowMs) this.failures.delete(address);
+    const recent = this.failures.get(address);
+    if (recent !== undefined && recent.count >= failuresMax) {
+      throw new ApiError('too_many_attempts', `too many failed attempts from ${address}; try again in ${Math.ceil((recent.since + windowMs - now) / 1000)} s`);
+    }
+    const header = request.headers.authorization;
+    if (header === undefined) {
+      throw new ApiError('unauthorized', 'this request needs a token (Authorization: Bearer <token>): the admin token (on a server the CLI reads it from admin.token in the data directory) or an API token from `quorate acl token create`');
+    }
+    const token = /^Bearer (\S+)$/.exec(header)?.[1];
+    const result = token === undefined ? { ok: false as const, message: 'the Authorization header must be "Bearer <token>"' } : this.service.authenticate(token);
+    if (!result.ok) {
+      this.fail(address, now);
+      throw new ApiError('forbidden', result.message);
+    }
+    if (!roleAllows(result.principal.role, access)) {
+      throw new ApiError('forbidden', `this token has the role ${result.principal.role}, which may not ${describe(access)}; use a token with a larger role`);
+    }
+    return result.principal;
+  }
+
+  private fail(address: string, now: number): void {
+    const record = this.failures.get(address);
+    if (record !== undefined) {
+      record.count++;
+      return;
+    }
+    if (this.failures.size >= addressesMax) {
+      const oldest = this.failures.keys().next().value;
+      if (oldest !== undefined) this.failures.delete(oldest);
+    }
+    this.failures.set(address, { since: now, count: 1 });
+  }
+}
+
+function describe(access: Exclude<Access, 'public'>): string {
+  switch (access) {
+    case 'read':
+      return 'read';
+    case 'write':
+      return 'write keys or leases (role write)';
+    case 'operate':
+      return 'change jobs, nodes or fencing (role operator)';
+    case 'admin':
+      return 'manage tokens, members or backups (role admin)';
+  }
+}

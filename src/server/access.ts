@@ -1,0 +1,92 @@
+/**
+ * Who may use the API (issue 9): the admin token, and API tokens with a role and an optional
+ * key prefix (cluster/acl-token.ts). Tokens are created and revoked through the log, so every
+ * node authenticates against its applied state: a new token works on a follower once it has
+ * applied it (milliseconds), and so does a revocation. A join token is refused here by name: it
+ * admits a node and is worth nothing else.
+ */
+import { formatAclToken, newAclToken, parseAclToken } from '../cluster/acl-token.js';
+import { secretHash, secretMatches } from '../cluster/join-token.js';
+import { encodeCredentialCommand, type AclRole, type AclTokenRecord, type ClusterStateMachine } from '../state/index.js';
+import { QuorateError } from '../util/errors.js';
+
+/** Who a request comes from, once its token checked out. */
+export interface Principal {
+  readonly role: AclRole;
+  /** The KV keys it may touch start with this; null: any. */
+  readonly prefix: string | null;
+  /** "admin", or the API token's id (for logs: never the secret). */
+  readonly name: string;
+}
+
+export type Authentication = { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly message: string };
+
+export interface AclTokenView {
+  readonly id: string;
+  readonly role: AclRole;
+  readonly prefix: string | null;
+  readonly createdAt: string;
+  readonly state: 'valid' | 'revoked';
+  readonly revokedAt: string | null;
+}
+
+export interface AccessContext {
+  readonly state: ClusterStateMachine;
+  /** Replicate an encoded command through the leader. */
+  readonly propose: (data: Uint8Array) => Promise<unknown>;
+  /** Wall-clock milliseconds (token records are for people). */
+  readonly now: () => number;
+}
+
+const invalid = 'the token is not valid for this cluster (a mistyped token, a token of another cluster, or one that was never created)';
+
+export class AccessControl {
+  constructor(private readonly ctx: AccessContext) {}
+
+  authenticate(token: string): Authentication {
+    const adminHash = this.ctx.state.credentials.adminTokenHash;
+    if (adminHash !== null && secretMatches(token, adminHash)) return { ok: true, principal: { role: 'admin', prefix: null, name: 'admin' } };
+    if (token.startsWith('qrt1_')) {
+      return { ok: false, message: 'that is a join token: it admits a node (`quorate cluster join`, `quorate agent`) and is not an API token; create one with `quorate acl token create`' };
+    }
+    const parsed = parseAclToken(token);
+    const record = parsed === null ? undefined : this.ctx.state.credentials.aclToken(parsed.id);
+    if (parsed === null || record === undefined || !secretMatches(parsed.secret, record.secretHash)) return { ok: false, message: invalid };
+    if (record.revokedAtMs !== null) return { ok: false, message: `API token ${record.id} was revoked at ${iso(record.revokedAtMs)}` };
+    return { ok: true, principal: { role: record.role, prefix: record.prefix, name: record.id } };
+  }
+
+  async createToken(role: AclRole, prefix: string | null): Promise<{ readonly token: string; readonly view: AclTokenView }> {
+    const token = newAclToken();
+    const record: AclTokenRecord = { id: token.id, role, prefix, secretHash: secretHash(token.secret), createdAtMs: this.ctx.now(), revokedAtMs: null };
+    await this.ctx.propose(encodeCredentialCommand({ op: 'aclTokenCreate', token: record }));
+    return { token: formatAclToken(token), view: view(record) };
+  }
+
+  list(): AclTokenView[] {
+    return this.ctx.state.credentials.aclTokenList().map(view);
+  }
+
+  async revoke(id: string): Promise<AclTokenView> {
+    if (this.ctx.state.credentials.aclToken(id) === undefined) throw new QuorateError('not_found', `there is no API token ${id} (see \`quorate acl token list\`)`);
+    await this.ctx.propose(encodeCredentialCommand({ op: 'aclTokenRevoke', id, atMs: this.ctx.now() }));
+    const record = this.ctx.state.credentials.aclToken(id);
+    if (record === undefined) throw new QuorateError('not_found', `API token ${id} is gone`);
+    return view(record);
+  }
+}
+
+function view(record: AclTokenRecord): AclTokenView {
+  return {
+    id: record.id,
+    role: record.role,
+    prefix: record.prefix,
+    createdAt: iso(record.createdAtMs),
+    state: record.revokedAtMs === null ? 'valid' : 'revoked',
+    revokedAt: record.revokedAtMs === null ? null : iso(record.revokedAtMs),
+  };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
