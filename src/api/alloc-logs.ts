@@ -11,7 +11,7 @@ import { open, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { logPath, logStreams } from '../workload/index.js';
 import { ApiError } from './errors.js';
-import type { Query } from './request.js';
+import { pathSegmentText, type Query } from './request.js';
 
 const tailBytes = 64 * 1024;
 const chunkBytes = 256 * 1024;
@@ -19,7 +19,7 @@ const followPollMs = 250;
 
 /** Allocation ids as the scheduler makes them; nothing else reaches the file system. */
 function allocationId(text: string): string {
-  const id = decodeURIComponent(text);
+  const id = pathSegmentText(text, 'the allocation id');
   if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/.test(id)) throw new ApiError('bad_request', `"${id}" is not an allocation id (see \`quorate job status <job>\`)`);
   return id;
 }

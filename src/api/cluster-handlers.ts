@@ -23,7 +23,7 @@ import { parseAdmitRequest } from '../server/admission.js';
 import { ApiError } from './errors.js';
 import { ok, type Reply, type RequestContext } from './handler.js';
 import { smallJsonBody } from './admin-auth.js';
-import { pathText } from './request.js';
+import { pathSegmentText } from './request.js';
 import { parseWith } from './schema.js';
 
 const bodyBytesMax = 16 * 1024;
@@ -74,7 +74,7 @@ export async function join(context: RequestContext): Promise<Reply> {
 
 export async function removeMember(context: RequestContext): Promise<Reply> {
   context.query.allowOnly([]);
-  const id = pathText(context.captures[0] ?? '', 'the member id');
+  const id = pathSegmentText(context.captures[0] ?? '', 'the member id');
   await context.service.removeMember(id);
   return ok({ removed: id });
 }

@@ -48,6 +48,18 @@ export function percentDecode(text: string, plusIsSpace = false): Uint8Array | n
   return new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength);
 }
 
+/**
+ * A path segment that names something (a job, a node, an allocation) as text; a bad_request
+ * error when it is not percent-encoded UTF-8 (decodeURIComponent would throw a URIError, which
+ * the API can only answer with a 500).
+ */
+export function pathSegmentText(segment: string, what: string): string {
+  const bytes = percentDecode(segment);
+  const text = bytes === null ? null : utf8OrNull(bytes);
+  if (text === null) throw badRequest(`${what} in the path is not valid percent-encoded UTF-8`);
+  return text;
+}
+
 export interface ParsedUrl {
   readonly path: string;
   readonly query: Query;

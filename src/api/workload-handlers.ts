@@ -24,7 +24,7 @@ import { smallJsonBody } from './admin-auth.js';
 import { serveAllocationLogs } from './alloc-logs.js';
 import { ApiError } from './errors.js';
 import { ok, type Reply, type RequestContext } from './handler.js';
-import { pathText } from './request.js';
+import { pathSegmentText } from './request.js';
 import { parseWith } from './schema.js';
 
 const jobBytesMax = 256 * 1024;
@@ -33,7 +33,7 @@ const heartbeatBytesMax = 4 * 1024 * 1024;
 
 
 function nameOf(context: RequestContext, what: string): string {
-  const name = pathText(context.captures[0] ?? '', `the ${what}`);
+  const name = pathSegmentText(context.captures[0] ?? '', `the ${what}`);
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(name)) throw new ApiError('bad_request', `"${name}" is not a ${what}`);
   return name;
 }
