@@ -1,7 +1,7 @@
 /**
  * `quorate acl token create --role read|write|operator|admin [--prefix P]` (prints the token
  * once: treat it as a password), `acl token list` (never secrets) and `acl token revoke ID`.
- * Give a token to a client with `--token T` or $QUORATE_TOKEN (server/access.ts says what each
+ * Give a token to a client with `--api-token T` or $QUORATE_API_TOKEN (server/access.ts says what each
  * role may do).
  */
 import { Option, type Command } from 'commander';

@@ -15,8 +15,8 @@ export interface GlobalOptions {
   readonly dataDir?: string;
   readonly caFile?: string;
   readonly adminToken?: string;
-  /** An API token (--token, $QUORATE_TOKEN): used instead of any admin token. */
-  readonly token?: string;
+  /** An API token (--api-token, $QUORATE_API_TOKEN): used instead of any admin token. */
+  readonly apiToken?: string;
   readonly json?: boolean;
   readonly timeout?: number;
 }
@@ -38,13 +38,13 @@ export function globalOptions(command: Command): GlobalOptions {
 export async function clientFor(options: GlobalOptions): Promise<QuorateClient> {
   const timeout = options.timeout === undefined ? {} : { requestTimeoutMs: options.timeout };
   const local = options.endpointsGiven ? null : await localNode(options);
-  const apiToken = options.token === undefined ? {} : { token: options.token };
+  const apiToken = options.apiToken === undefined ? {} : { token: options.apiToken };
   if (local !== null) return new QuorateClient({ ...local, ...timeout, ...apiToken });
   const endpoints = options.endpoints
     .split(',')
     .map((endpoint) => endpoint.trim())
     .filter((endpoint) => endpoint !== '');
-  const token = options.token !== undefined ? apiToken : options.adminToken === undefined ? {} : { token: options.adminToken };
+  const token = options.apiToken !== undefined ? apiToken : options.adminToken === undefined ? {} : { token: options.adminToken };
   return new QuorateClient({ endpoints, ...timeout, ...token, ...(options.caFile === undefined ? {} : { ca: await readCaFile(options.caFile) }) });
 }
 

@@ -26,7 +26,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--data-dir <dir>', "this node's data directory (default /var/lib/quorate)").env('QUORATE_DATA_DIR'))
     .option('--ca-file <file>', 'the cluster CA certificate (PEM) for https:// endpoints')
     .addOption(new Option('--admin-token <token>', 'the admin token for calls to --endpoints').env('QUORATE_ADMIN_TOKEN'))
-    .addOption(new Option('--token <token>', 'an API token (quorate acl token create) for every call; wins over the admin token').env('QUORATE_TOKEN'))
+    // Not --token: `cluster join` and `agent` take a join token under that name.
+    .addOption(new Option('--api-token <token>', 'an API token (quorate acl token create) for every call; wins over the admin token').env('QUORATE_API_TOKEN'))
     .option('--json', 'print JSON instead of text')
     .option('--timeout <ms>', 'time allowed for each request', parseCount)
     .showHelpAfterError()

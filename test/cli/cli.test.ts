@@ -119,3 +119,18 @@ test('usage mistakes are reported by name with status 1', async () => {
   assert.equal((await quorate('nonsense')).code, 1);
   assert.equal((await quorate('--help')).code, 0);
 });
+
+test('acl token create, list and revoke; --api-token acts with that role; a join command keeps its own --token', async () => {
+  const token = (await quorate('acl', 'token', 'create', '--role', 'read', '--prefix', 'cli/')).stdout.trim();
+  assert.match(token, /^qat1_[0-9a-f]{16}_[A-Za-z0-9_-]{32}$/);
+  const id = token.slice(5, 21);
+  assert.match((await quorate('acl', 'token', 'list')).stdout, new RegExp(`^${id} {2}read {6}valid {4}prefix "cli/"`, 'm'));
+  await quorate('kv', 'put', 'cli/readable', 'r');
+  const asReader = ['--endpoints', server.url, '--api-token', token];
+  assert.equal((await runCli([...asReader, 'kv', 'get', 'cli/readable'])).stdout, 'r');
+  assertUserError(await runCli([...asReader, 'kv', 'put', 'cli/readable', 'w']), /this token has the role read, which may not write keys or leases/);
+  assertUserError(await runCli([...asReader, 'kv', 'get', 'other']), /may only touch keys that start with "cli\/"/);
+  assert.match((await quorate('acl', 'token', 'revoke', id)).stdout, new RegExp(`^API token ${id} revoked`));
+  assertUserError(await runCli([...asReader, 'kv', 'get', 'cli/readable']), new RegExp(`API token ${id} was revoked at`));
+  assertUserError(await runCli(['cluster', 'join', '--token', 'qrt1_x', '--advertise', '127.0.0.1', '--servers', '127.0.0.1:1']), /the join token is damaged/);
+});
