@@ -22,6 +22,8 @@ const idBytes = 8;
 const secretBytes = 24;
 const checksumBytes = 4;
 const bodyBytes = 1 + fingerprintBytes + idBytes + secretBytes;
+/** base64url without padding: 4 characters per 3 bytes. */
+const encodedChars = Math.ceil(((bodyBytes + checksumBytes) * 4) / 3);
 
 export type JoinRole = 'server' | 'worker';
 
@@ -53,8 +55,13 @@ const damaged = (why: string): QuorateError =>
 export function parseJoinToken(text: string): JoinToken {
   const trimmed = text.trim();
   if (!trimmed.startsWith(prefix)) throw damaged(`it does not start with ${prefix}`);
-  const bytes = Buffer.from(trimmed.slice(prefix.length), 'base64url');
-  if (bytes.byteLength !== bodyBytes + checksumBytes) throw damaged(`${bytes.byteLength} bytes instead of ${bodyBytes + checksumBytes}`);
+  // Buffer's decoder skips characters outside the alphabet, reads "+" and "/" as "-" and "_"
+  // and drops a partial last byte, so a changed or added character could decode to the same
+  // bytes: the text itself is checked.
+  const encoded = trimmed.slice(prefix.length);
+  if (!/^[A-Za-z0-9_-]*$/.test(encoded)) throw damaged('it has characters that are not base64url');
+  if (encoded.length !== encodedChars) throw damaged(`${encoded.length} characters instead of ${encodedChars}`);
+  const bytes = Buffer.from(encoded, 'base64url');
   const body = bytes.subarray(0, bodyBytes);
   if (bytes.readUInt32BE(bodyBytes) !== crc32c(body)) throw damaged('its checksum does not match');
   if (body[0] !== version) throw damaged(`unknown version ${String(body[0])}`);

@@ -36,7 +36,7 @@ export interface ArbiterAdded {
 export async function enrollArbiter(ctx: AdmissionContext, request: ArbiterAddRequest): Promise<ArbiterAdded> {
   const secrets = ctx.secrets;
   if (secrets === null) throw new QuorateError('unavailable', 'this node holds no cluster CA key, so it cannot issue the arbiter a certificate; run the command on a server made by `quorate cluster init` or `join`');
-  const { host } = parseHostPort(request.address, 'arbiter address');
+  const host = hostOf(request.address);
   if (isIP(host) === 0) throw new QuorateError('bad_request', `the arbiter address must be an IP address and port (e.g. 127.0.0.9:8090), not "${request.address}"`);
   const url = `https://${request.address}`;
   // Unverified on purpose: the certificate is what is being checked, and nothing secret is sent.
@@ -83,4 +83,13 @@ function pickArbiterId(host: string, taken: ReadonlySet<string>): string {
   const octet = isIP(host) === 4 ? host.split('.').pop() : undefined;
   if (octet !== undefined && !taken.has(`arbiter-${octet}`)) return `arbiter-${octet}`;
   for (let k = 1; ; k++) if (!taken.has(`arbiter-${k}`)) return `arbiter-${k}`;
+}
+
+/** The address's host; a malformed address is the caller's mistake (400), not a config error. */
+function hostOf(address: string): string {
+  try {
+    return parseHostPort(address, 'arbiter address').host;
+  } catch {
+    throw new QuorateError('bad_request', `the arbiter address must be an IP address and port (e.g. 127.0.0.9:8090), not "${address}"`);
+  }
 }

@@ -8,6 +8,7 @@
 import { decode, encode } from '@msgpack/msgpack';
 import { assert } from '../util/assert.js';
 import { QuorateError } from '../util/errors.js';
+import { msgpackBoundsProblem } from './msgpack-bounds.js';
 
 export const frameHeaderBytes = 4;
 
@@ -82,6 +83,8 @@ export class FrameDecoder {
 }
 
 function unpack(payload: Buffer): unknown {
+  const problem = msgpackBoundsProblem(payload);
+  if (problem !== null) throw new QuorateError('protocol_error', `a frame is not valid msgpack: ${problem}`);
   try {
     return decode(payload);
   } catch (error) {

@@ -85,13 +85,25 @@ test('an advertise address a member uses, and an initialized data directory, are
   assert.match(again.stderr, /is already initialized: it holds node node-1 of cluster quorate/);
 });
 
-test('admin calls need the admin token: 401 without, 403 with a wrong one', async () => {
+test('admin calls need the admin token: 401 without, 403 with a wrong one; join tokens and API tokens do not stand in for each other', async () => {
   const ca = await readFile(join(leader.dataDir, 'tls', 'ca.crt'), 'utf8');
   const endpoints = [`https://${leader.host}:8080`];
   const anonymous = new QuorateClient({ endpoints, ca });
-  await assert.rejects(anonymous.listJoinTokens(), (error: unknown) => error instanceof QuorateClientError && /needs the admin token/.test(error.message));
+  await assert.rejects(anonymous.listJoinTokens(), (error: unknown) => error instanceof QuorateClientError && error.status === 401 && /needs a token/.test(error.message));
   const wrong = new QuorateClient({ endpoints, ca, token: 'not-the-admin-token' });
-  await assert.rejects(wrong.createJoinToken('server', 60), (error: unknown) => error instanceof QuorateClientError && /admin token is not valid/.test(error.message));
+  await assert.rejects(wrong.createJoinToken('server', 60), (error: unknown) => error instanceof QuorateClientError && error.status === 403 && /the token is not valid for this cluster/.test(error.message));
+  const joinToken = (await leader.ok('cluster', 'join-token')).trim();
+  const withJoinToken = new QuorateClient({ endpoints, ca, token: joinToken });
+  await assert.rejects(withJoinToken.status(), (error: unknown) => error instanceof QuorateClientError && error.status === 403 && /that is a join token/.test(error.message));
+  const apiToken = (await leader.ok('acl', 'token', 'create', '--role', 'admin')).trim();
+  const [, id, secret] = /^qat1_([0-9a-f]{16})_(.+)$/.exec(apiToken) ?? [];
+  await assert.rejects(
+    anonymous.join({ tokenId: id ?? '', secret: secret ?? '', role: 'server', advertise: '127.0.35.77', apiPort: 8080, peerPort: 8081 }),
+    (error: unknown) => error instanceof QuorateClientError && error.status === 401 && /join token [0-9a-f]{16} is unknown to this cluster/.test(error.message),
+  );
+  const refused = await nodes.node('127.0.35.77').run('cluster', 'join', '--token', apiToken, '--advertise', '127.0.35.77', '--servers', servers);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /the join token is damaged \(it does not start with qrt1_\)/);
   const logs = await readFile(join(leader.dataDir, 'quorate.log'), 'utf8');
   const admin = (await readFile(join(leader.dataDir, 'admin.token'), 'utf8')).trim();
   assert.ok(!logs.includes(admin), 'the admin token never appears in the log');

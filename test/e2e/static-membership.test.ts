@@ -39,10 +39,10 @@ test('a static cluster: admin token from the config, remove a member, add it bac
   const endpoints = ['--endpoints', `${cluster.api(0)},${cluster.api(1)}`];
   const anonymous = await runCli([...endpoints, 'node', 'remove', goneId]);
   assert.equal(anonymous.code, 1);
-  assert.match(anonymous.stderr, /needs the admin token/);
+  assert.match(anonymous.stderr, /needs a token \(Authorization: Bearer <token>\)/);
   const wrong = await runCli([...endpoints, '--admin-token', 'not-the-token', 'node', 'remove', goneId]);
   assert.equal(wrong.code, 1);
-  assert.match(wrong.stderr, /admin token is not valid/);
+  assert.match(wrong.stderr, /the token is not valid for this cluster/);
 
   const removed = await runCli([...endpoints, 'node', 'remove', goneId], { QUORATE_ADMIN_TOKEN: adminToken });
   assert.equal(removed.code, 0, removed.stderr);
