@@ -311,8 +311,14 @@ class Run {
     process.stderr.write(`fencing: ${s.name}: healed after ${healAt - partitionAt} ms\n`);
     if (s.powerOff) await s.target.cli.ok('agent');
     await this.settled().catch((error: unknown) => this.errors.push(`${s.name}: after the heal: ${error instanceof Error ? error.message : String(error)}`));
-    const lives = copyLives(await readRecords(this.recordFile), tickMs);
     const crashed = crash;
+    // The leader may still count the crashed copy as running (its report waits for a heartbeat),
+    // so "settled" does not mean it ran again yet: wait for its next life (or report it missing).
+    if (crashed !== null) {
+      const ranAgain = async (): Promise<boolean | null> => (copyLives(await readRecords(this.recordFile), tickMs).some((l) => l.allocation === crashed.allocation && l.from > crashed.at) ? true : null);
+      await until(`${crashed.allocation} running again after the heal`, ranAgain, 20_000).catch(() => undefined);
+    }
+    const lives = copyLives(await readRecords(this.recordFile), tickMs);
     const policy = (job: string): NoQuorumPolicy => this.jobs[job]?.policy ?? 'stop';
     const onTarget = lives.filter((l) => l.node === s.target.cli.host && l.from < partitionAt && l.to > partitionAt);
     const frozenUntil = powerOffAt ?? healAt;
