@@ -108,6 +108,7 @@ async function agentHealth(url: string, ca: string): Promise<{ readonly leader: 
 /** Run the worker in `dir` until SIGTERM or SIGINT; its jobs go on under the fence meanwhile. */
 export async function serveAgent(dir: DataDir, started?: () => void): Promise<void> {
   const identity: NodeIdentity = await dir.readIdentity();
+  await dir.assertPrivate();
   const settings = await dir.readAgentSettings();
   const tls = await dir.readTls();
   const { HttpLink, heartbeatAttemptMs, startAgent } = await import('../workload/index.js');

@@ -89,6 +89,7 @@ export async function serveDataDir(path: string, started?: (server: RunningServe
     await serveAgent(dir, () => void started?.({ apiUrl: `https://${identity.advertise}:${identity.apiPort}` }));
     return;
   }
+  await dir.assertPrivate();
   const left = await dir.leftAt();
   if (left !== null) {
     throw new QuorateError('left', `node ${identity.nodeId} left its cluster at ${left} and must not start again: remove ${dir.path} and join afresh (\`quorate cluster join\`)`);

@@ -260,6 +260,22 @@ export class DataDir {
     return text === null ? null : text.trim();
   }
 
+  /**
+   * Refuses (with what to run) a directory or a secret that others can read or write: a key or
+   * token copied with the wrong mode, or a directory made 0755 by hand, hands the cluster to
+   * every local user. Checked before a node starts.
+   */
+  async assertPrivate(): Promise<void> {
+    const problems: string[] = [];
+    const check = async (path: string, fix: string): Promise<void> => {
+      const info = await stat(path).catch(() => null);
+      if (info !== null && (info.mode & 0o077) !== 0) problems.push(`${path} is mode ${(info.mode & 0o777).toString(8).padStart(3, '0')}: chmod ${fix} ${path}`);
+    };
+    await check(this.path, '700');
+    for (const path of [this.caKeyPath, this.nodeKeyPath, this.adminTokenPath, this.joinPath]) await check(path, '600');
+    if (problems.length > 0) throw new QuorateError('insecure_permissions', `others can read this node's secrets; fix it and start again: ${problems.join('; ')}`);
+  }
+
   /** The directory is already 0700, so a secret is never readable by others before its chmod. */
   private async write(path: string, text: string, mode: number): Promise<void> {
     await writeFileAtomic(path, new TextEncoder().encode(text), dirname(path));
