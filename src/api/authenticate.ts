@@ -27,10 +27,9 @@ export class Authenticator {
     if (access === 'public') return null;
     const address = request.socket.remoteAddress ?? '';
     const now = performance.now();
-    const record = this.failures.get(address);
-    if (record !== undefined && now - record.since >= windowMs) this.failures.delete(address);
     const recent = this.failures.get(address);
-    if (recent !== undefined && recent.count >= failuresMax) {
+    if (recent !== undefined && now - recent.since >= windowMs) this.failures.delete(address);
+    else if (recent !== undefined && recent.count >= failuresMax) {
       throw new ApiError('too_many_attempts', `too many failed attempts from ${address}; try again in ${Math.ceil((recent.since + windowMs - now) / 1000)} s`);
     }
     const header = request.headers.authorization;

@@ -101,7 +101,7 @@ async function runLocalCluster(dirOption: string): Promise<void> {
         `  npx quorate --data-dir ${dir}/127.0.0.1 kv put greeting hello`,
         `  npx quorate --data-dir ${dir}/127.0.0.2 kv get greeting`,
         `  npx quorate --data-dir ${dir}/127.0.0.3 cluster status`,
-        `  curl --cacert ${dir}/127.0.0.1/tls/ca.crt https://127.0.0.1:8080/v1/status`,
+        `  curl --cacert ${dir}/127.0.0.1/tls/ca.crt -H "Authorization: Bearer $(cat ${dir}/127.0.0.1/admin.token)" https://127.0.0.1:8080/v1/status`,
         'Ctrl-C stops the cluster; run it again to start the same cluster on its data.',
         '',
       ].join('\n'),

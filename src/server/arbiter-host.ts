@@ -180,10 +180,14 @@ async function loadIdentity(dataDir: string, host: string): Promise<{ keyPem: st
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {
-  let text = '';
+  const chunks: Buffer[] = [];
+  let bytes = 0;
   for await (const chunk of request) {
-    text += String(chunk);
-    if (text.length > enrollmentBytesMax) throw new QuorateError('bad_request', `an enrollment is at most ${enrollmentBytesMax} bytes`);
+    const buffer = chunk as Buffer;
+    bytes += buffer.byteLength;
+    if (bytes > enrollmentBytesMax) throw new QuorateError('bad_request', `an enrollment is at most ${enrollmentBytesMax} bytes`);
+    chunks.push(buffer);
   }
-  return text;
+  // Decoded once, whole: a character split across chunks stays intact.
+  return Buffer.concat(chunks).toString('utf8');
 }

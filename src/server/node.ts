@@ -99,7 +99,8 @@ export class ServerNode {
   private readonly allVotersAck: AllVotersAck;
   private readonly housekeeping: NodeJS.Timeout;
   private readonly workloadLeader: WorkloadLeader;
-  private readonly twoNode: TwoNodeWatch;
+  /** Null on an arbiter: it is the third voter that makes two_node unnecessary. */
+  private readonly twoNode: TwoNodeWatch | null;
   /** This server's own agent (it runs jobs too), unless `run_jobs = false`. */
   private agent: Agent | null = null;
   private readonly certificateNotAfter: string;
@@ -183,11 +184,10 @@ export class ServerNode {
       }),
       access: new AccessControl({ state: this.state, propose: (data) => this.service.propose(data), now: () => Date.now() }),
     });
-    this.twoNode = new TwoNodeWatch({
+    this.twoNode = this.arbiter ? null : new TwoNodeWatch({
       id: this.id,
       status: () => this.raft.status(),
-      // An arbiter never makes a pair: it is the third voter that makes two_node unnecessary.
-      fencing: () => (this.arbiter ? { ...this.state.fencing.config, twoNode: false } : this.state.fencing.config),
+      fencing: () => this.state.fencing.config,
       addressOf: (id) => {
         const member = this.state.members.get(id);
         return member === undefined ? '' : parseHostPort(member.peerAddress, 'member address').host;
@@ -303,7 +303,7 @@ export class ServerNode {
       topology: (voters) => {
         const { workload, fencing } = this.state;
         const stopJobs = workload.jobs().filter((job) => !job.stopped && (job.spec.noQuorumPolicy ?? fencing.config.noQuorumPolicy) === 'stop').length;
-        const waiting = this.twoNode.waiting();
+        const waiting = this.twoNode?.waiting() ?? null;
         return [...topologyWarnings({ voters, nodes: workload.nodes(), fencing: fencing.config, stopJobs }), ...(waiting === null ? [] : [waiting])];
       },
     });
@@ -389,7 +389,7 @@ export class ServerNode {
     const { role, leader, term } = this.raft.basicStatus();
     this.leases.expire();
     this.workloadLeader.tick();
-    this.twoNode.tick();
+    this.twoNode?.tick();
     if (role === 'leader') {
       this.membership.maybePromote();
       if (this.arbiter) this.handToDataNode();
