@@ -71,8 +71,9 @@ export class SimAgents {
       const id = `sim-${String(n + 1).padStart(4, '0')}`;
       const cert = await issueNodeCert(options.ca, { nodeId: id, ipAddresses: [options.address] });
       const servers = options.servers.map((_, i) => options.servers[(n + i) % options.servers.length] ?? '');
+      const identity = { caPem: options.ca.certPem, certPem: cert.certPem, keyPem: cert.keyPem };
       agents.push({
-        link: new HttpLink({ servers, caPem: options.ca.certPem, certPem: cert.certPem, keyPem: cert.keyPem, timeoutMs: heartbeatTimeoutMs }),
+        link: new HttpLink({ servers, identity: () => identity, timeoutMs: heartbeatTimeoutMs }),
         request: heartbeatRequest(id, options.address),
       });
     }

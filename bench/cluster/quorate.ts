@@ -59,7 +59,8 @@ export class QuorateCluster extends LocalCluster {
     // One file per process: a node killed in a failover round writes none, its restart its own.
     const starts = (this.starts[i] = (this.starts[i] ?? 0) + 1);
     const profile = this.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${this.profileDir}`, `--cpu-prof-name=n${i + 1}-${starts}.cpuprofile`];
-    return { file: process.execPath, args: [...profile, cliPath, 'server', '--config', configPath] };
+    // Plain HTTP on the API, as the etcd it is compared with serves its clients (the peers keep mutual TLS).
+    return { file: process.execPath, args: [...profile, cliPath, 'server', '--config', configPath, '--insecure-api'] };
   }
 
   protected async status(i: number): Promise<NodeStatus> {

@@ -28,6 +28,8 @@ export interface AgentApiOptions {
 
 export interface AgentApi {
   readonly url: string;
+  /** Serve a renewed certificate on new connections. */
+  updateTls(certPem: string, keyPem: string): void;
   close(): Promise<void>;
 }
 
@@ -70,6 +72,7 @@ export async function startAgentApi(options: AgentApiOptions): Promise<AgentApi>
   });
   return {
     url: `https://${address.address}:${address.port}`,
+    updateTls: (certPem, keyPem) => server.setSecureContext({ cert: certPem, key: keyPem, minVersion: 'TLSv1.2' }),
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());

@@ -3,7 +3,9 @@
  * Bearer <token>` with the admin token or an API token whose role grants what the route needs.
  * No token: 401; a token that is not valid, or a role too small: 403; after `failuresMax` failed
  * attempts from one address within `windowMs`, that address gets 429 until the window has
- * passed, so tokens cannot be guessed at the speed of the network.
+ * passed, so tokens cannot be guessed at the speed of the network. Every refusal is counted by
+ * its code (GET /v1/status shows them as `api.authFailures`), so an operator sees guessing, or a
+ * client still using a revoked token.
  */
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -17,10 +19,19 @@ const failuresMax = 20;
 /** Addresses tracked at most; the oldest entry goes first (a flood of addresses cannot grow it). */
 const addressesMax = 10_000;
 
+/** The codes check() refuses with: 401, 403 and 429. */
+export type AuthRefusalCode = 'unauthorized' | 'forbidden' | 'too_many_attempts';
+
 export class Authenticator {
   private readonly failures = new Map<string, { since: number; count: number }>();
+  private readonly refusals: Record<AuthRefusalCode, number> = { unauthorized: 0, forbidden: 0, too_many_attempts: 0 };
 
   constructor(private readonly service: KvService) {}
+
+  /** Requests refused since start, by code. */
+  refusalCounts(): Readonly<Record<AuthRefusalCode, number>> {
+    return { ...this.refusals };
+  }
 
   /** The caller, or null on a public route; throws 401, 403 or 429. */
   check(request: IncomingMessage, access: Access): Principal | null {
@@ -30,22 +41,27 @@ export class Authenticator {
     const recent = this.failures.get(address);
     if (recent !== undefined && now - recent.since >= windowMs) this.failures.delete(address);
     else if (recent !== undefined && recent.count >= failuresMax) {
-      throw new ApiError('too_many_attempts', `too many failed attempts from ${address}; try again in ${Math.ceil((recent.since + windowMs - now) / 1000)} s`);
+      throw this.refuse('too_many_attempts', `too many failed attempts from ${address}; try again in ${Math.ceil((recent.since + windowMs - now) / 1000)} s`);
     }
     const header = request.headers.authorization;
     if (header === undefined) {
-      throw new ApiError('unauthorized', 'this request needs a token (Authorization: Bearer <token>): the admin token (on a server the CLI reads it from admin.token in the data directory) or an API token from `quorate acl token create`');
+      throw this.refuse('unauthorized', 'this request needs a token (Authorization: Bearer <token>): the admin token (on a server the CLI reads it from admin.token in the data directory) or an API token from `quorate acl token create`');
     }
     const token = /^Bearer (\S+)$/.exec(header)?.[1];
     const result = token === undefined ? { ok: false as const, message: 'the Authorization header must be "Bearer <token>"' } : this.service.authenticate(token);
     if (!result.ok) {
       this.fail(address, now);
-      throw new ApiError('forbidden', result.message);
+      throw this.refuse('forbidden', result.message);
     }
     if (!roleAllows(result.principal.role, access)) {
-      throw new ApiError('forbidden', `this token has the role ${result.principal.role}, which may not ${describe(access)}; use a token with a larger role`);
+      throw this.refuse('forbidden', `this token has the role ${result.principal.role}, which may not ${describe(access)}; use a token with a larger role`);
     }
     return result.principal;
+  }
+
+  private refuse(code: AuthRefusalCode, message: string): ApiError {
+    this.refusals[code]++;
+    return new ApiError(code, message);
   }
 
   private fail(address: string, now: number): void {

@@ -3,6 +3,8 @@
  *   GET    /v1/cluster/ca                 the CA certificate and its fingerprint (public: a joining
  *                                          node compares it with the pin in its token)
  *   POST   /v1/cluster/join-tokens        {"role": "server"|"worker", "ttlSeconds": N}   (admin)
+ *   POST   /v1/cluster/ca/rotation        begin a CA rotation (server/ca-rotation.ts)      (admin)
+ *   GET    /v1/cluster/ca/rotation        its step and whom the next step waits for       (admin)
  *   GET    /v1/cluster/join-tokens        every token's id, role, expiry and state        (admin)
  *   DELETE /v1/cluster/join-tokens/{id}   revoke                                          (admin)
  *   POST   /v1/cluster/join               a join token's id and secret and the node's addresses:
@@ -46,6 +48,16 @@ export function caCertificate(context: RequestContext): Promise<Reply> {
   context.query.allowOnly([]);
   const pem = context.service.caCertificate();
   return Promise.resolve(ok({ caCertificate: pem, fingerprint: certFingerprint(pem) }));
+}
+
+export async function rotateCa(context: RequestContext): Promise<Reply> {
+  context.query.allowOnly([]);
+  return ok(await context.service.rotateCa());
+}
+
+export async function caRotation(context: RequestContext): Promise<Reply> {
+  context.query.allowOnly([]);
+  return ok(await context.service.caRotation());
 }
 
 export async function createJoinToken(context: RequestContext): Promise<Reply> {

@@ -21,6 +21,7 @@ export type ApiOwnErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'too_many_attempts'
+  | 'too_many_watches'
   | 'internal';
 
 /** Codes of admission (server/admission.ts), which the API passes through. */
@@ -46,6 +47,7 @@ const statusByCode: Readonly<Record<ApiErrorCode, number>> = {
   unauthorized: 401,
   forbidden: 403,
   too_many_attempts: 429,
+  too_many_watches: 429,
   internal: 500,
   // Admission: a token that does not admit this node, or a node that clashes with a member.
   bad_token: 401,

@@ -1,16 +1,18 @@
 /**
- * GET /v1/status (the node's own view, as service.status() reports it), GET /v1/cluster/status
- * (every member's own report, gathered by this node) and GET /v1/health,
- * which load balancers and probes poll: 200 while this node is a member and knows a leader,
- * 503 with the reason otherwise. Neither goes through the log, so both answer without quorum.
+ * GET /v1/status (the node's own view, as service.status() reports it, with the API server's
+ * counters), GET /v1/cluster/status (every member's own report, gathered by this node) and
+ * GET /v1/health, which load balancers and probes poll: 200 while this node is a member and
+ * knows a leader, 503 with the reason otherwise. Neither goes through the log, so both answer
+ * without quorum.
  */
 import { ApiError } from './errors.js';
 import { ok, type Reply, type RequestContext } from './handler.js';
-import type { HealthJson } from './wire.js';
+import type { HealthJson, StatusJson } from './wire.js';
 
 export function status(context: RequestContext): Promise<Reply> {
   context.query.allowOnly([]);
-  return Promise.resolve(ok(context.service.status()));
+  const json: StatusJson = { ...context.service.status(), api: context.counters() };
+  return Promise.resolve(ok(json));
 }
 
 /** Answers without quorum too: the gathering asks each member directly, with a short timeout. */

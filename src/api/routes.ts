@@ -8,7 +8,7 @@ import { createAclToken, listAclTokens, revokeAclToken } from './acl-handlers.js
 import type { Handler } from './handler.js';
 import { deleteKey, getKey, listKeys, putKey, txn } from './kv-handlers.js';
 import { leaseGrant, leaseKeepAlive, leaseRevoke, leaseTimeToLive } from './lease-handlers.js';
-import { addArbiter, caCertificate, createJoinToken, join, leave, listJoinTokens, removeMember, revokeJoinToken, snapshot } from './cluster-handlers.js';
+import { addArbiter, caCertificate, caRotation, createJoinToken, join, leave, listJoinTokens, removeMember, revokeJoinToken, rotateCa, snapshot } from './cluster-handlers.js';
 import { clusterStatus, health, status } from './node-handlers.js';
 import { watch } from './watch-handler.js';
 import { agentHeartbeat, allocationLogs, confirmDead, drainNode, fenceNode, getFencing, jobStatus, listJobs, listNodes, nodeEligibility, putFencing, runJob, stopJob } from './workload-handlers.js';
@@ -49,6 +49,7 @@ const routes: readonly Route[] = [
   { pattern: /^\/v1\/status$/, methods: { GET: read(status) } },
   { pattern: /^\/v1\/cluster\/status$/, methods: { GET: read(clusterStatus) } },
   { pattern: /^\/v1\/cluster\/ca$/, methods: { GET: open(caCertificate) } },
+  { pattern: /^\/v1\/cluster\/ca\/rotation$/, methods: { GET: admin(caRotation), POST: admin(rotateCa) } },
   { pattern: /^\/v1\/cluster\/join-tokens$/, methods: { GET: admin(listJoinTokens), POST: admin(createJoinToken) } },
   { pattern: /^\/v1\/cluster\/join-tokens\/([^/]+)$/, methods: { DELETE: admin(revokeJoinToken) } },
   { pattern: /^\/v1\/cluster\/join$/, methods: { POST: open(join) } },

@@ -3,18 +3,27 @@
  * every connection and every watch stream, and close() ends them all. Each request goes
  * through dispatch(): route, run the handler, and turn whatever it throws into a JSON error
  * with errorReply(), so bad input never crashes the process or leaks a stack trace.
+ *
+ * Greedy and slow clients meet limits (issue 9): open connections in total and per address
+ * (connection-limits.ts), watch streams and live leases per principal (watch-hub.ts,
+ * lease-ledger.ts), a watch reader that falls too far behind is cut off, and a request must
+ * arrive whole within requestTimeoutMs. Each refusal is counted in GET /v1/status's `api`.
  */
 import { Buffer } from 'node:buffer';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
+import { createServer as createTlsServer, Server as TlsServer } from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { KvService } from '../server/index.js';
 import { QuorateError } from '../util/errors.js';
 import { Authenticator } from './authenticate.js';
+import { ConnectionGate, defaultConnectionLimits, type ConnectionLimits } from './connection-limits.js';
 import { ApiError, errorReply } from './errors.js';
+import { defaultLeasesPerPrincipalMax, LeaseLedger } from './lease-ledger.js';
 import { parseUrl } from './request.js';
 import { matchRoute } from './routes.js';
 import { defaultWatchStreamOptions, WatchHub, type WatchStreamOptions } from './watch-hub.js';
+import type { ApiCountersJson } from './wire.js';
 
 export interface ApiServerOptions {
   readonly host: string;
@@ -22,8 +31,15 @@ export interface ApiServerOptions {
   readonly port: number;
   /** Time allowed to receive a whole request, headers and body; slower clients are cut off. */
   readonly requestTimeoutMs?: number;
-  /** How often watch streams send progress lines, and how far a slow reader may fall behind. */
+  /** Open connections at most: in total (4096) and from one remote address (1024). */
+  readonly connections?: Partial<ConnectionLimits>;
+  /**
+   * How often watch streams send progress lines, how far a slow reader may fall behind (8 MiB),
+   * and how many streams one principal may hold open (1000).
+   */
   readonly watch?: Partial<WatchStreamOptions>;
+  /** Live leases one principal may hold through this node (10,000; see lease-ledger.ts). */
+  readonly leasesPerPrincipalMax?: number;
   /** Where unexpected errors go; standard error by default. */
   readonly log?: (message: string) => void;
   /**
@@ -31,18 +47,45 @@ export interface ApiServerOptions {
    * With `caPem`, clients may also present a certificate from that CA (agents do: mutual TLS);
    * clients without one are served as before.
    */
-  readonly tls?: { readonly certPem: string; readonly keyPem: string; readonly caPem?: string };
+  readonly tls?: ApiTls;
+}
+
+export interface ApiTls {
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly caPem?: string;
+}
+
+function tlsOptions(tls: ApiTls): SecureContextOptions & { requestCert?: boolean; rejectUnauthorized?: boolean } {
+  return { cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2', ...(tls.caPem === undefined ? {} : { ca: tls.caPem, requestCert: true, rejectUnauthorized: false }) };
 }
 
 export interface ApiServer {
   readonly address: { readonly host: string; readonly port: number };
   /** `http://host:port` or `https://host:port`, for clients. */
   readonly url: string;
+  /**
+   * Serve a renewed certificate (or trust a new CA bundle for client certificates) on new
+   * connections; a plain-HTTP server ignores it.
+   */
+  updateTls(tls: ApiTls): void;
   /** Stop listening and close every connection, watch streams included. */
   close(): Promise<void>;
 }
 
 const defaultRequestTimeoutMs = 30_000;
+/** How often Node looks for requests past their timeout; its default (30 s) would double a 30 s allowance. */
+const timeoutCheckIntervalMsMax = 1000;
+
+/** What every request may use: the service, the per-principal limits and the server's counters. */
+interface ApiParts {
+  readonly service: KvService;
+  readonly watches: WatchHub;
+  readonly leases: LeaseLedger;
+  readonly auth: Authenticator;
+  readonly counters: () => ApiCountersJson;
+  readonly log: (message: string) => void;
+}
 
 function logToStderr(message: string): void {
   process.stderr.write(`quorate api: ${message}\n`);
@@ -59,7 +102,8 @@ function hasUnreadBody(request: IncomingMessage): boolean {
   return (encoding !== undefined || (length !== undefined && length !== '0')) && !request.complete;
 }
 
-async function dispatch(service: KvService, watches: WatchHub, auth: Authenticator, log: (message: string) => void, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function dispatch(parts: ApiParts, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const { service, watches, leases, auth, counters, log } = parts;
   const method = request.method ?? 'GET';
   try {
     const { path, query } = parseUrl(request.url ?? '/');
@@ -70,7 +114,7 @@ async function dispatch(service: KvService, watches: WatchHub, auth: Authenticat
       throw new ApiError('method_not_allowed', `${method} is not allowed here (allowed: ${match.allowed.join(', ')})`);
     }
     const principal = auth.check(request, match.access);
-    const reply = await match.handler({ service, request, response, query, captures: match.captures, watches, principal });
+    const reply = await match.handler({ service, request, response, query, captures: match.captures, watches, leases, counters, principal });
     if (reply !== null) sendJson(response, reply.status, reply.body);
   } catch (error) {
     const reply = errorReply(error, log);
@@ -99,23 +143,25 @@ function listen(server: Server, host: string, port: number): Promise<AddressInfo
 export async function startApiServer(service: KvService, options: ApiServerOptions): Promise<ApiServer> {
   const log = options.log ?? logToStderr;
   const watches = new WatchHub({ ...defaultWatchStreamOptions, ...options.watch }, log);
+  const leases = new LeaseLedger(service, options.leasesPerPrincipalMax ?? defaultLeasesPerPrincipalMax);
   const requestTimeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs;
   // headersTimeout may not exceed requestTimeout; Node checks both on the same timer.
-  const timeouts = { requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs };
+  const timeouts = { requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(requestTimeoutMs, timeoutCheckIntervalMsMax) };
   const auth = new Authenticator(service);
-  const handler = (request: IncomingMessage, response: ServerResponse): void => {
-    void dispatch(service, watches, auth, log, request, response);
-  };
   const tls = options.tls;
-  const server: Server = tls === undefined ? createServer(timeouts, handler) : createTlsServer(
-          { ...timeouts, cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2', ...(tls.caPem === undefined ? {} : { ca: tls.caPem, requestCert: true, rejectUnauthorized: false }) },
-          handler,
-        );
+  const server: Server = tls === undefined ? createServer(timeouts) : createTlsServer({ ...timeouts, ...tlsOptions(tls) });
+  const gate = new ConnectionGate(server, { ...defaultConnectionLimits, ...options.connections });
+  const counters = (): ApiCountersJson => ({ connections: gate.counts(), authFailures: auth.refusalCounts(), watches: watches.counts(), leases: leases.counts() });
+  const parts: ApiParts = { service, watches, leases, auth, counters, log };
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => void dispatch(parts, request, response));
   const address = await listen(server, options.host, options.port);
   let closing: Promise<void> | null = null;
   return {
     address: { host: address.address, port: address.port },
     url: `${tls === undefined ? 'http' : 'https'}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`,
+    updateTls(renewed) {
+      if (server instanceof TlsServer) server.setSecureContext(tlsOptions(renewed));
+    },
     close() {
       closing ??= new Promise((resolve) => {
         watches.closeAll();

@@ -4,7 +4,7 @@
  */
 import { allowKeys } from './key-access.js';
 import { badRequest } from './errors.js';
-import type { RequestContext } from './handler.js';
+import { caller, type RequestContext } from './handler.js';
 import { prefixRange } from './request.js';
 
 export function watch(context: RequestContext): Promise<null> {
@@ -16,11 +16,11 @@ export function watch(context: RequestContext): Promise<null> {
   if (key !== undefined) {
     if (key.byteLength === 0) throw badRequest('parameter "key" is empty (use prefix= to watch every key)');
     allowKeys(context.principal, key);
-    context.watches.open(context.service, context.response, { from, key, rangeEnd: undefined });
+    context.watches.open(context.service, context.response, { from, key, rangeEnd: undefined }, caller(context));
   } else {
     const range = prefixRange(query.bytes('prefix') ?? new Uint8Array(0));
     allowKeys(context.principal, range.key, range.rangeEnd);
-    context.watches.open(context.service, context.response, { from, ...range });
+    context.watches.open(context.service, context.response, { from, ...range }, caller(context));
   }
   return Promise.resolve(null);
 }

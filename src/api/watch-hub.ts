@@ -8,22 +8,39 @@
  * every event up to that revision has been written before the line: a client may resume from
  * the revision after it. The periodic line also lets clients tell an idle stream from a dead
  * one. A consumer that falls `bufferedBytesMax` behind is cut off (it resumes elsewhere)
- * rather than growing the server's memory without bound.
+ * rather than growing the server's memory without bound: writes to a stream never wait for
+ * its reader, so a stalled reader cannot hold up the apply path (and with it the leader).
+ *
+ * Each principal (a token; the admin token is one too) may hold `streamsPerPrincipalMax`
+ * streams on this node at once. Every stream costs a subscription that the apply path feeds
+ * and up to bufferedBytesMax of memory, so without the cap one client could make each write
+ * cost the node thousands of copies. A stream can watch any prefix, so a client that needs
+ * more watches one common prefix instead.
  */
 import { Buffer } from 'node:buffer';
 import type { ServerResponse } from 'node:http';
-import type { KvService } from '../server/index.js';
+import type { KvService, Principal } from '../server/index.js';
 import type { Disposable, KvEvent } from '../state/index.js';
-import { fromKvFailure } from './errors.js';
+import { ApiError, fromKvFailure } from './errors.js';
 import { keyValueJson } from './kv-json.js';
+import { Tally } from './tally.js';
 import type { WatchLineJson } from './wire.js';
 
 export interface WatchStreamOptions {
   readonly progressIntervalMs: number;
   readonly bufferedBytesMax: number;
+  readonly streamsPerPrincipalMax: number;
 }
 
-export const defaultWatchStreamOptions: WatchStreamOptions = { progressIntervalMs: 5000, bufferedBytesMax: 8 * 1024 * 1024 };
+export const defaultWatchStreamOptions: WatchStreamOptions = { progressIntervalMs: 5000, bufferedBytesMax: 8 * 1024 * 1024, streamsPerPrincipalMax: 1000 };
+
+export interface WatchCounts {
+  readonly open: number;
+  /** Streams refused for streamsPerPrincipalMax since start. */
+  readonly refused: number;
+  /** Streams cut off for falling bufferedBytesMax behind since start. */
+  readonly cutBehind: number;
+}
 
 export interface WatchTarget {
   readonly from: number;
@@ -41,14 +58,30 @@ function eventLine(event: KvEvent): string {
 
 export class WatchHub {
   private readonly closers = new Set<() => void>();
+  /** Open streams by principal name. */
+  private readonly byPrincipal = new Tally();
+  private refused = 0;
+  private cutBehind = 0;
 
   constructor(
     private readonly options: WatchStreamOptions,
     private readonly log: (message: string) => void,
   ) {}
 
+  counts(): WatchCounts {
+    return { open: this.closers.size, refused: this.refused, cutBehind: this.cutBehind };
+  }
+
   /** Subscribe and start streaming; throws an ApiError (e.g. compacted) before sending anything. */
-  open(service: KvService, response: ServerResponse, target: WatchTarget): void {
+  open(service: KvService, response: ServerResponse, target: WatchTarget, principal: Principal): void {
+    const held = this.byPrincipal.get(principal.name);
+    if (held >= this.options.streamsPerPrincipalMax) {
+      this.refused++;
+      throw new ApiError(
+        'too_many_watches',
+        `this token already has ${held} watch streams open on this node (streamsPerPrincipalMax is ${this.options.streamsPerPrincipalMax}); close streams it no longer reads, or watch a common prefix with one stream`,
+      );
+    }
     // History arrives synchronously inside service.watch, before the headers can be sent.
     let early: string[] | null = [];
     let subscription: Disposable | null = null;
@@ -58,6 +91,7 @@ export class WatchHub {
     let bufferedBytesMax = this.options.bufferedBytesMax;
     const close = (): void => {
       if (!this.closers.delete(close)) return;
+      this.byPrincipal.remove(principal.name);
       if (timer !== null) clearInterval(timer);
       subscription?.dispose();
       if (!response.writableEnded) response.end();
@@ -66,6 +100,7 @@ export class WatchHub {
       if (early !== null) early.push(text);
       else if (!response.write(text) && response.writableLength > bufferedBytesMax) {
         this.log(`watch: closing a stream whose client is more than ${this.options.bufferedBytesMax} bytes behind (bufferedBytesMax)`);
+        this.cutBehind++;
         response.destroy();
       }
     };
@@ -90,6 +125,7 @@ export class WatchHub {
     if ('ok' in result) throw fromKvFailure(result);
     subscription = result;
     this.closers.add(close);
+    this.byPrincipal.add(principal.name);
     response.on('close', close);
     response.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
     const history = early.join('');

@@ -4,13 +4,30 @@
  * `keyBase64`/`valueBase64` when the bytes are not valid UTF-8. Every successful response
  * carries `revision`, the store's current revision when the request was answered.
  */
-import type { AclTokenView, Admitted, AdmitRequest, ClusterStatus, JoinTokenView, MemberView, NodeStatus, WorkloadView } from '../server/index.js';
+import type { AclTokenView, Admitted, AdmitRequest, CaRotationView, ClusterStatus, JoinTokenView, MemberView, NodeStatus, WorkloadView } from '../server/index.js';
 import type { Allocation, AllocationStatus, CompareResult, FenceEvent, FencingConfig, Job } from '../state/index.js';
 import type { NodeView } from '../workload/index.js';
+import type { AuthRefusalCode } from './authenticate.js';
+import type { ConnectionCounts } from './connection-limits.js';
 import type { BytesJson } from './json-bytes.js';
+import type { LeaseCounts } from './lease-ledger.js';
+import type { WatchCounts } from './watch-hub.js';
 
-/** GET /v1/status answers the node's status as the service reports it. */
-export type StatusJson = NodeStatus;
+/**
+ * The API server's own counters since it started: open and refused connections, requests
+ * refused for their credentials (by code: 401 unauthorized, 403 forbidden, 429
+ * too_many_attempts), open, refused and cut watch streams, and leases counted and refused per
+ * principal. They show a client hitting a limit, or someone guessing tokens.
+ */
+export interface ApiCountersJson {
+  readonly connections: ConnectionCounts;
+  readonly authFailures: Readonly<Record<AuthRefusalCode, number>>;
+  readonly watches: WatchCounts;
+  readonly leases: LeaseCounts;
+}
+
+/** GET /v1/status answers the node's status as the service reports it, and the API's counters. */
+export type StatusJson = NodeStatus & { readonly api: ApiCountersJson };
 
 /** GET /v1/cluster/status: every member's own report and the warnings (seed 000's `cluster status`). */
 export type ClusterStatusJson = ClusterStatus;
@@ -18,6 +35,7 @@ export type MemberViewJson = MemberView;
 
 /** A join token as `GET /v1/cluster/join-tokens` lists it (never its secret). */
 export type JoinTokenJson = JoinTokenView;
+export type CaRotationJson = CaRotationView;
 export type AclTokenJson = AclTokenView;
 export type JoinRequestJson = AdmitRequest;
 export type AdmittedJson = Admitted;

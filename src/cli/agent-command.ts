@@ -110,18 +110,28 @@ export async function serveAgent(dir: DataDir, started?: () => void): Promise<vo
   const identity: NodeIdentity = await dir.readIdentity();
   await dir.assertPrivate();
   const settings = await dir.readAgentSettings();
-  const tls = await dir.readTls();
   const { HttpLink, heartbeatAttemptMs, startAgent } = await import('../workload/index.js');
   const { startAgentApi } = await import('../api/index.js');
+  const { NodeTls } = await import('../server/node-tls.js');
   const { jsonLogger } = await import('../util/log.js');
   const { writePidFile, removePidFile } = await import('./pid-file.js');
   const log = jsonLogger({ node: identity.nodeId });
   const timeoutMs = heartbeatAttemptMs(settings.watchdogTimeoutMs);
+  // Picks up replaced files; the leader renews the certificate and carries it through CA rotations.
+  const address = { host: identity.advertise, port: identity.apiPort };
+  const files = { kind: 'files' as const, caFile: dir.caCertPath, certFile: dir.nodeCertPath, keyFile: dir.nodeKeyPath };
+  const tls = await NodeTls.load({ nodeId: identity.nodeId, clusterName: identity.clusterName, advertise: address, api: address, tls: files }, log);
+  tls.start();
   const link = new HttpLink({
     servers: settings.servers,
-    caPem: tls.caCertPem,
-    certPem: tls.nodeCertPem,
-    keyPem: tls.nodeKeyPem,
+    identity: () => tls.material,
+    tls: {
+      report: () => {
+        const { trustedCas, certificateIssuer, certificateNotAfter } = tls.info();
+        return { trustedCas, certificateIssuer, certificateNotAfter };
+      },
+      install: (grant) => tls.install(grant),
+    },
     timeoutMs,
     // Kept for the next start: the servers given at the first run may be gone by then.
     onServers: (servers) => {
@@ -149,8 +159,8 @@ export async function serveAgent(dir: DataDir, started?: () => void): Promise<vo
     api = await startAgentApi({
       host: identity.advertise,
       port: identity.apiPort,
-      certPem: tls.nodeCertPem,
-      keyPem: tls.nodeKeyPem,
+      certPem: tls.material.certPem,
+      keyPem: tls.material.keyPem,
       allocationRoot: join(dir.path, 'alloc'),
       adminTokenHash: () => running.adminTokenHash,
       health: () => ({ id: identity.nodeId, leader: running.leader, running: running.runningAllocations().length }),
@@ -159,8 +169,11 @@ export async function serveAgent(dir: DataDir, started?: () => void): Promise<vo
   } catch (error) {
     await running.stop('detach');
     link.close();
+    tls.stop();
     throw error;
   }
+  const served = api;
+  tls.on('changed', (material) => served.updateTls(material.certPem, material.keyPem));
   await writePidFile(dir.pidPath);
   log.log('info', `agent ${identity.nodeId} listening on ${api.url} (logs); heartbeats to ${settings.servers.join(', ')}`);
   try {
@@ -171,6 +184,7 @@ export async function serveAgent(dir: DataDir, started?: () => void): Promise<vo
     await api.close();
     await running.stop('detach');
     link.close();
+    tls.stop();
     await removePidFile(dir.pidPath);
   }
 }

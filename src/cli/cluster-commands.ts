@@ -13,6 +13,7 @@ import type { ClusterStatusJson } from '../api/index.js';
 import type { QuorateClient } from '../client/index.js';
 import { CliError, clientFor, globalOptions, localNode, parsePort, print, printJson } from './context.js';
 import { addArbiterCommands } from './arbiter-command.js';
+import { addCaCommands } from './ca-commands.js';
 import { addJoinCommands } from './join-commands.js';
 import { parseLabels } from './labels.js';
 import { addRecoverCommand } from './recover-command.js';
@@ -190,6 +191,7 @@ export function addClusterCommands(program: Command): void {
     .argument('<file>', 'where to write it')
     .action((file: string, _options: object, command: Command) => saveSnapshot(file, command));
   addLeaveCommand(cluster);
+  addCaCommands(cluster);
   cluster
     .command('status')
     .description("the cluster's health as any node sees it: quorum, leader, every member")

@@ -6,7 +6,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { QuorateClient } from '../client/index.js';
 
-export const defaultEndpoint = 'http://127.0.0.1:8080';
+export const defaultEndpoint = 'https://127.0.0.1:8080';
 
 export interface GlobalOptions {
   readonly endpoints: string;
@@ -14,6 +14,8 @@ export interface GlobalOptions {
   readonly endpointsGiven: boolean;
   readonly dataDir?: string;
   readonly caFile?: string;
+  /** Trust the CA whose fingerprint this is (--ca-pin, $QUORATE_CA_PIN), fetched from the endpoint. */
+  readonly caPin?: string;
   readonly adminToken?: string;
   /** An API token (--api-token, $QUORATE_API_TOKEN): used instead of any admin token. */
   readonly apiToken?: string;
@@ -33,7 +35,8 @@ export function globalOptions(command: Command): GlobalOptions {
 /**
  * A client for the given endpoints; without any, for the node whose data directory this is
  * (--data-dir, $QUORATE_DATA_DIR or /var/lib/quorate), with its CA and admin token, and
- * otherwise for http://127.0.0.1:8080. --admin-token (or $QUORATE_ADMIN_TOKEN) goes with given endpoints.
+ * otherwise for https://127.0.0.1:8080. --admin-token (or $QUORATE_ADMIN_TOKEN) goes with given
+ * endpoints, and their CA comes from --ca-file or, checked against --ca-pin, from the server.
  */
 export async function clientFor(options: GlobalOptions): Promise<QuorateClient> {
   const timeout = options.timeout === undefined ? {} : { requestTimeoutMs: options.timeout };
@@ -45,7 +48,15 @@ export async function clientFor(options: GlobalOptions): Promise<QuorateClient> 
     .map((endpoint) => endpoint.trim())
     .filter((endpoint) => endpoint !== '');
   const token = options.apiToken !== undefined ? apiToken : options.adminToken === undefined ? {} : { token: options.adminToken };
-  return new QuorateClient({ endpoints, ...timeout, ...token, ...(options.caFile === undefined ? {} : { ca: await readCaFile(options.caFile) }) });
+  return new QuorateClient({ endpoints, ...timeout, ...token, ...(await trustedCa(options, endpoints)) });
+}
+
+async function trustedCa(options: GlobalOptions, endpoints: readonly string[]): Promise<{ ca?: string }> {
+  if (options.caFile !== undefined && options.caPin !== undefined) throw new CliError('give --ca-file or --ca-pin, not both');
+  if (options.caFile !== undefined) return { ca: await readCaFile(options.caFile) };
+  if (options.caPin === undefined) return {};
+  const { pinnedCa } = await import('./ca-pin.js');
+  return { ca: await pinnedCa(endpoints, options.caPin) };
 }
 
 async function readCaFile(path: string): Promise<string> {

@@ -14,13 +14,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Option, type Command } from 'commander';
 import type { AdmittedJson, ClusterStatusJson } from '../api/index.js';
 import { QuorateClient, QuorateClientError } from '../client/index.js';
+import { fetchCaUnverified } from './ca-pin.js';
 import { CliError, clientFor, globalOptions, parsePort, print, printJson } from './context.js';
-import { getJson } from '../util/https-json.js';
 import { parseLabels } from './labels.js';
 import { printSummary, startInBackground, untilExitOr } from './server-launch.js';
 
 const roundPauseMs = 1_000;
-const caFetchTimeoutMs = 3_000;
 const catchUpTimeoutMs = 120_000;
 const progressPollMs = 200;
 /** A learner this close to the most advanced member counts as caught up. */
@@ -177,18 +176,6 @@ async function admitThrough(servers: readonly string[], caFingerprint: string, r
     if (round === 1) print('no server admitted the node yet; retrying\n');
   }
   throw new CliError(`no server admitted the node within ${waitMs / 1000} s; tried ${[...new Set(tried)].join(', ')}`);
-}
-
-/**
- * The CA certificate a server presents at /v1/cluster/ca, fetched without verifying the server
- * (it is what is being checked): only its fingerprint, compared with the token's pin, decides
- * whether the secret is sent.
- */
-async function fetchCaUnverified(server: string): Promise<string> {
-  const { status, body } = await getJson(`https://${server}/v1/cluster/ca`, { rejectUnauthorized: false }, caFetchTimeoutMs);
-  const ca = (body as { caCertificate?: unknown }).caCertificate;
-  if (status !== 200 || typeof ca !== 'string') throw new Error(`answered ${status} without a CA certificate`);
-  return ca;
 }
 
 /**

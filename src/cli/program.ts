@@ -1,8 +1,8 @@
 /**
  * The `quorate` command tree. Global options may come before or after the subcommand:
- * --endpoints (comma-separated API URLs; default $QUORATE_ENDPOINTS or http://127.0.0.1:8080),
+ * --endpoints (comma-separated API URLs; default $QUORATE_ENDPOINTS or https://127.0.0.1:8080),
  * --json (machine-readable output), --timeout (milliseconds per request), and for remote
- * endpoints --ca-file and --admin-token (default $QUORATE_ADMIN_TOKEN): on a server's own machine the CLI
+ * endpoints --ca-file or --ca-pin, and --admin-token (default $QUORATE_ADMIN_TOKEN): on a server's own machine the CLI
  * reads the CA and the admin token from the data directory instead.
  */
 import { Command, Option } from 'commander';
@@ -25,6 +25,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--endpoints <urls>', 'API endpoints, comma-separated; tried in order when one is unreachable').env('QUORATE_ENDPOINTS').default(defaultEndpoint))
     .addOption(new Option('--data-dir <dir>', "this node's data directory (default /var/lib/quorate)").env('QUORATE_DATA_DIR'))
     .option('--ca-file <file>', 'the cluster CA certificate (PEM) for https:// endpoints')
+    .addOption(new Option('--ca-pin <sha256>', "trust the endpoint's CA if its fingerprint is this (sha256:..., from `quorate cluster ca show`)").env('QUORATE_CA_PIN'))
     .addOption(new Option('--admin-token <token>', 'the admin token for calls to --endpoints').env('QUORATE_ADMIN_TOKEN'))
     // Not --token: `cluster join` and `agent` take a join token under that name.
     .addOption(new Option('--api-token <token>', 'an API token (quorate acl token create) for every call; wins over the admin token').env('QUORATE_API_TOKEN'))

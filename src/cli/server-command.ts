@@ -7,9 +7,10 @@
  * only when this command runs, so the client commands start fast and do not depend on them.
  */
 import type { Command } from 'commander';
-import type { AdmissionSecrets, ServerConfig } from '../server/index.js';
+import type { ApiServer } from '../api/index.js';
+import type { AdmissionSecrets, ServerConfig, TlsMaterial } from '../server/index.js';
 import { QuorateError } from '../util/errors.js';
-import { globalOptions, print, untilSignal } from './context.js';
+import { CliError, globalOptions, print, untilSignal } from './context.js';
 
 export interface RunningServer {
   readonly apiUrl: string;
@@ -17,8 +18,6 @@ export interface RunningServer {
 
 export interface ServeOptions {
   readonly config: ServerConfig;
-  /** HTTPS for the API (data-directory nodes); plain HTTP without. */
-  readonly apiTls?: { readonly certPem: string; readonly keyPem: string; readonly caPem: string };
   /** What lets the node admit others (servers in a data directory). */
   readonly admission?: AdmissionSecrets;
   /** Called once the node and its API run, before waiting for a signal. */
@@ -35,13 +34,16 @@ export async function serve(options: ServeOptions): Promise<void> {
   const nodeOptions = { log, ...(options.admission === undefined ? {} : { admission: options.admission }) };
   let node = await ServerNode.start(config, nodeOptions);
   const service = switchableService(node.service);
-  let api;
+  let api: ApiServer;
   try {
-    api = await startApiServer(service.service, { ...config.api, log: (message) => log.log('error', message), ...(options.apiTls === undefined ? {} : { tls: options.apiTls }) });
+    // HTTPS with the node's certificate (clients trust the cluster CA; agents present theirs).
+    api = await startApiServer(service.service, { ...config.api, log: (message) => log.log('error', message), ...(config.insecureApi ? {} : { tls: node.tls.material }) });
   } catch (error) {
     await node.stop();
     throw error;
   }
+  const renewed = (material: TlsMaterial): void => api.updateTls(material);
+  node.tls.on('changed', renewed);
   log.log('info', `listening on ${api.url} (API) and ${formatHostPort(config.listen)} (peers)`);
   const signal = untilSignal();
   let failure: unknown = null;
@@ -66,6 +68,8 @@ export async function serve(options: ServeOptions): Promise<void> {
       await node.stop();
       await goOnAlone(config.dataDir, config.nodeId, stopped.peer, stopped.detail, Date.now());
       node = await ServerNode.start(config, nodeOptions);
+      node.tls.on('changed', renewed);
+      api.updateTls(node.tls.material);
       service.switchTo(node.service);
       log.log('warn', 'two_node: restarted as the only voter; the fenced peer must be wiped and joined again', { peer: stopped.peer });
     }
@@ -79,7 +83,6 @@ export async function serve(options: ServeOptions): Promise<void> {
 /** The node in a data directory, with the pid file that `quorate stop` reads. */
 export async function serveDataDir(path: string, started?: (server: RunningServer) => Promise<void>): Promise<void> {
   const { DataDir } = await import('../cluster/data-dir.js');
-  const { certFingerprint } = await import('../cluster/certs.js');
   const { joiningCluster, serverConfigFromDataDir } = await import('../server/index.js');
   const { writePidFile, removePidFile } = await import('./pid-file.js');
   const dir = new DataDir(path);
@@ -94,14 +97,12 @@ export async function serveDataDir(path: string, started?: (server: RunningServe
   if (left !== null) {
     throw new QuorateError('left', `node ${identity.nodeId} left its cluster at ${left} and must not start again: remove ${dir.path} and join afresh (\`quorate cluster join\`)`);
   }
-  const tls = await dir.readTls();
   const adminToken = await dir.readAdminToken();
-  const admission =
-    tls.caKeyPem === null || adminToken === null ? {} : { admission: { caCertPem: tls.caCertPem, caKeyPem: tls.caKeyPem, adminToken, caFingerprint: certFingerprint(tls.caCertPem) } };
+  const admission = adminToken === null ? {} : { admission: { adminToken } };
   const config = serverConfigFromDataDir(dir, identity, joiningCluster(identity, await dir.readJoinVia()));
   await writePidFile(dir.pidPath);
   try {
-    await serve({ config, apiTls: { certPem: tls.nodeCertPem, keyPem: tls.nodeKeyPem, caPem: tls.caCertPem }, ...admission, ...(started === undefined ? {} : { started }) });
+    await serve({ config, ...admission, ...(started === undefined ? {} : { started }) });
   } finally {
     await removePidFile(dir.pidPath);
   }
@@ -120,13 +121,16 @@ export function addServerCommand(program: Command): void {
     .command('server')
     .description('run a server: the initialized node in the data directory, or a static bootstrap with --config')
     .option('--config <file>', 'a TOML file for a static bootstrap (seed 002) instead of the data directory')
-    .action(async (options: { config?: string }, command: Command) => {
+    .option('--insecure-api', 'serve the API over plain HTTP instead of HTTPS; only on a loopback api_address (with --config)')
+    .action(async (options: { config?: string; insecureApi?: true }, command: Command) => {
       if (options.config !== undefined) {
-        const { loadServerConfig } = await import('../server/index.js');
-        const config = loadServerConfig(options.config);
+        const { loadServerConfig, withInsecureApi } = await import('../server/index.js');
+        const loaded = loadServerConfig(options.config);
+        const config = options.insecureApi === true ? withInsecureApi(loaded) : loaded;
         await serve({ config, started: announce(`node ${config.nodeId}`) });
         return;
       }
+      if (options.insecureApi === true) throw new CliError('--insecure-api applies to a static bootstrap (--config); a node in a data directory always serves HTTPS');
       const { resolveDataDir } = await import('../cluster/data-dir.js');
       const path = resolveDataDir(globalOptions(command).dataDir);
       await serveDataDir(path, announce(`node in ${path}`));

@@ -6,6 +6,7 @@
 import type {
   AdmittedJson,
   AclTokenJson,
+  CaRotationJson,
   ClusterStatusJson,
   FenceResultJson,
   FencingJson,
@@ -203,6 +204,16 @@ export class QuorateClient {
   async addArbiter(address: string, fingerprint?: string): Promise<{ readonly nodeId: string; readonly address: string; readonly fingerprint: string }> {
     const body = await this.call({ method: 'POST', path: '/v1/cluster/arbiters', body: JSON.stringify({ address, ...(fingerprint === undefined ? {} : { fingerprint }) }) });
     return body as unknown as { readonly nodeId: string; readonly address: string; readonly fingerprint: string };
+  }
+
+  /** Begin a CA rotation (admin); the leader carries it through its steps on its own. */
+  async rotateCa(): Promise<CaRotationJson> {
+    return (await this.call({ method: 'POST', path: '/v1/cluster/ca/rotation' })) as unknown as CaRotationJson;
+  }
+
+  /** Where a CA rotation is, and whom its next step waits for (admin). */
+  async caRotation(): Promise<CaRotationJson> {
+    return (await this.call({ method: 'GET', path: '/v1/cluster/ca/rotation' })) as unknown as CaRotationJson;
   }
 
   async removeMember(id: string): Promise<void> {

@@ -11,7 +11,7 @@
  *   extensions) is fixed too, and its signature is deterministic (RFC 6979), so the certificate
  *   is byte-identical on every node and has one fingerprint.
  */
-import { KeyObject, createECDH, createHash, createHmac, createPrivateKey, hkdfSync, webcrypto } from 'node:crypto';
+import { KeyObject, X509Certificate, createECDH, createHash, createHmac, createPrivateKey, hkdfSync, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import type * as X509 from '@peculiar/x509';
 import { QuorateError } from '../util/errors.js';
@@ -155,6 +155,31 @@ export async function issueNodeCert(ca: CertAndKey, request: NodeCertRequest): P
     webcrypto,
   );
   return { certPem: cert.toString('pem'), keyPem: exportKeyPem(keys.privateKey) };
+}
+
+/** The certificates of a PEM bundle (a trust file may hold several CAs during a rotation), each as its own PEM. */
+export function splitCertificates(bundle: string): string[] {
+  return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g)?.map((pem) => (pem.endsWith('\n') ? pem : `${pem}\n`)) ?? [];
+}
+
+/** Whether `caPem` signed `certPem` (names match and the signature verifies with the CA's key). */
+export function issuedBy(certPem: string, caPem: string): boolean {
+  try {
+    const cert = new X509Certificate(certPem);
+    const ca = new X509Certificate(caPem);
+    return cert.checkIssued(ca) && cert.verify(ca.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `keyPem` is the private key of the certificate `certPem`. */
+export function keyMatches(certPem: string, keyPem: string): boolean {
+  try {
+    return new X509Certificate(certPem).checkPrivateKey(createPrivateKey(keyPem));
+  } catch {
+    return false;
+  }
 }
 
 /** `sha256:<hex>` of the certificate's DER: what join tokens pin the CA by. */

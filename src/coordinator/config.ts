@@ -73,5 +73,7 @@ export function toServerConfig(config: ClusterConfig): ServerConfig {
     watchdogTimeoutMs: defaultWatchdogTimeoutMs,
     watchdogDevice: null,
     labels: {},
+    // The library serves no HTTP API.
+    insecureApi: false,
   };
 }

@@ -9,19 +9,29 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { issueNodeCert } from '../cluster/certs.js';
+import { certFingerprint, issueNodeCert, type CertAndKey } from '../cluster/certs.js';
 import { formatJoinToken, newJoinToken, secretHash, secretMatches, type JoinRole } from '../cluster/join-token.js';
 import { encodeCredentialCommand, encodeMemberCommand, encodeWorkloadCommand, type ClusterStateMachine, type JoinTokenRecord, type Member } from '../state/index.js';
 import { QuorateError } from '../util/errors.js';
 import { enrollArbiter, type ArbiterAdded, type ArbiterAddRequest } from './arbiter-enrollment.js';
 import { defaultWatchdogTimeoutMs, formatHostPort, parseHostPort } from './config.js';
+import type { NodeTls } from './node-tls.js';
 
-/** What a server holds to admit others: the CA key and the admin token (a server's data directory has both). */
+/**
+ * What a server holds to admit others besides its CA key (node-tls.ts): the admin token, which
+ * joining servers receive. A server's data directory has both.
+ */
 export interface AdmissionSecrets {
-  readonly caCertPem: string;
-  readonly caKeyPem: string;
   readonly adminToken: string;
-  readonly caFingerprint: string;
+}
+
+/** Everything admitting a node takes, as of now (a CA rotation changes the CA). */
+interface Signing {
+  /** The CA that signs, with its key. */
+  readonly ca: CertAndKey;
+  /** Every CA the cluster trusts (what a new node must trust). */
+  readonly trustPem: string;
+  readonly adminToken: string;
 }
 
 export interface AdmitRequest {
@@ -71,18 +81,22 @@ export interface AdmissionContext {
   readonly activeIds: () => ReadonlySet<string>;
   /** null on nodes without admission secrets (static TOML bootstrap, workers). */
   readonly secrets: AdmissionSecrets | null;
+  /** This node's certificates: the signing CA and the trust bundle come from here. */
+  readonly tls: NodeTls;
+  readonly clusterId: string;
 }
 
 export class Admission {
   constructor(private readonly ctx: AdmissionContext) {}
 
+  /** The CA that signed this node's certificate: what clients and joining nodes pin. */
   caCertificate(): string {
-    return this.requireSecrets().caCertPem;
+    return this.ctx.tls.publishedCa();
   }
 
   async createToken(role: JoinRole, ttlMs: number): Promise<{ readonly token: string; readonly view: JoinTokenView }> {
-    const secrets = this.requireSecrets();
-    const token = newJoinToken(secrets.caFingerprint);
+    await signing(this.ctx);
+    const token = newJoinToken(certFingerprint(this.caCertificate()));
     const createdAtMs = this.ctx.now();
     const record: JoinTokenRecord = { id: token.id, role, secretHash: secretHash(token.secret), createdAtMs, expiresAtMs: createdAtMs + ttlMs, revokedAtMs: null };
     await this.ctx.propose(encodeCredentialCommand({ op: 'tokenCreate', token: record }));
@@ -107,7 +121,7 @@ export class Admission {
 
   /** Run on the leader. Throws QuorateError with a message the joining operator can act on. */
   async admit(request: AdmitRequest): Promise<Admitted> {
-    const secrets = this.requireSecrets();
+    const secrets = await signing(this.ctx);
     this.checkToken(request);
     if (isIP(request.advertise) === 0) throw new QuorateError('bad_request', `--advertise must be an IP address, not "${request.advertise}"`);
     const peerAddress = formatHostPort({ host: request.advertise, port: request.peerPort });
@@ -128,7 +142,7 @@ export class Admission {
     // A join that was admitted but never completed left its registration: the retry reuses it
     // (an agent whose data directory was lost comes back under its old id).
     const nodeId = (request.role === 'server' ? sameAddress?.id : sameWorker?.id) ?? this.pickNodeId(request, members);
-    const cert = await issueNodeCert({ certPem: secrets.caCertPem, keyPem: secrets.caKeyPem }, { nodeId, ipAddresses: [request.advertise] });
+    const cert = await issueNodeCert(secrets.ca, { nodeId, ipAddresses: [request.advertise] });
     if (request.role === 'server') {
       const promotion = request.promote !== 'now' ? { promotion: 'keep-odd' as const } : {};
       await this.ctx.propose(encodeMemberCommand({ op: 'memberSet', id: nodeId, peerAddress, apiAddress, ...promotion }));
@@ -142,8 +156,8 @@ export class Admission {
     return {
       nodeId,
       clusterName: this.ctx.clusterName,
-      caCertPem: secrets.caCertPem,
-      caKeyPem: server ? secrets.caKeyPem : null,
+      caCertPem: secrets.trustPem,
+      caKeyPem: server ? secrets.ca.keyPem : null,
       adminToken: server ? secrets.adminToken : null,
       nodeCertPem: cert.certPem,
       nodeKeyPem: cert.keyPem,
@@ -188,13 +202,15 @@ export class Admission {
     const state = record.revokedAtMs !== null ? 'revoked' : this.ctx.now() >= record.expiresAtMs ? 'expired' : 'valid';
     return { id: record.id, role: record.role, createdAt: iso(record.createdAtMs), expiresAt: iso(record.expiresAtMs), state };
   }
+}
 
-  private requireSecrets(): AdmissionSecrets {
-    if (this.ctx.secrets === null) {
-      throw new QuorateError('unavailable', 'this node cannot admit nodes: it holds no cluster CA key (a static TOML bootstrap or a worker); ask a server made by `quorate cluster init` or `join`');
-    }
-    return this.ctx.secrets;
+/** The CA key and admin token this node admits with; throws when it holds none (a TOML bootstrap, an arbiter). */
+export async function signing(ctx: AdmissionContext): Promise<Signing> {
+  const ca = ctx.secrets === null ? null : await ctx.tls.signingCa();
+  if (ctx.secrets === null || ca === null) {
+    throw new QuorateError('unavailable', 'this node cannot admit nodes: it holds no cluster CA key (a static TOML bootstrap or an arbiter); ask a server made by `quorate cluster init` or `join`');
   }
+  return { ca, trustPem: ctx.tls.material.caPem, adminToken: ctx.secrets.adminToken };
 }
 
 const admitSchema = z

@@ -10,11 +10,10 @@
  */
 import { isIP } from 'node:net';
 import { certFingerprint, issueNodeCert } from '../cluster/certs.js';
-import { clusterIdOf } from '../cluster/join-token.js';
 import { encodeMemberCommand } from '../state/index.js';
 import { QuorateError } from '../util/errors.js';
 import { getJson, postJson } from '../util/https-json.js';
-import type { AdmissionContext } from './admission.js';
+import { signing, type AdmissionContext } from './admission.js';
 import { parseArbiterInfo, type ArbiterEnrollment } from './arbiter-protocol.js';
 import { parseHostPort } from './config.js';
 
@@ -34,8 +33,7 @@ export interface ArbiterAdded {
 }
 
 export async function enrollArbiter(ctx: AdmissionContext, request: ArbiterAddRequest): Promise<ArbiterAdded> {
-  const secrets = ctx.secrets;
-  if (secrets === null) throw new QuorateError('unavailable', 'this node holds no cluster CA key, so it cannot issue the arbiter a certificate; run the command on a server made by `quorate cluster init` or `join`');
+  const secrets = await signing(ctx);
   const host = hostOf(request.address);
   if (isIP(host) === 0) throw new QuorateError('bad_request', `the arbiter address must be an IP address and port (e.g. 127.0.0.9:8090), not "${request.address}"`);
   const url = `https://${request.address}`;
@@ -48,18 +46,18 @@ export async function enrollArbiter(ctx: AdmissionContext, request: ArbiterAddRe
   if (request.fingerprint !== null && request.fingerprint !== fingerprint) {
     throw new QuorateError('fingerprint_mismatch', `the arbiter at ${request.address} presents ${fingerprint}, not ${request.fingerprint}: another process answers there, or something is impersonating it; nothing was sent`);
   }
-  const clusterId = clusterIdOf(secrets.caFingerprint);
+  const clusterId = ctx.clusterId;
   const existing = ctx.state.members.list().find((m) => m.arbiter === true && m.peerAddress === request.address);
   if (existing !== undefined && info.clusters.some((c) => c.clusterId === clusterId)) return { nodeId: existing.id, address: request.address, fingerprint };
   const nodeId = existing?.id ?? pickArbiterId(host, new Set([...ctx.state.members.list().map((m) => m.id), ...ctx.state.workload.nodes().map((n) => n.id)]));
-  const cert = await issueNodeCert({ certPem: secrets.caCertPem, keyPem: secrets.caKeyPem }, { nodeId, ipAddresses: [host] });
+  const cert = await issueNodeCert(secrets.ca, { nodeId, ipAddresses: [host] });
   await ctx.propose(encodeMemberCommand({ op: 'memberSet', id: nodeId, peerAddress: request.address, apiAddress: request.address, promotion: 'keep-odd', arbiter: true }));
   const active = ctx.activeIds();
   const enrollment: ArbiterEnrollment = {
     clusterId,
     clusterName: ctx.clusterName,
     nodeId,
-    caCertPem: secrets.caCertPem,
+    caCertPem: secrets.trustPem,
     nodeCertPem: cert.certPem,
     nodeKeyPem: cert.keyPem,
     members: ctx.state.members

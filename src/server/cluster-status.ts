@@ -9,6 +9,7 @@ import { freemem, totalmem } from 'node:os';
 import { z } from 'zod';
 import { QuorateError } from '../util/errors.js';
 import { version } from '../util/version.js';
+import type { NodeTlsInfo } from './node-tls.js';
 import type { NodeStatus } from './service.js';
 
 /** What each node says about itself (peer RPC `node.report`). */
@@ -25,8 +26,16 @@ export interface NodeReport {
   readonly totalMemoryBytes: number;
   /** The node's wall clock when it answered (ms since the epoch), for the clock offset. */
   readonly clockMs: number;
-  /** When the node's peer certificate expires (ISO 8601). */
+  /** When the node's certificate expires (ISO 8601). */
   readonly certificateNotAfter: string;
+  /** The trusted CA that signed the node's certificate (null: none of them; absent from older nodes). */
+  readonly certificateIssuer?: string | null | undefined;
+  /** Every CA the node trusts (two during a CA rotation). */
+  readonly trustedCas?: readonly string[] | undefined;
+  /** The earliest expiry among the CAs it trusts (ISO 8601). */
+  readonly caNotAfter?: string | undefined;
+  /** The node serves its API over plain HTTP (`--insecure-api`). */
+  readonly insecureApi?: boolean | undefined;
 }
 
 export interface MemberView {
@@ -63,6 +72,9 @@ export interface ClusterStatus {
 export const laggingEntriesMax = 100;
 export const clockOffsetWarnMs = 500;
 export const reportTimeoutMs = 1_000;
+/** `cluster status` warns about any certificate expiring within this many days. */
+export const certificateWarnDays = 30;
+const dayMs = 24 * 60 * 60 * 1000;
 
 export interface StatusSources {
   readonly self: NodeStatus;
@@ -88,6 +100,10 @@ const reportSchema = z.object({
   totalMemoryBytes: z.number(),
   clockMs: z.number(),
   certificateNotAfter: z.string(),
+  certificateIssuer: z.string().nullable().optional(),
+  trustedCas: z.array(z.string()).max(8).optional(),
+  caNotAfter: z.string().optional(),
+  insecureApi: z.boolean().optional(),
 });
 
 /** A member's answer to `node.report`, checked: a newer or broken peer must not break status. */
@@ -97,7 +113,7 @@ export function parseNodeReport(answer: unknown, from: string): NodeReport {
   return parsed.data;
 }
 
-export function localReport(status: NodeStatus, certificateNotAfter: string): NodeReport {
+export function localReport(status: NodeStatus, tls: NodeTlsInfo, insecureApi: boolean): NodeReport {
   return {
     id: status.id,
     role: status.role,
@@ -110,7 +126,8 @@ export function localReport(status: NodeStatus, certificateNotAfter: string): No
     freeMemoryBytes: freemem(),
     totalMemoryBytes: totalmem(),
     clockMs: Date.now(),
-    certificateNotAfter,
+    ...tls,
+    insecureApi,
   };
 }
 
@@ -165,6 +182,7 @@ export async function gatherClusterStatus(sources: StatusSources): Promise<Clust
 
 function warnings(status: Omit<ClusterStatus, 'warnings'>): string[] {
   const out: string[] = [];
+  const now = Date.now();
   if (!status.quorum.ok) {
     out.push(
       status.leader === null
@@ -177,9 +195,29 @@ function warnings(status: Omit<ClusterStatus, 'warnings'>): string[] {
   for (const m of status.members) {
     if (m.state === 'unreachable') out.push(`${m.id} (${m.address}) is unreachable: ${m.error ?? 'no answer'}`);
     if (m.state === 'lagging') out.push(`${m.id} lags by more than ${laggingEntriesMax} entries (applied=${m.report?.appliedIndex ?? 0}): check its disk and network`);
+    if (m.report !== null) out.push(...certificateWarnings(m.id, m.report, now));
     if (m.clockOffsetMs !== null && Math.abs(m.clockOffsetMs) > clockOffsetWarnMs) {
       out.push(`${m.id}'s clock is ${(m.clockOffsetMs / 1000).toFixed(1)} s off this node's; sync clocks with chrony or ntpd (safety does not depend on clocks, but logs and certificates do)`);
     }
   }
+  return out;
+}
+
+/** Seed 000's words for what an operator must act on: certificates near expiry, a plain-HTTP API. */
+function certificateWarnings(id: string, report: NodeReport, now: number): string[] {
+  const out: string[] = [];
+  const days = (iso: string): number => (Date.parse(iso) - now) / dayMs;
+  const left = days(report.certificateNotAfter);
+  if (left < certificateWarnDays) {
+    out.push(
+      left <= 0
+        ? `${id}'s certificate expired at ${report.certificateNotAfter}: its peers refuse it; give it a new one (it renews itself when it holds the CA key)`
+        : `${id}'s certificate expires in ${Math.floor(left)} days (${report.certificateNotAfter}) and has not been renewed; a server renews its own 30 days ahead, other nodes need new certificate files`,
+    );
+  }
+  if (report.caNotAfter !== undefined && days(report.caNotAfter) < certificateWarnDays) {
+    out.push(`a CA ${id} trusts expires at ${report.caNotAfter}: rotate the CA (\`quorate cluster ca rotate\`) before then`);
+  }
+  if (report.insecureApi === true) out.push(`${id} serves its API over plain HTTP (--insecure-api): tokens cross its loopback interface unencrypted; drop the flag to serve HTTPS`);
   return out;
 }

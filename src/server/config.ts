@@ -43,12 +43,24 @@ export interface InitialMember {
 
 export type TlsConfig =
   | { readonly kind: 'secret'; readonly secret: string }
-  | { readonly kind: 'files'; readonly caFile: string; readonly certFile: string; readonly keyFile: string };
+  | {
+      readonly kind: 'files';
+      readonly caFile: string;
+      readonly certFile: string;
+      readonly keyFile: string;
+      /** The CA key, on a node that renews its own certificate (a server's data directory). */
+      readonly caKeyFile?: string;
+    };
 
 export type WriteQuorum = 'majority' | 'all';
 
 export interface ServerConfig {
   readonly nodeId: string;
+  /**
+   * The cluster's id (16 hex digits, named in SNI and join tokens); by default the one the CA
+   * certificate gives. A data directory records it, so that it outlives a CA rotation.
+   */
+  readonly clusterId?: string;
   readonly clusterName: string;
   /** Where the peer listener binds. */
   readonly listen: HostPort;
@@ -75,6 +87,11 @@ export interface ServerConfig {
   readonly watchdogDevice: string | null;
   /** Labels such as rack and zone (job constraints, topology warnings). */
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * Serve the API over plain HTTP (`quorate server --insecure-api`); only on a loopback address,
+   * where no other machine can read the tokens. HTTPS from the cluster CA otherwise.
+   */
+  readonly insecureApi: boolean;
 }
 
 /** Seed 003 / Pacemaker's stonith-watchdog-timeout scale: long enough to ride out an election. */
@@ -213,7 +230,23 @@ export function parseServerConfig(document: unknown, baseDir: string, source = '
     watchdogTimeoutMs: cluster.watchdog_timeout_ms,
     watchdogDevice: cluster.watchdog_device === undefined ? null : path(cluster.watchdog_device),
     labels: cluster.labels,
+    insecureApi: false,
   };
+}
+
+/**
+ * The config with its API on plain HTTP, refused unless the API listens on loopback only:
+ * tokens travel in every request, and on any other address a neighbour could read them.
+ */
+export function withInsecureApi(config: ServerConfig): ServerConfig {
+  if (!isLoopback(config.api.host)) {
+    throw configError('--insecure-api', `plain HTTP is allowed only on a loopback API address (127.0.0.0/8, ::1 or localhost), but the API listens on ${config.api.host}; drop --insecure-api (clients then use https:// with --ca-file or --ca-pin) or set api_address to a loopback address`);
+  }
+  return { ...config, insecureApi: true };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$/.test(host);
 }
 
 function initialMember(member: z.infer<typeof memberSchema>, i: number): InitialMember {

@@ -13,13 +13,14 @@ export function serverConfigFromDataDir(dir: DataDir, identity: NodeIdentity, in
   const peer = { host: identity.advertise, port: identity.peerPort };
   return {
     nodeId: identity.nodeId,
+    clusterId: identity.clusterId,
     clusterName: identity.clusterName,
     listen: peer,
     advertise: peer,
     api: { host: identity.advertise, port: identity.apiPort },
     initialCluster,
     dataDir: dir.raftDir,
-    tls: { kind: 'files', caFile: dir.caCertPath, certFile: dir.nodeCertPath, keyFile: dir.nodeKeyPath },
+    tls: { kind: 'files', caFile: dir.caCertPath, certFile: dir.nodeCertPath, keyFile: dir.nodeKeyPath, caKeyFile: dir.caKeyPath },
     writeQuorum: 'majority',
     // Seed 001's timings, the node driver's defaults.
     electionTimeoutMs: defaultTimings.electionMs,
@@ -31,6 +32,7 @@ export function serverConfigFromDataDir(dir: DataDir, identity: NodeIdentity, in
     watchdogTimeoutMs: defaultWatchdogTimeoutMs,
     watchdogDevice: null,
     labels: identity.labels,
+    insecureApi: false,
   };
 }
 

@@ -1,7 +1,7 @@
 /** One node process: configuration, the node, and the service it offers the API layers. */
 export { ServerNode } from './node.js';
 export type { ServerNodeEvents, ServerNodeOptions, StopOptions } from './node.js';
-export { defaultApiPort, defaultPeerPort, defaultRequestTimeoutMs, defaultSnapshotEntries, defaultSnapshotTrailingEntries, defaultWatchdogTimeoutMs, formatHostPort, loadServerConfig, parseHostPort, parseServerConfig } from './config.js';
+export { defaultApiPort, defaultPeerPort, defaultRequestTimeoutMs, defaultSnapshotEntries, defaultSnapshotTrailingEntries, defaultWatchdogTimeoutMs, formatHostPort, loadServerConfig, parseHostPort, parseServerConfig, withInsecureApi } from './config.js';
 export type { HostPort, InitialMember, ServerConfig, TlsConfig, WriteQuorum } from './config.js';
 export type * from './service.js';
 export type { ClusterStatus, MemberView, NodeReport } from './cluster-status.js';
@@ -13,3 +13,6 @@ export { ArbiterHost } from './arbiter-host.js';
 export { switchableService } from './switchable-service.js';
 export { goOnAlone } from './two-node.js';
 export type { AclTokenView, Authentication, Principal } from './access.js';
+export type { TlsMaterial } from './tls-material.js';
+export type { NodeTlsInfo } from './node-tls.js';
+export type { CaRotationView } from './ca-rotation.js';

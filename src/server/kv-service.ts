@@ -4,6 +4,7 @@
  * applied state. The peer-transport half (what the leader runs for a follower's forwarded
  * request) is `handle`, so both halves live side by side.
  */
+import type { CaRotation, CaRotationView } from './ca-rotation.js';
 import { randomInt } from 'node:crypto';
 import type { RaftNode } from '../node/index.js';
 import {
@@ -65,6 +66,7 @@ export interface KvServiceContext extends LeaderRouteContext {
   leave(): Promise<void>;
   readonly admission: Admission;
   readonly access: AccessControl;
+  readonly rotation: CaRotation;
   /** The first 16 hex digits of the cluster CA's fingerprint. */
   readonly clusterId: string;
   readonly workloadLeader: WorkloadLeader;
@@ -163,6 +165,14 @@ export class NodeKvService implements KvService {
 
   revokeJoinToken(id: string): Promise<JoinTokenView> {
     return this.ctx.admission.revokeToken(id);
+  }
+
+  rotateCa(): Promise<CaRotationView> {
+    return this.ctx.rotation.begin();
+  }
+
+  caRotation(): Promise<CaRotationView> {
+    return this.routed('ca.rotation', null, () => this.ctx.rotation.view());
   }
 
   addArbiter(request: ArbiterAddRequest): Promise<ArbiterAdded> {

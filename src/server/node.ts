@@ -30,10 +30,11 @@ import { LeaseKeeper } from './lease-keeper.js';
 import { Membership } from './membership.js';
 import { nodeStatus } from './node-status.js';
 import type { NodeStatus } from './service.js';
-import { tlsMaterial } from './tls-material.js';
+import { CaRotation } from './ca-rotation.js';
+import { NodeTls } from './node-tls.js';
 import { topologyWarnings } from './topology.js';
 import { TwoNodeWatch } from './two-node.js';
-import { certFingerprint, certInfo } from '../cluster/certs.js';
+import { certFingerprint } from '../cluster/certs.js';
 import { clusterIdOf } from '../cluster/join-token.js';
 
 export interface ServerNodeEvents {
@@ -77,8 +78,7 @@ interface Parts {
   readonly counters: ConsensusCounters;
   readonly log: Logger;
   readonly admission: AdmissionSecrets | null;
-  /** When this node's peer certificate expires (ISO 8601), for `node info`. */
-  readonly certificateNotAfter: string;
+  readonly tls: NodeTls;
   readonly clusterId: string;
   readonly arbiter: boolean;
 }
@@ -103,8 +103,10 @@ export class ServerNode {
   private readonly twoNode: TwoNodeWatch | null;
   /** This server's own agent (it runs jobs too), unless `run_jobs = false`. */
   private agent: Agent | null = null;
-  private readonly certificateNotAfter: string;
+  /** The certificate and trust shared by the peer transport and the API; renewed while running. */
+  readonly tls: NodeTls;
   private readonly arbiter: boolean;
+  private readonly rotation: CaRotation;
   /** Peer addresses learned outside the registry (config, hello, join answers), by node id. */
   private readonly knownAddresses = new Map<string, string>();
   private lastLeader: string | null = null;
@@ -114,7 +116,7 @@ export class ServerNode {
 
   private constructor(parts: Parts) {
     this.config = parts.config;
-    this.certificateNotAfter = parts.certificateNotAfter;
+    this.tls = parts.tls;
     this.id = parts.config.nodeId;
     this.storage = parts.storage;
     this.transport = parts.transport;
@@ -143,6 +145,7 @@ export class ServerNode {
           .map((m) => m.apiAddress);
       },
       fencingConfig: () => this.state.fencing.config,
+      tlsGrant: (node, report) => this.rotation.grant(node, report),
       recordFence: async (event) => {
         await this.service.propose(encodeFencingCommand({ op: 'fenceRecord', event }));
       },
@@ -151,6 +154,20 @@ export class ServerNode {
       log: this.log,
     });
     this.leases = new LeaseKeeper({ now, isLeader: () => this.raft.basicStatus().role === 'leader', leaseTtls: () => this.state.kv.leaseTtls(), revoke: (id) => this.revokeExpired(id) });
+    this.rotation = new CaRotation({
+      config: this.config,
+      clusterId: parts.clusterId,
+      state: this.state,
+      tls: this.tls,
+      adminToken: parts.admission?.adminToken ?? null,
+      isLeader: () => this.raft.basicStatus().role === 'leader',
+      leader: () => this.raft.basicStatus().leader,
+      propose: (data) => this.service.propose(data),
+      memberReports: async () => (await this.clusterStatus()).members.map((m) => ({ id: m.id, report: m.report })),
+      workerReport: (id) => this.workloadLeader.tlsReport(id),
+      request: (to, method, body, timeoutMs) => this.transport.request(to, method, body, timeoutMs),
+      log: this.log,
+    });
     this.service = new NodeKvService({
       id: this.id,
       raft: this.raft,
@@ -181,8 +198,11 @@ export class ServerNode {
           return new Set([...voters, ...learners]);
         },
         secrets: parts.admission,
+        tls: parts.tls,
+        clusterId: parts.clusterId,
       }),
       access: new AccessControl({ state: this.state, propose: (data) => this.service.propose(data), now: () => Date.now() }),
+      rotation: this.rotation,
     });
     this.twoNode = this.arbiter ? null : new TwoNodeWatch({
       id: this.id,
@@ -200,6 +220,8 @@ export class ServerNode {
     });
     this.membership = new Membership({ raft: this.raft, members: this.state.members, log: this.log, propose: (data) => this.service.propose(data), twoNode: () => this.state.fencing.config.twoNode === true });
     for (const member of this.config.initialCluster) if (member.id !== null) this.knownAddresses.set(member.id, member.peerAddress);
+    this.tls.on('changed', (material) => this.transport.updateTls(material));
+    this.tls.start();
     this.housekeeping = setInterval(() => this.housekeep(), this.config.heartbeatIntervalMs);
     this.housekeep();
   }
@@ -213,9 +235,9 @@ export class ServerNode {
     try {
       const persisted = await storage.load();
       const holder: { node: ServerNode | null } = { node: null };
-      const tls = await tlsMaterial(config);
-      const certificateNotAfter = (await certInfo(tls.certPem)).notAfter.toISOString();
-      const clusterId = clusterIdOf(certFingerprint(tls.caPem));
+      const nodeTls = await NodeTls.load(config, log);
+      const tls = nodeTls.material;
+      const clusterId = config.clusterId ?? clusterIdOf(certFingerprint(tls.caPem));
       transport = await PeerTransport.start({
         nodeId: config.nodeId,
         clusterId: config.clusterName,
@@ -262,7 +284,7 @@ export class ServerNode {
         },
       });
       const arbiter = options.arbiter !== undefined;
-      holder.node = new ServerNode({ config, storage, transport: started, raft, state, counters, log, admission: options.admission ?? null, certificateNotAfter, clusterId, arbiter });
+      holder.node = new ServerNode({ config, storage, transport: started, raft, state, counters, log, admission: options.admission ?? null, tls: nodeTls, clusterId, arbiter });
       if (initial.snapshot === null) holder.node.joinInBackground();
       if (config.runJobs && !arbiter) await holder.node.startAgent();
       log.log('info', 'node started', { node: config.nodeId, peer: formatHostPort(config.advertise), dataDir: config.dataDir });
@@ -298,7 +320,7 @@ export class ServerNode {
   clusterStatus(): Promise<ClusterStatus> {
     return gatherClusterStatus({
       self: this.status(),
-      report: () => localReport(this.status(), this.certificateNotAfter),
+      report: () => localReport(this.status(), this.tls.info(), this.config.insecureApi),
       ask: async (id) => parseNodeReport(await this.transport.request(id, 'node.report', null, reportTimeoutMs), id),
       topology: (voters) => {
         const { workload, fencing } = this.state;
@@ -317,6 +339,7 @@ export class ServerNode {
     await this.agent?.stop('detach');
     this.stopping = true;
     clearInterval(this.housekeeping);
+    this.tls.stop();
     this.raft.stop();
     this.allVotersAck.rejectAll(new QuorateError('unavailable', `node ${this.id} is stopping`));
     await this.transport.close();
@@ -329,14 +352,19 @@ export class ServerNode {
     this.allVotersAck.check();
   }
 
-  private async handleRequest(_from: string, method: string, body: unknown): Promise<unknown> {
+  private async handleRequest(from: string, method: string, body: unknown): Promise<unknown> {
     switch (method) {
+      case 'tls.issue':
+        // `from` is the node id its certificate proved at the hello.
+        return this.rotation.issueFor(from);
+      case 'ca.rotation':
+        return this.rotation.view();
       case 'cluster.hello':
         return this.hello();
       case 'cluster.join':
         return this.joinRequest(body);
       case 'node.report':
-        return localReport(this.status(), this.certificateNotAfter);
+        return localReport(this.status(), this.tls.info(), this.config.insecureApi);
       case 'cluster.remove':
         return this.removeMember(memberId(body));
       default:
@@ -390,6 +418,7 @@ export class ServerNode {
     this.leases.expire();
     this.workloadLeader.tick();
     this.twoNode?.tick();
+    this.rotation.tick(systemClock.now());
     if (role === 'leader') {
       this.membership.maybePromote();
       if (this.arbiter) this.handToDataNode();

@@ -9,6 +9,7 @@
  * `code` is a ServiceErrorCode; failures of the request itself (bad key, compare failed,
  * unknown lease ...) come back as KvFailure values, as the state machine returns them.
  */
+import type { CaRotationView } from './ca-rotation.js';
 import type {
   Disposable,
   KvApplyResult,
@@ -116,6 +117,10 @@ export interface KvService {
   revokeJoinToken(id: string): Promise<JoinTokenView>;
   /** Runs on the leader (a follower forwards it). */
   admit(request: AdmitRequest): Promise<Admitted>;
+  /** `quorate cluster ca rotate` (ca-rotation.ts): make a new CA and carry the cluster over to it. */
+  rotateCa(): Promise<CaRotationView>;
+  /** Where a CA rotation is; answered by the leader (a follower forwards it). */
+  caRotation(): Promise<CaRotationView>;
   /** `quorate cluster arbiter add` (arbiter-enrollment.ts): attach an arbiter process as a voter. */
   addArbiter(request: ArbiterAddRequest): Promise<ArbiterAdded>;
   /** An agent's heartbeat (workload/protocol.ts); runs on the leader (a follower forwards it). */

@@ -16,13 +16,14 @@ export interface TlsMaterial {
   readonly keyPem: string;
 }
 
-export async function tlsMaterial(config: ServerConfig): Promise<TlsMaterial> {
+/** What a node's TLS identity depends on (a server's config, or a worker's data directory). */
+export type TlsIdentityConfig = Pick<ServerConfig, 'tls' | 'nodeId' | 'clusterName' | 'advertise' | 'api'>;
+
+export async function tlsMaterial(config: TlsIdentityConfig): Promise<TlsMaterial> {
   const tls = config.tls;
   if (tls.kind === 'secret') {
     const ca = await deriveCa(tls.secret, config.clusterName);
-    // An advertise address may be a host name; it then goes into the certificate as a DNS name.
-    const host = config.advertise.host;
-    const node = await issueNodeCert(ca, isIP(host) === 0 ? { nodeId: config.nodeId, ipAddresses: [], dnsNames: [host] } : { nodeId: config.nodeId, ipAddresses: [host] });
+    const node = await issueNodeCert(ca, { nodeId: config.nodeId, ...certNames(config) });
     return { caPem: ca.certPem, certPem: node.certPem, keyPem: node.keyPem };
   }
   const read = async (field: string, path: string): Promise<string> => {
@@ -33,4 +34,13 @@ export async function tlsMaterial(config: ServerConfig): Promise<TlsMaterial> {
     }
   };
   return { caPem: await read('ca_file', tls.caFile), certPem: await read('cert_file', tls.certFile), keyPem: await read('key_file', tls.keyFile) };
+}
+
+/**
+ * The names a self-issued certificate covers: the advertise address (peers dial it) and the API
+ * address when that differs (clients dial it; a wildcard is no name). Host names go in as DNS names.
+ */
+export function certNames(config: Pick<ServerConfig, 'advertise' | 'api'>): { ipAddresses: string[]; dnsNames: string[] } {
+  const hosts = new Set([config.advertise.host, config.api.host].filter((host) => host !== '0.0.0.0' && host !== '::'));
+  return { ipAddresses: [...hosts].filter((host) => isIP(host) !== 0), dnsNames: [...hosts].filter((host) => isIP(host) === 0) };
 }

@@ -1,7 +1,8 @@
 /**
  * The replicated credentials: the admin token's hash (set when the cluster is created), the
  * join tokens, each stored as its id, the SHA-256 of its secret, the role it admits and its
- * validity, and the API (ACL) tokens with their role and key prefix. Secrets never enter the log. Times come inside the commands (the proposing leader's
+ * validity, the API (ACL) tokens with their role and key prefix, and the trusted CAs once a CA
+ * rotation ran. Secrets never enter the log in the clear. Times come inside the commands (the proposing leader's
  * clock), so applying them is deterministic; expiry is checked by the leader when a token is
  * used, not here. Tokens that ended more than a week before a new one is created are dropped
  * then, so the list does not grow without bound.
@@ -33,6 +34,24 @@ export interface AclTokenRecord {
   readonly revokedAtMs: number | null;
 }
 
+/**
+ * The CAs the cluster trusts, set by a CA rotation (server/ca-rotation.ts); null until the first
+ * one (every node then trusts the CA in its own files). A rotation moves through three steps, each
+ * begun only when every node has done the one before: `trust` (nodes trust the old and the new
+ * CA), `switch` (nodes get certificates from the new CA), `done` (the old CA is no longer trusted).
+ */
+export interface ClusterTrust {
+  /** PEM certificates of the trusted CAs, oldest first; the last one signs new certificates. */
+  readonly cas: readonly string[];
+  /** The signing CA's private key, sealed for the servers (cluster/seal.ts): never in the clear. */
+  readonly sealedKey: string;
+  readonly step: 'trust' | 'switch' | 'done';
+  readonly atMs: number;
+}
+
+const trustCasMax = 4;
+const pemBytesMax = 8 * 1024;
+
 /** Bounds the replicated list (revoked tokens are dropped a week after their revocation, as join tokens are). */
 const aclTokensMax = 10_000;
 
@@ -41,7 +60,8 @@ export type CredentialCommand =
   | { readonly op: 'tokenCreate'; readonly token: JoinTokenRecord }
   | { readonly op: 'tokenRevoke'; readonly id: string; readonly atMs: number }
   | { readonly op: 'aclTokenCreate'; readonly token: AclTokenRecord }
-  | { readonly op: 'aclTokenRevoke'; readonly id: string; readonly atMs: number };
+  | { readonly op: 'aclTokenRevoke'; readonly id: string; readonly atMs: number }
+  | { readonly op: 'trustSet'; readonly trust: ClusterTrust };
 
 export interface CredentialResponse {
   readonly ok: true;
@@ -53,6 +73,8 @@ export interface CredentialState {
   readonly tokens: readonly JoinTokenRecord[];
   /** Absent in snapshots from before API tokens. */
   readonly aclTokens?: readonly AclTokenRecord[];
+  /** Absent in snapshots from before CA rotation. */
+  readonly trust?: ClusterTrust | null;
 }
 
 const endedRetentionMs = 7 * 24 * 60 * 60 * 1000;
@@ -63,6 +85,12 @@ export class CredentialRegistry {
   private adminHash: string | null = null;
   private readonly tokens = new Map<string, JoinTokenRecord>();
   private readonly aclTokens = new Map<string, AclTokenRecord>();
+  private trustState: ClusterTrust | null = null;
+
+  /** The trusted CAs after a CA rotation; null before the first. A new object at every change. */
+  get trust(): ClusterTrust | null {
+    return this.trustState;
+  }
 
   get adminTokenHash(): string | null {
     return this.adminHash;
@@ -125,12 +153,18 @@ export class CredentialRegistry {
         if (token.revokedAtMs === null) this.aclTokens.set(command.id, { ...token, revokedAtMs: command.atMs });
         break;
       }
+      case 'trustSet': {
+        const problem = trustProblem(command.trust, this.trustState);
+        if (problem !== null) return kvFailure('invalid_argument', problem);
+        this.trustState = { cas: [...command.trust.cas], sealedKey: command.trust.sealedKey, step: command.trust.step, atMs: command.trust.atMs };
+        break;
+      }
     }
     return { ok: true, kind: command.op };
   }
 
   state(): CredentialState {
-    return { adminTokenHash: this.adminHash, tokens: this.list(), aclTokens: this.aclTokenList() };
+    return { adminTokenHash: this.adminHash, tokens: this.list(), aclTokens: this.aclTokenList(), trust: this.trustState };
   }
 
   replace(state: CredentialState): void {
@@ -139,6 +173,7 @@ export class CredentialRegistry {
     for (const token of state.tokens) this.tokens.set(token.id, token);
     this.aclTokens.clear();
     for (const token of state.aclTokens ?? []) this.aclTokens.set(token.id, token);
+    this.trustState = state.trust ?? null;
   }
 }
 
@@ -158,6 +193,29 @@ function aclTokenProblem(token: AclTokenRecord): string | null {
   if (!hashPattern.test(token.secretHash)) return 'an API token needs a SHA-256 hex digest of its secret';
   if (!Number.isSafeInteger(token.createdAtMs)) return 'an API token needs createdAtMs';
   return null;
+}
+
+/**
+ * Why a trust change may not be applied now: each step follows the one before with the same CAs
+ * (`done` keeps the signing CA only), and a new rotation starts only after the last one ended,
+ * so two rotations begun at once cannot interleave.
+ */
+function trustProblem(next: ClusterTrust, current: ClusterTrust | null): string | null {
+  if (!Array.isArray(next.cas) || next.cas.length === 0 || next.cas.length > trustCasMax) return `a trust change lists 1-${trustCasMax} CAs`;
+  if (!next.cas.every((pem) => typeof pem === 'string' && pem.startsWith('-----BEGIN CERTIFICATE-----') && pem.length <= pemBytesMax)) return 'a trust change lists PEM certificates';
+  if (typeof next.sealedKey !== 'string' || next.sealedKey.length === 0 || next.sealedKey.length > pemBytesMax) return 'a trust change needs the sealed key';
+  if (!Number.isSafeInteger(next.atMs)) return 'a trust change needs atMs';
+  const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((pem, i) => pem === b[i]);
+  switch (next.step) {
+    case 'trust':
+      return current === null || current.step === 'done' ? null : `a CA rotation is under way (step ${current.step}); let it finish first`;
+    case 'switch':
+      return current?.step === 'trust' && same(current.cas, next.cas) && current.sealedKey === next.sealedKey ? null : 'a switch follows the trust step of the same rotation';
+    case 'done':
+      return current?.step === 'switch' && same(next.cas, current.cas.slice(-1)) && current.sealedKey === next.sealedKey ? null : 'a rotation ends after its switch step, keeping only the signing CA';
+    default:
+      return 'a trust step is trust, switch or done';
+  }
 }
 
 /** A decoded JSON value that has the shape of a CredentialCommand (fields checked by apply). */
@@ -185,6 +243,10 @@ export function isCredentialCommand(value: unknown): value is CredentialCommand 
     case 'aclTokenCreate': {
       const token = record.token as Record<string, unknown> | null | undefined;
       return typeof token === 'object' && token !== null && typeof token.id === 'string' && typeof token.role === 'string' && typeof token.secretHash === 'string' && typeof token.createdAtMs === 'number';
+    }
+    case 'trustSet': {
+      const trust = record.trust as Record<string, unknown> | null | undefined;
+      return typeof trust === 'object' && trust !== null && Array.isArray(trust.cas) && typeof trust.sealedKey === 'string' && typeof trust.step === 'string' && typeof trust.atMs === 'number';
     }
     default:
       return false;

@@ -21,7 +21,7 @@ export { FencingRegistry, defaultFencingConfig, fenceHistoryMax, fencingConfigPr
 export type { FenceDevice, FenceEvent, FenceLevel, FenceMethod, FencingCommand, FencingConfig, FencingResponse, FencingState } from './fencing.js';
 export { CredentialRegistry } from './credentials.js';
 export { aclRoles } from './credentials.js';
-export type { AclRole, AclTokenRecord, CredentialCommand, CredentialResponse, CredentialState, JoinTokenRecord, TokenRole } from './credentials.js';
+export type { AclRole, AclTokenRecord, ClusterTrust, CredentialCommand, CredentialResponse, CredentialState, JoinTokenRecord, TokenRole } from './credentials.js';
 export type { ClusterApplyResult } from './cluster-machine.js';
 export { MemberRegistry, memberProblem } from './members.js';
 export type { Member, MemberSetRequest, MemberSetResponse } from './members.js';

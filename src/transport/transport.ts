@@ -29,8 +29,16 @@ import { protocolError } from './wire-values.js';
 export interface TransportTls {
   readonly keyPem: string;
   readonly certPem: string;
-  /** The cluster CA: the only issuer this node trusts, for both directions. */
+  /**
+   * The cluster CA: the only issuer this node trusts, for both directions. During a CA rotation
+   * it holds both CAs (PEM certificates one after the other), so old and new certificates pass.
+   */
   readonly caPem: string;
+}
+
+function secureContextOptions({ keyPem, certPem, caPem }: TransportTls): tls.SecureContextOptions {
+  // The CA given here replaces the system's roots: only the cluster CA is trusted.
+  return { key: keyPem, cert: certPem, ca: caPem, minVersion: 'TLSv1.3' };
 }
 
 export interface PeerTransportOptions {
@@ -88,7 +96,8 @@ export class PeerTransport implements Transport {
   /** Null when connections arrive through a shared listener. */
   private readonly server: tls.Server | null;
   private detach: (() => void) | null = null;
-  private readonly tlsOptions: tls.SecureContextOptions;
+  private tlsOptions: tls.SecureContextOptions;
+  private tlsMaterial: TransportTls;
   private readonly bindOutbound: boolean;
   private readonly peers = new Map<string, Peer>();
   /** Every open connection, in both directions: the transport owns them all. */
@@ -108,9 +117,8 @@ export class PeerTransport implements Transport {
     this.limits = resolveLimits(options.limits);
     this.log = options.log ?? silentLog;
     this.rpc = new PendingRequests(this.limits.pendingRequestsMax);
-    const { keyPem, certPem, caPem } = options.tls;
-    // The CA given here replaces the system's roots: only the cluster CA is trusted.
-    this.tlsOptions = { key: keyPem, cert: certPem, ca: caPem, minVersion: 'TLSv1.3' };
+    this.tlsMaterial = options.tls;
+    this.tlsOptions = secureContextOptions(options.tls);
     this.bindOutbound = sendsFromAdvertised(options.advertiseHost, options.listenHost);
     if (options.sharedListener !== undefined) {
       this.server = null;
@@ -234,6 +242,24 @@ export class PeerTransport implements Transport {
     return { ...this.counters };
   }
 
+  /**
+   * Present a renewed certificate (or trust a new CA bundle) from now on: new connections in
+   * both directions use it; established ones keep the session they negotiated. Throws, changing
+   * nothing, when the key does not match the certificate.
+   */
+  updateTls(material: TransportTls): void {
+    const options = secureContextOptions(material);
+    tls.createSecureContext(options);
+    this.server?.setSecureContext(options);
+    this.tlsOptions = options;
+    this.tlsMaterial = material;
+    const { sharedListener, serverName } = this.options;
+    if (this.closing === null && this.detach !== null && sharedListener !== undefined && serverName !== undefined) {
+      this.detach();
+      this.detach = sharedListener.attach(serverName, material, (socket) => this.accept(socket));
+    }
+  }
+
   /** Close the listener and every connection, cancel timers, reject waiting requests. */
   close(): Promise<void> {
     this.closing ??= this.shutDown();
@@ -257,7 +283,7 @@ export class PeerTransport implements Transport {
     const { listenHost, listenPort, sharedListener, serverName } = this.options;
     if (sharedListener !== undefined) {
       if (serverName === undefined) throw new QuorateError('invalid_config', 'a transport on a shared listener needs the server name it is dialed by');
-      this.detach = sharedListener.attach(serverName, this.options.tls, (socket) => this.accept(socket));
+      this.detach = sharedListener.attach(serverName, this.tlsMaterial, (socket) => this.accept(socket));
       this.listeningPort = sharedListener.port;
       return;
     }

@@ -23,7 +23,7 @@ import { AllocRunner, type AllocReport } from './alloc-runner.js';
 import { AllocStore, type AllocRecord } from './alloc-store.js';
 import type { TaskDriver, TaskHandle } from './driver.js';
 import { monotonicMs, readFence, writeFence } from './fence.js';
-import type { AllocStatusReport, HeartbeatRequest, HeartbeatResponse, NodeDescription } from './protocol.js';
+import type { AllocStatusReport, HeartbeatRequest, HeartbeatResponse, NodeDescription, TlsGrant, TlsReport } from './protocol.js';
 import type { WatchdogDevice } from './watchdog-device.js';
 
 export interface AgentLink {
@@ -36,6 +36,10 @@ export interface AgentLink {
    * node is told apart by address: a firewall rule on it cuts exactly this node's heartbeats.
    */
   bindTo?(address: string): void;
+  /** A worker's certificate as it stands, sent with each heartbeat (protocol.ts TlsReport). */
+  tlsReport?(): TlsReport | undefined;
+  /** Take a renewed certificate or a CA rotation step the leader granted. */
+  installTls?(grant: TlsGrant): Promise<void>;
 }
 
 export interface AgentOptions {
@@ -174,7 +178,8 @@ export class Agent {
     const reports = [...this.unsent.values()];
     let response: HeartbeatResponse;
     try {
-      response = await this.options.link.heartbeat({ node: this.options.node, freeMemoryMb: Math.floor(freemem() / 2 ** 20), reports });
+      const tls = this.options.link.tlsReport?.();
+      response = await this.options.link.heartbeat({ node: this.options.node, freeMemoryMb: Math.floor(freemem() / 2 ** 20), reports, ...(tls === undefined ? {} : { tls }) });
     } catch (error) {
       if (this.reachable) this.options.log.log('warn', 'heartbeat not answered; retrying', { reason: (error as Error).message });
       this.reachable = false;
@@ -187,6 +192,7 @@ export class Agent {
     this.leaderValue = response.leader;
     this.adminTokenHashValue = response.adminTokenHash;
     this.options.link.learnServers?.(response.servers);
+    if (response.tls !== undefined) await this.installTls(response.tls);
     for (const report of reports) if (this.unsent.get(report.id) === report) this.unsent.delete(report.id);
     const deadline = sentAt + this.options.node.watchdogTimeoutMs;
     if (deadline > this.deadline) {
@@ -203,6 +209,16 @@ export class Agent {
       this.options.log.log('info', 'in contact with the leader again: jobs may run here again');
     }
     await this.follow(response);
+  }
+
+  private async installTls(grant: TlsGrant): Promise<void> {
+    try {
+      await this.options.link.installTls?.(grant);
+      this.options.log.log('info', grant.issued === undefined ? 'trusting the CAs the leader sent' : 'presenting the certificate the leader issued', { trusted: grant.caPem.split('BEGIN CERTIFICATE').length - 1 });
+    } catch (error) {
+      // The old certificate still works; the leader grants again with the next heartbeat.
+      this.options.log.log('warn', 'could not install the certificate the leader sent', { reason: (error as Error).message });
+    }
   }
 
   /** Make the node run what the cluster wants on it, and nothing else. */

@@ -12,14 +12,25 @@ import { Agent as HttpsAgent, request } from 'node:https';
 import { QuorateError } from '../util/errors.js';
 import { isLocalAddress } from '../util/local-address.js';
 import type { AgentLink } from './agent.js';
-import type { HeartbeatRequest, HeartbeatResponse } from './protocol.js';
+import type { HeartbeatRequest, HeartbeatResponse, TlsGrant, TlsReport } from './protocol.js';
+
+/** The node's certificate and key, and the CAs it trusts (PEM). */
+export interface LinkIdentity {
+  readonly caPem: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+}
 
 export interface HttpLinkOptions {
   /** host:port of the servers' APIs. */
   readonly servers: readonly string[];
-  readonly caPem: string;
-  readonly certPem: string;
-  readonly keyPem: string;
+  /**
+   * Read at every heartbeat: a renewed certificate (or a new trust bundle) is used from the next
+   * connection on. The same object means nothing changed.
+   */
+  readonly identity: () => LinkIdentity;
+  /** A worker's: tell the leader about its certificate, and take the renewals it grants. */
+  readonly tls?: { report(): TlsReport; install(grant: TlsGrant): Promise<void> };
   /** Per attempt. */
   readonly timeoutMs: number;
   /** Called when the list of servers changed (to keep it across restarts). */
@@ -28,17 +39,31 @@ export interface HttpLinkOptions {
 
 const responseBytesMax = 64 * 1024 * 1024;
 
+function httpsAgent({ caPem, certPem, keyPem }: LinkIdentity): HttpsAgent {
+  return new HttpsAgent({ keepAlive: true, ca: caPem, cert: certPem, key: keyPem, maxSockets: 2 });
+}
+
 export class HttpLink implements AgentLink {
   private current = 0;
   private servers: readonly string[];
-  private readonly agent: HttpsAgent;
+  private agent: HttpsAgent;
+  private identity: LinkIdentity;
   /** The address heartbeats are sent from; the system's choice when null. */
   private localAddress: string | null = null;
 
   constructor(private readonly options: HttpLinkOptions) {
     if (options.servers.length === 0) throw new QuorateError('bad_request', '--servers needs at least one server, as host:port');
     this.servers = options.servers;
-    this.agent = new HttpsAgent({ keepAlive: true, ca: options.caPem, cert: options.certPem, key: options.keyPem, maxSockets: 2 });
+    this.identity = options.identity();
+    this.agent = httpsAgent(this.identity);
+  }
+
+  tlsReport(): TlsReport | undefined {
+    return this.options.tls?.report();
+  }
+
+  async installTls(grant: TlsGrant): Promise<void> {
+    await this.options.tls?.install(grant);
   }
 
   /** The server heartbeats go to now. */
@@ -65,6 +90,13 @@ export class HttpLink implements AgentLink {
   }
 
   async heartbeat(body: HeartbeatRequest): Promise<HeartbeatResponse> {
+    const identity = this.options.identity();
+    if (identity !== this.identity) {
+      // Connections made with the old certificate end; the next heartbeat dials with the new one.
+      this.agent.destroy();
+      this.identity = identity;
+      this.agent = httpsAgent(identity);
+    }
     const problems: string[] = [];
     for (let tried = 0; tried < this.servers.length; tried++) {
       const server = this.server;

@@ -25,7 +25,7 @@ import type { Allocation, FenceEvent, FencingConfig, Job, KvFailure, NoQuorumPol
 import { isEnded } from '../state/index.js';
 import { QuorateError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import type { HeartbeatRequest, HeartbeatResponse, NodeDescription } from './protocol.js';
+import type { HeartbeatRequest, HeartbeatResponse, NodeDescription, TlsGrant, TlsReport } from './protocol.js';
 import { fenceWithDevices, type FenceOutcome } from './fencer.js';
 import { reconcile } from './scheduler.js';
 
@@ -58,6 +58,8 @@ export interface WorkloadLeaderContext {
   readonly adminTokenHash: () => string | null;
   /** host:port of the voters' and learners' APIs. */
   readonly servers: () => readonly string[];
+  /** A worker's renewed certificate or CA rotation step, when its report calls for one. */
+  readonly tlsGrant: (node: NodeDescription, report: TlsReport) => Promise<TlsGrant | undefined>;
   readonly fencingConfig: () => FencingConfig;
   /** Add an attempt to the replicated fencing history. */
   readonly recordFence: (event: Omit<FenceEvent, 'seq'>) => Promise<void>;
@@ -83,8 +85,15 @@ export class WorkloadLeader {
   private planning = false;
   private again = false;
   private readonly fencing = new Map<string, Fencing>();
+  /** Each worker's TLS identity as its last heartbeat here described it (CA rotation waits on them). */
+  private readonly tlsReports = new Map<string, TlsReport>();
 
   constructor(private readonly ctx: WorkloadLeaderContext) {}
+
+  /** What the last heartbeat of `id` said about its TLS identity; undefined when none arrived at this leader. */
+  tlsReport(id: string): TlsReport | undefined {
+    return this.tlsReports.get(id);
+  }
 
   /** On the leader: note the node, record its reports, answer with what it should run. */
   async heartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse> {
@@ -115,6 +124,8 @@ export class WorkloadLeader {
     // the heartbeat was sent, so the new leader's count (election + fence_delay) ends after
     // the fence (send + watchdog timeout) — even for a heartbeat answered by an isolated leader.
     await this.ctx.confirmLeader();
+    if (request.tls !== undefined) this.tlsReports.set(request.node.id, request.tls);
+    const tls = request.tls === undefined ? undefined : await this.ctx.tlsGrant(request.node, request.tls);
     const allocations = registry.allocationsOn(request.node.id);
     const jobs = [...new Set(allocations.map((a) => a.job))].map((name) => registry.job(name)).filter((job): job is Job => job !== undefined);
     return {
@@ -124,6 +135,7 @@ export class WorkloadLeader {
       adminTokenHash: this.ctx.adminTokenHash(),
       noQuorumPolicy: this.ctx.fencingConfig().noQuorumPolicy,
       servers: this.ctx.servers(),
+      ...(tls === undefined ? {} : { tls }),
     };
   }
 
@@ -133,6 +145,7 @@ export class WorkloadLeader {
     if (leader && !this.wasLeader) {
       // Heartbeats sent to the previous leader are unknown here: every node gets a full timeout.
       this.lastHeard.clear();
+      this.tlsReports.clear();
       this.leaderSince = this.ctx.now();
     }
     this.wasLeader = leader;

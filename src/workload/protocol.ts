@@ -20,11 +20,30 @@ export interface AllocStatusReport {
   readonly message: string;
 }
 
+/** What a worker says about its TLS identity, so the leader can renew it or carry it through a CA rotation. */
+export interface TlsReport {
+  /** Fingerprints of the CAs it trusts. */
+  readonly trustedCas: readonly string[];
+  /** The fingerprint of the trusted CA that signed its certificate; null when none did. */
+  readonly certificateIssuer: string | null;
+  /** ISO 8601. */
+  readonly certificateNotAfter: string;
+}
+
+/** The leader's answer to a TlsReport that needs a change: trust these CAs, and present this certificate. */
+export interface TlsGrant {
+  /** The CAs to trust (PEM bundle). */
+  readonly caPem: string;
+  readonly issued?: { readonly certPem: string; readonly keyPem: string };
+}
+
 export interface HeartbeatRequest {
   readonly node: NodeDescription;
   /** Memory free on the machine now (MB): shown by `node list`, not used for placement. */
   readonly freeMemoryMb: number;
   readonly reports: readonly AllocStatusReport[];
+  /** Workers only (a server's own agent shares the server's certificate). */
+  readonly tls?: TlsReport | undefined;
 }
 
 export interface HeartbeatResponse {
@@ -40,6 +59,8 @@ export interface HeartbeatResponse {
   readonly noQuorumPolicy: NoQuorumPolicy;
   /** host:port of every server's API now, so an agent follows servers that joined or were replaced. */
   readonly servers: readonly string[];
+  /** A renewed certificate or a CA rotation's next step for this worker. */
+  readonly tls?: TlsGrant;
 }
 
 const heartbeatSchema = z
@@ -47,6 +68,10 @@ const heartbeatSchema = z
     node: nodeDescriptionSchema,
     freeMemoryMb: z.number().nonnegative(),
     reports: z.array(allocStatusSchema).max(10_000),
+    tls: z
+      .object({ trustedCas: z.array(z.string().max(100)).max(8), certificateIssuer: z.string().max(100).nullable(), certificateNotAfter: z.string().max(40) })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -65,6 +65,8 @@ const examples: readonly { readonly method: string; readonly path: string; reado
   { method: 'GET', path: '/v1/status' },
   { method: 'GET', path: '/v1/cluster/status' },
   { method: 'GET', path: '/v1/cluster/ca' },
+  { method: 'GET', path: '/v1/cluster/ca/rotation' },
+  { method: 'POST', path: '/v1/cluster/ca/rotation' },
   { method: 'GET', path: '/v1/cluster/join-tokens' },
   { method: 'POST', path: '/v1/cluster/join-tokens', body: '{}' },
   { method: 'DELETE', path: '/v1/cluster/join-tokens/0000000000000000' },

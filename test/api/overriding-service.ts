@@ -29,6 +29,8 @@ export function overriding(real: KvService, overrides: Partial<KvService>): KvSe
     revokeJoinToken: (id) => real.revokeJoinToken(id),
     admit: (request) => real.admit(request),
     addArbiter: (request) => real.addArbiter(request),
+    rotateCa: () => real.rotateCa(),
+    caRotation: () => real.caRotation(),
     agentHeartbeat: (request) => real.agentHeartbeat(request),
     putJob: (spec) => real.putJob(spec),
     stopJob: (name) => real.stopJob(name),

@@ -66,8 +66,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await cluster.startAll();
     await cluster.waitForLeader(Array.from({ length: options.nodes }, (_, i) => i), 20_000);
     const hosts = Array.from({ length: options.nodes }, (_, i) => cluster.host(i));
-    const clients = new ChaosClients({ hosts, port: apiPort, keys, generationMs, timeoutMs: opTimeoutMs, reads: options.reads ?? 'linearizable' });
-    watchers.push(...hosts.map((_, i) => new ChaosWatcher(hosts, apiPort, i)));
+    const clients = new ChaosClients({ hosts, port: apiPort, ca: cluster.caPem, keys, generationMs, timeoutMs: opTimeoutMs, reads: options.reads ?? 'linearizable' });
+    watchers.push(...hosts.map((_, i) => new ChaosWatcher(hosts, apiPort, cluster.caPem, i)));
     const chosen = faults.filter((f) => options.faults === undefined || options.faults.includes(f.name));
     if (chosen.length === 0) throw new Error(`no nemesis called ${options.faults?.join(', ') ?? ''} (known: ${faults.map((f) => f.name).join(', ')})`);
     // The load lasts as long as the nemesis: at least `seconds`, and until each fault has run once.

@@ -4,7 +4,9 @@
  * and data directory, started from the built CLI. Test files pick different blocks N so they
  * can run in parallel. Every process started is killed by pid in stop(), even on failure.
  *
- * The client side uses the documented HTTP API with fetch, the way a user's program would.
+ * The client side uses the documented HTTP API over HTTPS (the nodes' certificates come from the
+ * CA derived from the cluster secret, written to ca.pem for the CLI's --ca-file), the way a
+ * user's program would; `insecureApi` starts the nodes with plain HTTP instead.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -14,6 +16,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deriveAdminToken } from '../../src/cluster/admin-token.js';
+import { deriveCa } from '../../src/cluster/certs.js';
+import { httpsText } from './https-request.js';
 
 export const cliPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
 
@@ -29,6 +33,8 @@ export interface ClusterOptions {
   readonly size?: number;
   /** Extra lines for every node's [cluster] table. */
   readonly extraConfig?: string;
+  /** Serve the API over plain HTTP (`quorate server --insecure-api`). */
+  readonly insecureApi?: boolean;
 }
 
 export interface HttpResult {
@@ -42,14 +48,17 @@ export class E2eCluster {
   private constructor(
     readonly dir: string,
     readonly options: ClusterOptions,
+    /** The cluster CA (derived from the secret), which the nodes' API certificates come from. */
+    readonly caPem: string,
   ) {
     this.size = options.size ?? 3;
     this.processes = Array.from({ length: this.size }, () => null);
   }
 
   static async create(options: ClusterOptions): Promise<E2eCluster> {
-    const cluster = new E2eCluster(await mkdtemp(join(tmpdir(), `quorate-e2e-${options.block}-`)), options);
+    const cluster = new E2eCluster(await mkdtemp(join(tmpdir(), `quorate-e2e-${options.block}-`)), options, (await deriveCa(clusterSecret, 'quorate')).certPem);
     for (let i = 0; i < cluster.size; i++) await cluster.writeConfig(i);
+    await writeFile(cluster.caFile, cluster.caPem);
     return cluster;
   }
 
@@ -58,7 +67,12 @@ export class E2eCluster {
   }
 
   api(i: number): string {
-    return `http://${this.host(i)}:${apiPort}`;
+    return `${this.options.insecureApi === true ? 'http' : 'https'}://${this.host(i)}:${apiPort}`;
+  }
+
+  /** The CA certificate file, for the CLI's --ca-file. */
+  get caFile(): string {
+    return join(this.dir, 'ca.pem');
   }
 
   /** Node i's data directory (db_root_dir/<node id>). */
@@ -91,7 +105,8 @@ export class E2eCluster {
   /** Start node i and wait until its API answers. */
   async start(i: number): Promise<void> {
     const log = createWriteStream(join(this.dir, `n${i + 1}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, [cliPath, 'server', '--config', this.configPath(i)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const insecure = this.options.insecureApi === true ? ['--insecure-api'] : [];
+    const child = spawn(process.execPath, [cliPath, 'server', '--config', this.configPath(i), ...insecure], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.pipe(log);
     child.stderr.pipe(log);
     this.processes[i] = child;
@@ -99,7 +114,7 @@ export class E2eCluster {
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`node ${i + 1} exited with ${child.exitCode}; see ${join(this.dir, `n${i + 1}.log`)}`);
       try {
-        await fetch(`${this.api(i)}/v1/status`, { signal: AbortSignal.timeout(500) });
+        await this.send(i, 'GET', '/v1/health', undefined, 500, {});
         return;
       } catch {
         await sleep(50);
@@ -141,9 +156,14 @@ export class E2eCluster {
 
   async request(i: number, method: string, path: string, body?: string, timeoutMs = 10_000, headers: Record<string, string> = {}): Promise<HttpResult> {
     // Every route but health needs a token (issue 9); the tests act as the operator.
-    const response = await fetch(`${this.api(i)}${path}`, { method, body: body ?? null, headers: { authorization: `Bearer ${adminToken}`, ...headers }, signal: AbortSignal.timeout(timeoutMs) });
-    const text = await response.text();
-    return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+    const { status, text } = await this.send(i, method, path, body, timeoutMs, { authorization: `Bearer ${adminToken}`, ...headers });
+    return { status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+  }
+
+  private async send(i: number, method: string, path: string, body: string | undefined, timeoutMs: number, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+    if (this.options.insecureApi !== true) return httpsText(`${this.api(i)}${path}`, { ca: this.caPem, method, headers, timeoutMs, ...(body === undefined ? {} : { body }) });
+    const response = await fetch(`${this.api(i)}${path}`, { method, body: body ?? null, headers, signal: AbortSignal.timeout(timeoutMs) });
+    return { status: response.status, text: await response.text() };
   }
 
   put(i: number, key: string, value: string): Promise<HttpResult> {

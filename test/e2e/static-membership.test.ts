@@ -36,7 +36,7 @@ test('a static cluster: admin token from the config, remove a member, add it bac
   assert.equal(printed.code, 0, printed.stderr);
   assert.equal(printed.stdout.trim(), adminToken, 'every node derives the same token from the cluster secret');
 
-  const endpoints = ['--endpoints', `${cluster.api(0)},${cluster.api(1)}`];
+  const endpoints = ['--endpoints', `${cluster.api(0)},${cluster.api(1)}`, '--ca-file', cluster.caFile];
   const anonymous = await runCli([...endpoints, 'node', 'remove', goneId]);
   assert.equal(anonymous.code, 1);
   assert.match(anonymous.stderr, /needs a token \(Authorization: Bearer <token>\)/);

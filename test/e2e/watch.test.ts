@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { adminToken, E2eCluster } from './harness.js';
+import { httpsLines } from './https-request.js';
 
 interface WatchLine {
   readonly type: string;
@@ -17,24 +18,16 @@ interface WatchLine {
 }
 
 /** Read a watch stream until an event or progress line at `untilRevision` arrives. */
-async function collect(url: string, untilRevision: () => number | null, timeoutMs = 30_000): Promise<WatchLine[]> {
-  const response = await fetch(url, { headers: { authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(timeoutMs) });
+async function collect(cluster: E2eCluster, url: string, untilRevision: () => number | null, timeoutMs = 30_000): Promise<WatchLine[]> {
+  const response = await httpsLines(url, { ca: cluster.caPem, headers: { authorization: `Bearer ${adminToken}` }, timeoutMs });
   assert.equal(response.status, 200);
-  assert.ok(response.body !== null);
   const events: WatchLine[] = [];
-  const decoder = new TextDecoder();
-  let buffered = '';
-  for await (const chunk of response.body) {
-    buffered += decoder.decode(chunk as Uint8Array, { stream: true });
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = JSON.parse(buffered.slice(0, newline)) as WatchLine;
-      buffered = buffered.slice(newline + 1);
-      if (line.type !== 'progress') events.push(line);
-      const until = untilRevision();
-      // Leaving the loop cancels the stream.
-      if (until !== null && line.revision >= until) return events;
-    }
+  for await (const text of response.lines) {
+    const line = JSON.parse(text) as WatchLine;
+    if (line.type !== 'progress') events.push(line);
+    const until = untilRevision();
+    // Leaving the loop closes the stream.
+    if (until !== null && line.revision >= until) return events;
   }
   return events;
 }
@@ -47,7 +40,7 @@ test('a watch sees every change exactly once, in order, across a leader kill', a
   const [watcher, other] = [0, 1, 2].filter((i) => i !== leader) as [number, number];
   const from = ((await cluster.status(watcher)).revision as number) + 1;
   let finalRevision: number | null = null;
-  const watching = collect(`${cluster.api(watcher)}/v1/watch?prefix=w/&from=${from}`, () => finalRevision);
+  const watching = collect(cluster, `${cluster.api(watcher)}/v1/watch?prefix=w/&from=${from}`, () => finalRevision);
 
   const acknowledged: number[] = [];
   for (let n = 0; n < 60; n++) {
@@ -69,6 +62,6 @@ test('a watch sees every change exactly once, in order, across a leader kill', a
   for (let i = 1; i < revisions.length; i++) assert.ok((revisions[i] ?? 0) > (revisions[i - 1] ?? 0), `revisions strictly increase at ${i}: ${revisions.join(',')}`);
   for (const revision of acknowledged) assert.equal(revisions.filter((r) => r === revision).length, 1, `acknowledged revision ${revision} seen exactly once`);
 
-  const replay = await collect(`${cluster.api(other)}/v1/watch?prefix=w/&from=${from}`, () => finalRevision);
+  const replay = await collect(cluster, `${cluster.api(other)}/v1/watch?prefix=w/&from=${from}`, () => finalRevision);
   assert.deepEqual(replay, events, 'a replay from the same revision on another node sees the same events');
 });

@@ -31,7 +31,7 @@ async function heartbeatSource(bind: string | null): Promise<string | undefined>
   });
   https.listen(0, '127.0.0.1');
   await once(https, 'listening');
-  const link = new HttpLink({ servers: [`127.0.0.1:${(https.address() as AddressInfo).port}`], caPem: ca.certPem, certPem: client.certPem, keyPem: client.keyPem, timeoutMs: 2000 });
+  const link = new HttpLink({ servers: [`127.0.0.1:${(https.address() as AddressInfo).port}`], identity: () => ({ caPem: ca.certPem, certPem: client.certPem, keyPem: client.keyPem }), timeoutMs: 2000 });
   try {
     if (bind !== null) link.bindTo(bind);
     assert.deepEqual(await link.heartbeat(request), answer);

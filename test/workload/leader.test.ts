@@ -41,6 +41,7 @@ function setup(): { registry: WorkloadRegistry; fencing: FencingRegistry; leader
     now: () => clock.now,
     adminTokenHash: () => 'hash',
     servers: () => ['127.0.0.1:8080'],
+    tlsGrant: () => Promise.resolve(undefined),
     fencingConfig: () => fencing.config,
     recordFence: (event) => {
       fencing.apply({ op: 'fenceRecord', event });
