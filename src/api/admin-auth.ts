@@ -1,19 +1,17 @@
 /**
- * The admin token check of admin routes (`Authorization: Bearer <token>`) and the bounded JSON
- * body of their requests, shared by the cluster, workload and log routes.
+ * The token check of a worker's log route (`Authorization: Bearer <token>`) and the bounded JSON
+ * body of admin requests, shared by the cluster, workload and log routes.
  */
 import type { IncomingMessage } from 'node:http';
 import { ApiError } from './errors.js';
 import { parseJson, readBody } from './request.js';
 
-/** Throws 401 without a token, 403 with one that `isAdmin` refuses. */
-export function requireAdminToken(request: IncomingMessage, isAdmin: (token: string) => boolean): void {
+/** Throws 401 without a token, 403 with one that `allowed` refuses; `needs` names the tokens that pass. */
+export function requireToken(request: IncomingMessage, allowed: (token: string) => boolean, needs: string): void {
   const header = request.headers.authorization;
-  if (header === undefined) {
-    throw new ApiError('unauthorized', 'this request needs the admin token (Authorization: Bearer <token>); on a server the CLI reads it from admin.token in the data directory');
-  }
+  if (header === undefined) throw new ApiError('unauthorized', `this request needs ${needs} (Authorization: Bearer <token>)`);
   const token = /^Bearer (\S+)$/.exec(header)?.[1];
-  if (token === undefined || !isAdmin(token)) throw new ApiError('forbidden', 'the admin token is not valid for this cluster');
+  if (token === undefined || !allowed(token)) throw new ApiError('forbidden', `the token is not valid here: this request needs ${needs}`);
 }
 
 /** A small JSON request body (`what` names it in the error when it is too large). */

@@ -1,14 +1,17 @@
 /**
  * The small HTTPS listener of a worker node (`quorate agent`): workers hold no replicated state,
  * so they serve only what lives on them, their allocations' logs (`GET /v1/allocations/{id}/logs`,
- * alloc-logs.ts), and `GET /v1/health`. The admin token is checked against the hash the leader
- * sends with every heartbeat answer; until the first answer nothing is served.
+ * alloc-logs.ts), and `GET /v1/health`. Logs need the admin token or an API token with role
+ * operator or admin, checked against the hashes the leader sends with every heartbeat answer
+ * (a revoked token drops out with the next one); until the first answer nothing is served.
  */
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { parseAclToken } from '../cluster/acl-token.js';
 import { secretMatches } from '../cluster/join-token.js';
 import { QuorateError } from '../util/errors.js';
-import { requireAdminToken } from './admin-auth.js';
+import type { LogReaders } from '../workload/protocol.js';
+import { requireToken } from './admin-auth.js';
 import { serveAllocationLogs } from './alloc-logs.js';
 import { ApiError, errorReply } from './errors.js';
 import { parseUrl } from './request.js';
@@ -20,8 +23,8 @@ export interface AgentApiOptions {
   readonly keyPem: string;
   /** The allocations' directory (records and logs). */
   readonly allocationRoot: string;
-  /** The admin token's hash as the leader last sent it; null before the first heartbeat answer. */
-  readonly adminTokenHash: () => string | null;
+  /** Who may read logs, as the leader last said; nobody before the first heartbeat answer. */
+  readonly logReaders: () => LogReaders;
   readonly health: () => { readonly id: string; readonly leader: string | null; readonly running: number };
   readonly log: (message: string) => void;
 }
@@ -34,9 +37,11 @@ export interface AgentApi {
 }
 
 export async function startAgentApi(options: AgentApiOptions): Promise<AgentApi> {
-  const isAdmin = (token: string): boolean => {
-    const hash = options.adminTokenHash();
-    return hash !== null && secretMatches(token, hash);
+  const mayRead = (token: string): boolean => {
+    const { adminTokenHash, tokens } = options.logReaders();
+    if (adminTokenHash !== null && secretMatches(token, adminTokenHash)) return true;
+    const parsed = parseAclToken(token);
+    return parsed !== null && tokens.some((reader) => reader.id === parsed.id && secretMatches(parsed.secret, reader.secretHash));
   };
   const server = createServer({ cert: options.certPem, key: options.keyPem, minVersion: 'TLSv1.2', requestTimeout: 30_000 }, (request, response) => {
     void (async () => {
@@ -44,7 +49,7 @@ export async function startAgentApi(options: AgentApiOptions): Promise<AgentApi>
         const { path, query } = parseUrl(request.url ?? '/');
         const logs = /^\/v1\/allocations\/([^/]+)\/logs$/.exec(path);
         if (request.method === 'GET' && logs !== null) {
-          requireAdminToken(request, isAdmin);
+          requireToken(request, mayRead, 'the admin token or an API token with role operator or admin');
           await serveAllocationLogs(request, response, options.allocationRoot, logs[1] ?? '', query);
           return;
         }

@@ -162,7 +162,7 @@ export async function serveAgent(dir: DataDir, started?: () => void): Promise<vo
       certPem: tls.material.certPem,
       keyPem: tls.material.keyPem,
       allocationRoot: join(dir.path, 'alloc'),
-      adminTokenHash: () => running.adminTokenHash,
+      logReaders: () => running.logReaders,
       health: () => ({ id: identity.nodeId, leader: running.leader, running: running.runningAllocations().length }),
       log: (message) => log.log('error', message),
     });

@@ -52,7 +52,7 @@ function describeRotation(view: CaRotationJson): string {
 
 async function rotate(options: { status?: true; wait: string }, command: Command): Promise<void> {
   const global = globalOptions(command);
-  const client = await clientFor(global);
+  let client = await clientFor(global);
   if (options.status === true) {
     const view = await client.caRotation();
     if (global.json === true) printJson(view);
@@ -70,6 +70,8 @@ async function rotate(options: { status?: true; wait: string }, command: Command
     shown = line;
     if (view.step === 'done' || Date.now() >= deadline) break;
     await sleep(pollMs);
+    // The servers switch to certificates from the new CA: trust what the rotation trusts.
+    client = client.trusting(view.caPem);
     view = await client.caRotation().catch(() => view);
   }
   if (global.json === true) printJson(view);

@@ -79,7 +79,7 @@ export class QuorateClient {
   private readonly secure: boolean;
   private readonly requestTimeoutMs: number;
 
-  constructor(options: QuorateClientOptions) {
+  constructor(private readonly options: QuorateClientOptions) {
     if (options.endpoints.length === 0) throw new QuorateClientError('bad_endpoint', 'no endpoints given');
     this.connect = {
       connectTimeoutMs: options.connectTimeoutMs ?? defaultConnectTimeoutMs,
@@ -204,6 +204,14 @@ export class QuorateClient {
   async addArbiter(address: string, fingerprint?: string): Promise<{ readonly nodeId: string; readonly address: string; readonly fingerprint: string }> {
     const body = await this.call({ method: 'POST', path: '/v1/cluster/arbiters', body: JSON.stringify({ address, ...(fingerprint === undefined ? {} : { fingerprint }) }) });
     return body as unknown as { readonly nodeId: string; readonly address: string; readonly fingerprint: string };
+  }
+
+  /**
+   * The same client trusting another CA bundle: how a long-lived client follows a CA rotation
+   * (the rotation's `caPem`, learned over a connection the old CA verified).
+   */
+  trusting(ca: string): QuorateClient {
+    return new QuorateClient({ ...this.options, ca });
   }
 
   /** Begin a CA rotation (admin); the leader carries it through its steps on its own. */

@@ -5,9 +5,10 @@
  * applied it (milliseconds), and so does a revocation. A join token is refused here by name: it
  * admits a node and is worth nothing else.
  */
-import { formatAclToken, newAclToken, parseAclToken } from '../cluster/acl-token.js';
+import { formatAclToken, newAclToken, parseAclToken, roleAllows } from '../cluster/acl-token.js';
 import { secretHash, secretMatches } from '../cluster/join-token.js';
-import { encodeCredentialCommand, type AclRole, type AclTokenRecord, type ClusterStateMachine } from '../state/index.js';
+import { encodeCredentialCommand, type AclRole, type AclTokenRecord, type ClusterStateMachine, type CredentialRegistry } from '../state/index.js';
+import type { LogReaders } from '../workload/protocol.js';
 import { QuorateError } from '../util/errors.js';
 
 /** Who a request comes from, once its token checked out. */
@@ -36,6 +37,19 @@ export interface AccessContext {
   readonly propose: (data: Uint8Array) => Promise<unknown>;
   /** Wall-clock milliseconds (token records are for people). */
   readonly now: () => number;
+}
+
+/** Bounds a heartbeat answer: the newest this many operator and admin API tokens can read workers' logs. */
+const logReadersMax = 1000;
+
+/** Who may read allocation logs on a worker (sent with heartbeat answers): hashes only, never secrets. */
+export function logReaders(credentials: CredentialRegistry): LogReaders {
+  const tokens = credentials
+    .aclTokenList()
+    .filter((token) => token.revokedAtMs === null && roleAllows(token.role, 'operate'))
+    .slice(-logReadersMax)
+    .map(({ id, secretHash }) => ({ id, secretHash }));
+  return { adminTokenHash: credentials.adminTokenHash, tokens };
 }
 
 const invalid = 'the token is not valid for this cluster (a mistyped token, a token of another cluster, or one that was never created)';

@@ -33,6 +33,8 @@ export interface CaRotationView {
   readonly step: ClusterTrust['step'] | null;
   /** Fingerprints of the CAs the cluster trusts; the last one signs. */
   readonly cas: readonly string[];
+  /** Those CAs' certificates (PEM): what clients trust to follow the rotation. */
+  readonly caPem: string;
   /** The nodes the next step waits for, each with the reason. */
   readonly waitingFor: readonly string[];
 }
@@ -87,8 +89,11 @@ export class CaRotation {
   /** On the leader: where the rotation is and whom its next step waits for. */
   async view(): Promise<CaRotationView> {
     const trust = this.ctx.state.credentials.trust;
-    if (trust === null) return { step: null, cas: splitCertificates(this.ctx.tls.material.caPem).map(certFingerprint), waitingFor: [] };
-    return { step: trust.step, cas: trust.cas.map(certFingerprint), waitingFor: trust.step === 'done' ? [] : await this.waiting(trust) };
+    if (trust === null) {
+      const caPem = this.ctx.tls.material.caPem;
+      return { step: null, cas: splitCertificates(caPem).map(certFingerprint), caPem, waitingFor: [] };
+    }
+    return { step: trust.step, cas: trust.cas.map(certFingerprint), caPem: trust.cas.join(''), waitingFor: trust.step === 'done' ? [] : await this.waiting(trust) };
   }
 
   /** Every housekeeping round: follow the replicated trust here, and on the leader move the rotation on. */

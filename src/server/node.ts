@@ -23,7 +23,7 @@ import { formatHostPort, parseHostPort, type ServerConfig } from './config.js';
 import { ConsensusCounters } from './counters.js';
 import { helloFrom, initialState, isFresh, type Hello } from './formation.js';
 import { NodeKvService } from './kv-service.js';
-import { AccessControl } from './access.js';
+import { AccessControl, logReaders } from './access.js';
 import { Admission, type AdmissionSecrets } from './admission.js';
 import { gatherClusterStatus, localReport, parseNodeReport, reportTimeoutMs, type ClusterStatus } from './cluster-status.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -135,7 +135,7 @@ export class ServerNode {
       confirmLeader: () => this.raft.read(),
       propose: (command) => this.service.applyWorkload(command),
       now,
-      adminTokenHash: () => this.state.credentials.adminTokenHash,
+      logReaders: () => logReaders(this.state.credentials),
       servers: () => {
         const { voters, learners } = this.raft.status().conf;
         const active = new Set([...voters, ...learners]);

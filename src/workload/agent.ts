@@ -23,7 +23,7 @@ import { AllocRunner, type AllocReport } from './alloc-runner.js';
 import { AllocStore, type AllocRecord } from './alloc-store.js';
 import type { TaskDriver, TaskHandle } from './driver.js';
 import { monotonicMs, readFence, writeFence } from './fence.js';
-import type { AllocStatusReport, HeartbeatRequest, HeartbeatResponse, NodeDescription, TlsGrant, TlsReport } from './protocol.js';
+import type { AllocStatusReport, HeartbeatRequest, HeartbeatResponse, LogReaders, NodeDescription, TlsGrant, TlsReport } from './protocol.js';
 import type { WatchdogDevice } from './watchdog-device.js';
 
 export interface AgentLink {
@@ -82,7 +82,7 @@ export class Agent {
   private beating = false;
   private beatRequested = false;
   private readonly watchdogTimer: NodeJS.Timeout;
-  private adminTokenHashValue: string | null = null;
+  private logReadersValue: LogReaders = { adminTokenHash: null, tokens: [] };
   private leaderValue: string | null = null;
 
   private constructor(private readonly options: AgentOptions) {
@@ -101,8 +101,8 @@ export class Agent {
   }
 
   /** The admin token's hash as the leader last sent it (the log route checks tokens with it). */
-  get adminTokenHash(): string | null {
-    return this.adminTokenHashValue;
+  get logReaders(): LogReaders {
+    return this.logReadersValue;
   }
 
   /** The leader that answered the last heartbeat; null before the first answer and while none is answered. */
@@ -190,7 +190,7 @@ export class Agent {
     if (!this.reachable) this.options.log.log('info', 'heartbeats answered again', { leader: response.leader });
     this.reachable = true;
     this.leaderValue = response.leader;
-    this.adminTokenHashValue = response.adminTokenHash;
+    this.logReadersValue = response.logReaders;
     this.options.link.learnServers?.(response.servers);
     if (response.tls !== undefined) await this.installTls(response.tls);
     for (const report of reports) if (this.unsent.get(report.id) === report) this.unsent.delete(report.id);

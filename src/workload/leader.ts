@@ -25,7 +25,7 @@ import type { Allocation, FenceEvent, FencingConfig, Job, KvFailure, NoQuorumPol
 import { isEnded } from '../state/index.js';
 import { QuorateError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import type { HeartbeatRequest, HeartbeatResponse, NodeDescription, TlsGrant, TlsReport } from './protocol.js';
+import type { HeartbeatRequest, HeartbeatResponse, LogReaders, NodeDescription, TlsGrant, TlsReport } from './protocol.js';
 import { fenceWithDevices, type FenceOutcome } from './fencer.js';
 import { reconcile } from './scheduler.js';
 
@@ -55,7 +55,7 @@ export interface WorkloadLeaderContext {
   readonly propose: (command: WorkloadCommand) => Promise<WorkloadResponse | KvFailure>;
   /** Monotonic milliseconds. */
   readonly now: () => number;
-  readonly adminTokenHash: () => string | null;
+  readonly logReaders: () => LogReaders;
   /** host:port of the voters' and learners' APIs. */
   readonly servers: () => readonly string[];
   /** A worker's renewed certificate or CA rotation step, when its report calls for one. */
@@ -132,7 +132,7 @@ export class WorkloadLeader {
       leader: this.ctx.id,
       allocations,
       jobs: jobs.map(({ version, spec }) => ({ version, spec })),
-      adminTokenHash: this.ctx.adminTokenHash(),
+      logReaders: this.ctx.logReaders(),
       noQuorumPolicy: this.ctx.fencingConfig().noQuorumPolicy,
       servers: this.ctx.servers(),
       ...(tls === undefined ? {} : { tls }),
@@ -233,6 +233,12 @@ export class WorkloadLeader {
         this.ctx.log.log('warn', 'node lost: no heartbeat; fencing it before its jobs are replaced', { node: node.id, silentMs });
         // Jobs that may run twice are replaced at once.
         await this.markLost(node, ['ignore'], `node ${node.id} was lost (no-quorum policy ignore: replaced at once)`);
+      }
+      // Nothing placed on it can be running (a worker admitted but not started yet, say): there is
+      // nothing to fence, and a fence device must not power off a machine for nothing.
+      if (!this.ctx.registry.allocationsOn(node.id).some((a) => !isEnded(a))) {
+        await this.markDown(node, 'it holds no jobs, so there is nothing to fence', allPolicies);
+        continue;
       }
       await this.advanceFencing(node, silentMs);
     }

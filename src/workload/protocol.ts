@@ -46,6 +46,12 @@ export interface HeartbeatRequest {
   readonly tls?: TlsReport | undefined;
 }
 
+/** Who may read a worker's allocation logs: the admin token and the operator and admin API tokens, by hash. */
+export interface LogReaders {
+  readonly adminTokenHash: string | null;
+  readonly tokens: readonly { readonly id: string; readonly secretHash: string }[];
+}
+
 export interface HeartbeatResponse {
   /** The leader that answered. */
   readonly leader: string;
@@ -53,8 +59,8 @@ export interface HeartbeatResponse {
   readonly allocations: readonly Allocation[];
   /** The current spec of each job named in `allocations` with its version. */
   readonly jobs: readonly { readonly version: number; readonly spec: JobSpec }[];
-  /** Hash of the admin token, so the node can check it on its log route. */
-  readonly adminTokenHash: string | null;
+  /** Who may read logs on the node's own log route. */
+  readonly logReaders: LogReaders;
   /** The cluster's policy for jobs that name none. */
   readonly noQuorumPolicy: NoQuorumPolicy;
   /** host:port of every server's API now, so an agent follows servers that joined or were replaced. */

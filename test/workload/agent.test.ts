@@ -41,7 +41,7 @@ class ScriptedLeader {
   heartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse> {
     if (this.down) return Promise.reject(new Error('unreachable'));
     this.reports.push(...request.reports);
-    return Promise.resolve({ leader: 'node-1', allocations: this.wanted, jobs: [{ version: 1, spec: { ...spec, noQuorumPolicy: this.frozen ? 'freeze' : null } }], adminTokenHash: null, noQuorumPolicy: 'stop', servers: ['10.0.0.1:8080', '10.0.0.2:8080'] });
+    return Promise.resolve({ leader: 'node-1', allocations: this.wanted, jobs: [{ version: 1, spec: { ...spec, noQuorumPolicy: this.frozen ? 'freeze' : null } }], logReaders: { adminTokenHash: null, tokens: [] }, noQuorumPolicy: 'stop', servers: ['10.0.0.1:8080', '10.0.0.2:8080'] });
   }
 
   async until(status: string): Promise<void> {
@@ -198,7 +198,7 @@ test('one heartbeat round at a time: two answers that arrive together start a ne
   const held: (() => void)[] = [];
   let inFlight = 0;
   let mostInFlight = 0;
-  const answer = (): HeartbeatResponse => ({ leader: 'node-1', allocations: wanted, jobs: [{ version: 1, spec: crashing }, { version: 1, spec: recording }].filter((j) => wanted.some((a) => a.job === j.spec.name)), adminTokenHash: null, noQuorumPolicy: 'stop', servers: [] });
+  const answer = (): HeartbeatResponse => ({ leader: 'node-1', allocations: wanted, jobs: [{ version: 1, spec: crashing }, { version: 1, spec: recording }].filter((j) => wanted.some((a) => a.job === j.spec.name)), logReaders: { adminTokenHash: null, tokens: [] }, noQuorumPolicy: 'stop', servers: [] });
   const link = {
     heartbeat: async (): Promise<HeartbeatResponse> => {
       inFlight++;

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { createCa, issueNodeCert } from '../../src/cluster/certs.js';
 import { HttpLink, type HeartbeatRequest, type HeartbeatResponse } from '../../src/workload/index.js';
 
-const answer: HeartbeatResponse = { leader: 'node-1', allocations: [], jobs: [], adminTokenHash: null, noQuorumPolicy: 'stop', servers: [] };
+const answer: HeartbeatResponse = { leader: 'node-1', allocations: [], jobs: [], logReaders: { adminTokenHash: null, tokens: [] }, noQuorumPolicy: 'stop', servers: [] };
 const request: HeartbeatRequest = {
   node: { id: 'node-9', role: 'worker', address: '127.0.0.2', apiAddress: '127.0.0.2:8080', watchdogTimeoutMs: 2000, labels: {}, memoryMb: 1024, cpu: 1 },
   freeMemoryMb: 512,

@@ -3,7 +3,8 @@
  * node and record status reports; a silent node is lost, then fenced: by its watchdog only once
  * no heartbeat has arrived for its watchdog timeout + the margin (counted from the election for a
  * new leader), or earlier by fence devices (real commands, level by level); only a fenced node's
- * copies are replaced, and with every device failing and watchdog fencing off, none are.
+ * copies are replaced, and with every device failing and watchdog fencing off, none are; a node
+ * that holds no jobs is never fenced by a device.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -39,7 +40,7 @@ function setup(): { registry: WorkloadRegistry; fencing: FencingRegistry; leader
       return Promise.resolve(registry.apply(command));
     },
     now: () => clock.now,
-    adminTokenHash: () => 'hash',
+    logReaders: () => ({ adminTokenHash: 'hash', tokens: [] }),
     servers: () => ['127.0.0.1:8080'],
     tlsGrant: () => Promise.resolve(undefined),
     fencingConfig: () => fencing.config,
@@ -70,7 +71,7 @@ test('a heartbeat registers the node once and is answered with its allocations a
   const answer = await leader.heartbeat({ node: worker('w1'), freeMemoryMb: 400, reports: [] });
   assert.equal(answer.allocations.length, 1);
   assert.deepEqual(answer.jobs.map((j) => [j.spec.name, j.version]), [['web', 1]]);
-  assert.equal(answer.adminTokenHash, 'hash');
+  assert.deepEqual(answer.logReaders, { adminTokenHash: 'hash', tokens: [] });
   assert.deepEqual(answer.servers, ['127.0.0.1:8080']);
   const id = answer.allocations[0]?.id ?? '';
   await leader.heartbeat({ node: worker('w1'), freeMemoryMb: 400, reports: [{ id, status: 'running', restarts: 0, exitCode: null, message: '' }] });
@@ -207,6 +208,23 @@ test('every device fails and watchdog fencing is off: the node stays lost, nothi
   const view = s.leader.nodeViews().find((n) => n.id === victim);
   assert.match(view?.fencing ?? '', /^fencing failed: every level failed: level 1: ipmi failed \(exit 1: .*\); watchdog fencing is off, so its jobs are not replaced until a fence device succeeds/);
   assert.deepEqual(s.fencing.history().map((e) => e.outcome), ['failed']);
+});
+
+test('a silent node that holds no jobs (admitted, not started yet) is down without any fence device run', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'quorate-leader-fence-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const s = setup();
+  s.fencing.apply({ op: 'fencingConfigure', config: { noQuorumPolicy: 'stop', watchdog: false, fenceDelayMs: null, levels: [{ level: 1, devices: [recorder('ipmi', join(dir, 'ipmi'))] }] } });
+  s.leader.tick();
+  await s.leader.heartbeat({ node: worker('w1'), freeMemoryMb: 500, reports: [] });
+  // Registered by its admission, never heard from.
+  s.registry.apply({ op: 'nodeRegister', node: worker('w2') });
+  await silence(s, 'w1', 2 * (watchdogTimeoutMs + lossMarginMs), () => s.registry.node('w2')?.status === 'down');
+  assert.equal(s.registry.node('w2')?.status, 'down');
+  assert.deepEqual(s.fencing.history(), [], 'no device was run');
+  await assert.rejects(readFile(join(dir, 'ipmi')), 'the device was never asked');
+  await s.leader.heartbeat({ node: worker('w2'), freeMemoryMb: 500, reports: [] });
+  assert.equal(s.registry.node('w2')?.status, 'ready', 'ready once it heartbeats');
 });
 
 test('a node whose watchdog timeout is not below fence_delay is refused', async () => {
