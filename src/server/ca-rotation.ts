@@ -161,14 +161,15 @@ export class CaRotation {
     const caKeyPem = trust.step !== 'trust' && adminToken !== null ? unseal(trust.sealedKey, adminToken, this.ctx.clusterId) : undefined;
     let issued: CertAndKey | undefined;
     if (needCert) {
-      issued = caKeyPem !== undefined ? await issueNodeCert({ certPem: signingPem, keyPem: caKeyPem }, { nodeId: config.nodeId, ...certNames(config) }) : await this.askLeader();
+      issued = caKeyPem !== undefined ? await issueNodeCert({ certPem: signingPem, keyPem: caKeyPem }, { nodeId: config.nodeId, ...certNames(config) }) : await this.requestCertificate();
     }
     await tls.install({ caPem, ...(issued === undefined ? {} : { issued }), ...(caKeyPem === undefined ? {} : { caKeyPem }) });
     this.followed = trust;
     this.ctx.log.log('info', `CA rotation: ${trust.step} step installed`, { trusted: trust.cas.length, newCertificate: issued !== undefined });
   }
 
-  private async askLeader(): Promise<CertAndKey> {
+  /** A certificate for this node from the leader (for a node without the CA key: an arbiter). */
+  async requestCertificate(): Promise<CertAndKey> {
     const leader = this.ctx.leader();
     if (leader === null) throw new QuorateError('no_leader', 'no leader to issue this node a certificate from the new CA');
     const answer = (await this.ctx.request(leader, 'tls.issue', null, issueTimeoutMs)) as Partial<CertAndKey> | null;

@@ -6,8 +6,8 @@
  *   PKI (or this node) writes new ones, they are validated and presented on new connections.
  * - Renewal: a certificate is renewed once less than `renewBeforeMs` (30 days; a third of its
  *   lifetime for short ones) is left. A node holding the CA key (a server's data directory) or
- *   the cluster secret issues itself a new one; others (an arbiter, a `[tls]` node) cannot,
- *   and `cluster status` warns about them instead.
+ *   the cluster secret issues itself a new one; an arbiter asks the leader (`renewThrough`); a
+ *   `[tls]` node cannot, and `cluster status` warns about it instead.
  * - CA rotation (ca-rotation.ts) installs a new trust bundle and, when the signing CA changed,
  *   a certificate from it through `install`.
  *
@@ -52,6 +52,8 @@ export class NodeTls extends EventEmitter<{ changed: [TlsMaterial] }> {
   private timer: NodeJS.Timeout | null = null;
   private checking: Promise<void> | null = null;
   private warnedRenewal = false;
+  /** Where a node without the CA key gets a renewed certificate (an arbiter asks the leader). */
+  private issuer: (() => Promise<CertAndKey>) | null = null;
 
   private constructor(
     private readonly config: TlsIdentityConfig,
@@ -78,6 +80,11 @@ export class NodeTls extends EventEmitter<{ changed: [TlsMaterial] }> {
 
   info(): NodeTlsInfo {
     return this.described;
+  }
+
+  /** Renew through `issuer` when this node holds no CA key of its own. */
+  renewThrough(issuer: () => Promise<CertAndKey>): void {
+    this.issuer = issuer;
   }
 
   /** Check the files and the expiry every few seconds until stop(). */
@@ -171,6 +178,11 @@ export class NodeTls extends EventEmitter<{ changed: [TlsMaterial] }> {
     const left = cert.notAfter.getTime() - this.now();
     if (left >= Math.min(renewBeforeMs, lifetime / 3)) return;
     const ca = await this.signingCa();
+    if (ca === null && this.issuer !== null) {
+      await this.install({ caPem: this.current.caPem, issued: await this.issuer() });
+      this.log.log('info', "renewed this node's certificate through the leader", { notAfter: this.described.certificateNotAfter });
+      return;
+    }
     if (ca === null) {
       if (!this.warnedRenewal) {
         this.log.log('warn', `this node's certificate expires at ${cert.notAfter.toISOString()} and it holds no CA key to renew it itself: a worker gets a new one from the leader with a heartbeat, other nodes need new certificate files`);

@@ -221,6 +221,8 @@ export class ServerNode {
     this.membership = new Membership({ raft: this.raft, members: this.state.members, log: this.log, propose: (data) => this.service.propose(data), twoNode: () => this.state.fencing.config.twoNode === true });
     for (const member of this.config.initialCluster) if (member.id !== null) this.knownAddresses.set(member.id, member.peerAddress);
     this.tls.on('changed', (material) => this.transport.updateTls(material));
+    // An arbiter holds no CA key (by design): the leader renews its certificate.
+    if (parts.arbiter) this.tls.renewThrough(() => this.rotation.requestCertificate());
     this.tls.start();
     this.housekeeping = setInterval(() => this.housekeep(), this.config.heartbeatIntervalMs);
     this.housekeep();

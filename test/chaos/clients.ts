@@ -12,7 +12,7 @@
  * outcome stays concurrent with everything after it on its key, and over a 30-minute history
  * of one key a few hundred of those make the search intractable.
  */
-import { request } from 'node:https';
+import { request } from 'node:http';
 import type { KvInput, KvOutput, Operation } from '../../src/sim/checkers/linearizability.js';
 import type { Prng } from '../../src/util/prng.js';
 import { adminToken } from '../e2e/harness.js';
@@ -30,8 +30,6 @@ type Outcome = { readonly kind: 'answer'; readonly answer: Answer } | { readonly
 export interface ClientOptions {
   readonly hosts: readonly string[];
   readonly port: number;
-  /** The cluster CA the nodes' API certificates come from. */
-  readonly ca: string;
   readonly keys: readonly string[];
   readonly generationMs: number;
   readonly timeoutMs: number;
@@ -42,10 +40,10 @@ export interface ClientOptions {
   readonly reads: 'linearizable' | 'serializable';
 }
 
-function send(host: string, port: number, ca: string, method: string, path: string, body: string | undefined, timeoutMs: number): Promise<Outcome> {
+function send(host: string, port: number, method: string, path: string, body: string | undefined, timeoutMs: number): Promise<Outcome> {
   return new Promise((resolve) => {
     let sent = false;
-    const req = request({ host, port, ca, method, path, localAddress: clientAddress, agent: false, headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-length': Buffer.byteLength(body) }) } }, (res) => {
+    const req = request({ host, port, method, path, localAddress: clientAddress, agent: false, headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-length': Buffer.byteLength(body) }) } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
@@ -110,20 +108,20 @@ export class ChaosClients {
   }
 
   private perform(host: string, input: KvInput): Promise<Outcome> {
-    const { port, ca, timeoutMs } = this.options;
+    const { port, timeoutMs } = this.options;
     const path = `/v1/kv/${encodeURIComponent(input.key)}`;
     switch (input.kind) {
       case 'read':
-        return send(host, port, ca, 'GET', `${path}?consistency=${this.options.reads}`, undefined, timeoutMs);
+        return send(host, port, 'GET', `${path}?consistency=${this.options.reads}`, undefined, timeoutMs);
       case 'write':
-        return send(host, port, ca, 'PUT', path, input.value, timeoutMs);
+        return send(host, port, 'PUT', path, input.value, timeoutMs);
       case 'cas': {
         const compare =
           input.expected === null
             ? { key: input.key, target: 'version', result: 'equal', value: 0 }
             : { key: input.key, target: 'value', result: 'equal', value: input.expected };
         const body = JSON.stringify({ compares: [compare], success: [{ op: 'put', key: input.key, value: input.value }], failure: [] });
-        return send(host, port, ca, 'POST', '/v1/txn', body, timeoutMs);
+        return send(host, port, 'POST', '/v1/txn', body, timeoutMs);
       }
     }
   }

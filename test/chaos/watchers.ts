@@ -8,8 +8,7 @@
  * acknowledged write among them, and nothing that was never written.
  */
 import { adminToken } from '../e2e/harness.js';
-import type { ClientRequest } from 'node:http';
-import { request } from 'node:https';
+import { request, type ClientRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChaosOperation } from './clients.js';
 import { clientAddress } from './network.js';
@@ -37,8 +36,6 @@ export class ChaosWatcher {
   constructor(
     private readonly hosts: readonly string[],
     private readonly port: number,
-    /** The cluster CA the nodes' API certificates come from. */
-    private readonly ca: string,
     first: number,
   ) {
     this.done = this.run(first);
@@ -65,7 +62,7 @@ export class ChaosWatcher {
   /** One stream until it fails, goes quiet or the watcher stops. */
   private stream(host: string): Promise<void> {
     return new Promise((resolve) => {
-      const req = request({ host, port: this.port, ca: this.ca, path: `/v1/watch?prefix=&from=${this.next}`, localAddress: clientAddress, agent: false, headers: { authorization: `Bearer ${adminToken}` } }, (res) => {
+      const req = request({ host, port: this.port, path: `/v1/watch?prefix=&from=${this.next}`, localAddress: clientAddress, agent: false, headers: { authorization: `Bearer ${adminToken}` } }, (res) => {
         if (res.statusCode !== 200) {
           res.resume();
           res.on('end', resolve);

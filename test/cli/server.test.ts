@@ -28,18 +28,23 @@ async function writeConfig(name: string, lines: readonly string[]): Promise<stri
   return path;
 }
 
-test('serves the API until SIGTERM, then exits 0', async () => {
-  const peer = `127.0.0.1:${await freePort()}`;
-  const api = `127.0.0.1:${await freePort()}`;
-  const config = await writeConfig('n1.toml', [
+/** A one-node static bootstrap with its peer listener on `peer`, its API on `api`, its data under `db`. */
+function singleNode(peer: string, api: string, db: string): string[] {
+  return [
     '[cluster]',
     'node_id = 1',
     `listen_address = "${peer}"`,
     `api_address = "${api}"`,
     `initial_cluster = [ { id = 1, address = "${peer}" } ]`,
-    `db_root_dir = "${join(dir, 'db')}"`,
+    `db_root_dir = "${join(dir, db)}"`,
     'cluster_secret = "cli-server-test-secret-0123"',
-  ]);
+  ];
+}
+
+test('serves the API until SIGTERM, then exits 0', async () => {
+  const peer = `127.0.0.1:${await freePort()}`;
+  const api = `127.0.0.1:${await freePort()}`;
+  const config = await writeConfig('n1.toml', singleNode(peer, api, 'db'));
   const child = spawnCli(['server', '--config', config]);
   const result = finished(child);
   try {
@@ -77,15 +82,7 @@ test('serves the API until SIGTERM, then exits 0', async () => {
 test('--insecure-api serves plain HTTP on loopback only, and status warns about it', async () => {
   const peer = `127.0.0.1:${await freePort()}`;
   const api = `127.0.0.1:${await freePort()}`;
-  const lines = (apiAddress: string): string[] => [
-    '[cluster]',
-    'node_id = 1',
-    `listen_address = "${peer}"`,
-    `api_address = "${apiAddress}"`,
-    `initial_cluster = [ { id = 1, address = "${peer}" } ]`,
-    `db_root_dir = "${join(dir, 'db-insecure')}"`,
-    'cluster_secret = "cli-server-test-secret-0123"',
-  ];
+  const lines = (apiAddress: string): string[] => singleNode(peer, apiAddress, 'db-insecure');
   const refused = await runCli(['server', '--config', await writeConfig('wide.toml', lines(`0.0.0.0:${await freePort()}`)), '--insecure-api']);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /^error: --insecure-api: plain HTTP is allowed only on a loopback API address .* but the API listens on 0\.0\.0\.0/);

@@ -2,7 +2,8 @@
  * The judgement in `cluster status`, on hand-made member answers: the quorum counts voters that
  * answered, a member far behind is `lagging`, a silent one `unreachable`, and the warnings seed
  * 000 asks for (2 voters, an even number, lag, unreachable, clock skew, no quorum) appear when
- * they apply and not otherwise; the text layout is the seed's.
+ * they apply and not otherwise, as do issue 9's (a certificate or CA expiring within 30 days, an
+ * API on plain HTTP); the text layout is the seed's.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -20,8 +21,11 @@ function self(members: MemberStatus[], leader: string | null): NodeStatus {
   return { id: 'node-1', role: leader === 'node-1' ? 'leader' : 'follower', term: 3, leader, commitIndex: 1247, appliedIndex: 1247, revision: 900, writeQuorum: 'majority', members };
 }
 
+const dayMs = 24 * 60 * 60 * 1000;
+const inDays = (days: number): string => new Date(Date.now() + days * dayMs).toISOString();
+
 function report(id: string, applied: number, clockMs = Date.now()): NodeReport {
-  return { id, role: 'follower', term: 3, leader: 'node-1', appliedIndex: applied, commitIndex: applied, version: '0.1.0', uptimeMs: 1, freeMemoryBytes: 1, totalMemoryBytes: 2, clockMs, certificateNotAfter: '2027-11-22T00:00:00.000Z' };
+  return { id, role: 'follower', term: 3, leader: 'node-1', appliedIndex: applied, commitIndex: applied, version: '0.1.0', uptimeMs: 1, freeMemoryBytes: 1, totalMemoryBytes: 2, clockMs, certificateNotAfter: inDays(300) };
 }
 
 async function view(members: MemberStatus[], leader: string | null, answers: Record<string, NodeReport | null>) {
@@ -85,4 +89,23 @@ test('2 voters and even voter counts are warned about; learners do not count', a
     'node-4': report('node-4', 1247),
   });
   assert.match(four.warnings.join('\n'), /4 voters: an even number adds cost, not fault tolerance/);
+});
+
+test('certificates expiring within 30 days, an expired one and a plain-HTTP API are warned about', async () => {
+  const members = [member('node-1'), member('node-2'), member('node-3')];
+  const status = await view(members, 'node-1', {
+    'node-2': { ...report('node-2', 1247), certificateNotAfter: inDays(12.5) },
+    'node-3': { ...report('node-3', 1247), certificateNotAfter: inDays(-1), caNotAfter: inDays(20), insecureApi: true },
+  });
+  assert.deepEqual(
+    status.warnings.map((w) => w.replace(/\(\d{4}-[^)]*\)/, '(DATE)').replace(/at \d{4}-[^ :]*:\d\d:[\d.]*Z/, 'at DATE')),
+    [
+      "node-2's certificate expires in 12 days (DATE) and has not been renewed; a server renews its own 30 days ahead, other nodes need new certificate files",
+      "node-3's certificate expired at DATE: its peers refuse it; give it a new one (it renews itself when it holds the CA key)",
+      'a CA node-3 trusts expires at DATE: rotate the CA (`quorate cluster ca rotate`) before then',
+      'node-3 serves its API over plain HTTP (--insecure-api): tokens cross its loopback interface unencrypted; drop the flag to serve HTTPS',
+    ],
+  );
+  const healthy = await view(members, 'node-1', { 'node-2': report('node-2', 1247), 'node-3': { ...report('node-3', 1247), caNotAfter: inDays(3000) } });
+  assert.deepEqual(healthy.warnings, []);
 });

@@ -105,6 +105,16 @@ test('a node without the CA key keeps its certificate (and status warns about it
   assert.equal(tls.material.certPem, first);
 });
 
+test('a node without the CA key renews through its issuer (an arbiter asks the leader)', async () => {
+  const config = await nodeFiles('through', 365, false);
+  const tls = await NodeTls.load(config, silentLogger, () => Date.now() + 350 * dayMs);
+  const issued = await issueNodeCert(ca, { nodeId: 'node-1', ipAddresses: ['127.0.0.1'] });
+  tls.renewThrough(() => Promise.resolve(issued));
+  await tls.check();
+  assert.equal(tls.material.certPem, issued.certPem);
+  assert.equal(await readFile(filesOf(config).certFile, 'utf8'), issued.certPem);
+});
+
 test('a renewal interrupted between its renames is finished at the next load, or dropped', async () => {
   const config = await nodeFiles('interrupted', 365, true);
   const { certFile, keyFile } = filesOf(config);
