@@ -1,5 +1,6 @@
 /** What a route handler receives and returns. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
 import type { KvService, Principal } from '../server/index.js';
 import { assert } from '../util/assert.js';
 import type { LeaseLedger } from './lease-ledger.js';
@@ -23,6 +24,8 @@ export interface RequestContext {
   readonly leases: LeaseLedger;
   /** The API's own counters, for GET /v1/status. */
   readonly counters: () => ApiCountersJson;
+  /** The node's metrics registry, for GET /metrics. */
+  readonly metrics: Registry;
   /** Who sent the request (null on public routes): handlers of KV routes check its key prefix. */
   readonly principal: Principal | null;
 }

@@ -9,13 +9,17 @@ import type { Handler } from './handler.js';
 import { deleteKey, getKey, listKeys, putKey, txn } from './kv-handlers.js';
 import { leaseGrant, leaseKeepAlive, leaseRevoke, leaseTimeToLive } from './lease-handlers.js';
 import { addArbiter, caCertificate, caRotation, createJoinToken, join, leave, listJoinTokens, removeMember, revokeJoinToken, rotateCa, snapshot } from './cluster-handlers.js';
+import { events } from './events-handler.js';
+import { metrics } from './metrics-handler.js';
 import { clusterStatus, health, status } from './node-handlers.js';
+import { uiAsset } from './ui/handler.js';
 import { watch } from './watch-handler.js';
 import { agentHeartbeat, allocationLogs, confirmDead, drainNode, fenceNode, getFencing, jobStatus, listJobs, listNodes, nodeEligibility, putFencing, runJob, stopJob } from './workload-handlers.js';
 
 /**
  * Who may call a route: `public` needs no token (health, the CA a joining node checks, the join
- * itself with a join token in its body, agents' heartbeats with their client certificate);
+ * itself with a join token in its body, agents' heartbeats with their client certificate, the
+ * dashboard's page and assets, which hold no data);
  * the others need the admin token or an API token whose role grants the permission.
  */
 export type Access = 'public' | Permission;
@@ -46,6 +50,7 @@ const routes: readonly Route[] = [
   { pattern: /^\/v1\/lease\/([^/]+)$/, methods: { GET: read(leaseTimeToLive), DELETE: write(leaseRevoke) } },
   { pattern: /^\/v1\/lease\/([^/]+)\/keepalive$/, methods: { POST: write(leaseKeepAlive) } },
   { pattern: /^\/v1\/watch$/, methods: { GET: read(watch) } },
+  { pattern: /^\/v1\/events$/, methods: { GET: read(events) } },
   { pattern: /^\/v1\/status$/, methods: { GET: read(status) } },
   { pattern: /^\/v1\/cluster\/status$/, methods: { GET: read(clusterStatus) } },
   { pattern: /^\/v1\/cluster\/ca$/, methods: { GET: open(caCertificate) } },
@@ -60,6 +65,8 @@ const routes: readonly Route[] = [
   { pattern: /^\/v1\/acl\/tokens\/([^/]+)$/, methods: { DELETE: admin(revokeAclToken) } },
   { pattern: /^\/v1\/snapshot$/, methods: { GET: admin(snapshot) } },
   { pattern: /^\/v1\/health$/, methods: { GET: open(health) } },
+  // Prometheus scrapes here (its conventional path) with a read token.
+  { pattern: /^\/metrics$/, methods: { GET: read(metrics) } },
   { pattern: /^\/v1\/jobs$/, methods: { GET: read(listJobs), POST: operate(runJob) } },
   { pattern: /^\/v1\/jobs\/([^/]+)$/, methods: { GET: read(jobStatus), DELETE: operate(stopJob) } },
   { pattern: /^\/v1\/nodes$/, methods: { GET: read(listNodes) } },
@@ -70,6 +77,8 @@ const routes: readonly Route[] = [
   { pattern: /^\/v1\/fencing$/, methods: { GET: read(getFencing), PUT: operate(putFencing) } },
   { pattern: /^\/v1\/agent\/heartbeat$/, methods: { POST: open(agentHeartbeat) } },
   { pattern: /^\/v1\/allocations\/([^/]+)\/logs$/, methods: { GET: operate(allocationLogs) } },
+  // The dashboard: /ui (or /ui/) is the page, /ui/<name> its script and stylesheet.
+  { pattern: /^\/ui(?:\/([^/]*))?$/, methods: { GET: open(uiAsset) } },
 ];
 
 /** Every route's pattern, methods and access, for the tests that check every route is guarded. */

@@ -14,13 +14,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer, Server as TlsServer } from 'node:https';
 import type { SecureContextOptions } from 'node:tls';
 import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
 import type { KvService } from '../server/index.js';
 import { QuorateError } from '../util/errors.js';
+import { stderrLogger, withFields, type Logger } from '../util/log.js';
 import { Authenticator } from './authenticate.js';
 import { ConnectionGate, defaultConnectionLimits, type ConnectionLimits } from './connection-limits.js';
 import { ApiError, errorReply } from './errors.js';
 import { defaultLeasesPerPrincipalMax, LeaseLedger } from './lease-ledger.js';
 import { parseUrl } from './request.js';
+import { requestIdFor, requestIdHeader } from './request-id.js';
+import { RequestMetrics } from './request-metrics.js';
 import { matchRoute } from './routes.js';
 import { defaultWatchStreamOptions, WatchHub, type WatchStreamOptions } from './watch-hub.js';
 import type { ApiCountersJson } from './wire.js';
@@ -40,14 +44,22 @@ export interface ApiServerOptions {
   readonly watch?: Partial<WatchStreamOptions>;
   /** Live leases one principal may hold through this node (10,000; see lease-ledger.ts). */
   readonly leasesPerPrincipalMax?: number;
-  /** Where unexpected errors go; standard error by default. */
-  readonly log?: (message: string) => void;
+  /**
+   * Where unexpected errors, dropped watch streams and (at debug level) one line per request go,
+   * each with the request's id; standard error by default.
+   */
+  readonly log?: Logger;
   /**
    * Serve HTTPS with this certificate (the node's, from the cluster CA); plain HTTP without.
    * With `caPem`, clients may also present a certificate from that CA (agents do: mutual TLS);
    * clients without one are served as before.
    */
   readonly tls?: ApiTls;
+  /**
+   * The node's metrics registry (ServerNode.metrics.registry): GET /metrics serves it, and the
+   * API adds its own series to it (request-metrics.ts). Without one, /metrics shows only those.
+   */
+  readonly metrics?: Registry;
 }
 
 export interface ApiTls {
@@ -84,11 +96,8 @@ interface ApiParts {
   readonly leases: LeaseLedger;
   readonly auth: Authenticator;
   readonly counters: () => ApiCountersJson;
-  readonly log: (message: string) => void;
-}
-
-function logToStderr(message: string): void {
-  process.stderr.write(`quorate api: ${message}\n`);
+  readonly metrics: Registry;
+  readonly log: Logger;
 }
 
 function sendJson(response: ServerResponse, status: number, body: object): void {
@@ -102,9 +111,29 @@ function hasUnreadBody(request: IncomingMessage): boolean {
   return (encoding !== undefined || (length !== undefined && length !== '0')) && !request.complete;
 }
 
+/** Long enough for any route; a longer path is cut in the access line rather than bloating the log. */
+const loggedPathCharsMax = 256;
+
+/**
+ * One debug line per request once its response ends. Only the path: the query string may
+ * carry key names and values, and no header is logged (Authorization holds the token).
+ */
+function logWhenDone(log: Logger, request: IncomingMessage, response: ServerResponse, method: string): void {
+  const startedAt = performance.now();
+  const path = (request.url ?? '/').split('?', 1)[0]?.slice(0, loggedPathCharsMax) ?? '/';
+  response.once('close', () => {
+    const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
+    log.log('debug', 'request', { method, path, status: response.statusCode, durationMs, ...(response.writableFinished ? {} : { aborted: true }) });
+  });
+}
+
 async function dispatch(parts: ApiParts, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const { service, watches, leases, auth, counters, log } = parts;
+  const { service, watches, leases, auth, counters, metrics } = parts;
   const method = request.method ?? 'GET';
+  const requestId = requestIdFor(request.headers[requestIdHeader]);
+  response.setHeader(requestIdHeader, requestId);
+  const log = withFields(parts.log, () => ({ requestId }));
+  logWhenDone(log, request, response, method);
   try {
     const { path, query } = parseUrl(request.url ?? '/');
     const match = matchRoute(method, path);
@@ -114,10 +143,10 @@ async function dispatch(parts: ApiParts, request: IncomingMessage, response: Ser
       throw new ApiError('method_not_allowed', `${method} is not allowed here (allowed: ${match.allowed.join(', ')})`);
     }
     const principal = auth.check(request, match.access);
-    const reply = await match.handler({ service, request, response, query, captures: match.captures, watches, leases, counters, principal });
+    const reply = await match.handler({ service, request, response, query, captures: match.captures, watches, leases, counters, metrics, principal });
     if (reply !== null) sendJson(response, reply.status, reply.body);
   } catch (error) {
-    const reply = errorReply(error, log);
+    const reply = errorReply(error, (message) => log.log('error', message));
     // A stream that already started cannot turn into an error reply; its client resumes.
     if (response.headersSent) {
       response.destroy();
@@ -141,8 +170,8 @@ function listen(server: Server, host: string, port: number): Promise<AddressInfo
 }
 
 export async function startApiServer(service: KvService, options: ApiServerOptions): Promise<ApiServer> {
-  const log = options.log ?? logToStderr;
-  const watches = new WatchHub({ ...defaultWatchStreamOptions, ...options.watch }, log);
+  const log = options.log ?? stderrLogger({});
+  const watches = new WatchHub({ ...defaultWatchStreamOptions, ...options.watch }, (message) => log.log('warn', message));
   const leases = new LeaseLedger(service, options.leasesPerPrincipalMax ?? defaultLeasesPerPrincipalMax);
   const requestTimeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs;
   // headersTimeout may not exceed requestTimeout; Node checks both on the same timer.
@@ -152,8 +181,12 @@ export async function startApiServer(service: KvService, options: ApiServerOptio
   const server: Server = tls === undefined ? createServer(timeouts) : createTlsServer({ ...timeouts, ...tlsOptions(tls) });
   const gate = new ConnectionGate(server, { ...defaultConnectionLimits, ...options.connections });
   const counters = (): ApiCountersJson => ({ connections: gate.counts(), authFailures: auth.refusalCounts(), watches: watches.counts(), leases: leases.counts() });
-  const parts: ApiParts = { service, watches, leases, auth, counters, log };
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => void dispatch(parts, request, response));
+  const requests = new RequestMetrics(options.metrics, counters);
+  const parts: ApiParts = { service, watches, leases, auth, counters, metrics: requests.registry, log };
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    requests.observe(request, response);
+    void dispatch(parts, request, response);
+  });
   const address = await listen(server, options.host, options.port);
   let closing: Promise<void> | null = null;
   return {
@@ -165,6 +198,7 @@ export async function startApiServer(service: KvService, options: ApiServerOptio
     close() {
       closing ??= new Promise((resolve) => {
         watches.closeAll();
+        requests.close();
         server.close(() => resolve());
         server.closeAllConnections();
       });

@@ -1,7 +1,9 @@
 /**
  * Watch streams: each one is a chunked HTTP response of newline-delimited JSON (WatchLineJson
- * in wire.ts), fed by a service.watch subscription. The hub owns every open stream, with its
- * subscription and progress timer, so that closing the API server closes them all.
+ * in wire.ts), fed by a service.watch subscription. The node's event streams (GET /v1/events
+ * with follow, events-handler.ts) are framed, paced and limited the same way, and count as
+ * watch streams. The hub owns every open stream, with its subscription and progress timer, so
+ * that closing the API server closes them all.
  *
  * A stream starts with a progress line carrying the node's applied revision, then repeats one
  * every `progressIntervalMs`. Because the service calls watchers synchronously as it applies,
@@ -42,6 +44,18 @@ export interface WatchCounts {
   readonly cutBehind: number;
 }
 
+/** What one stream carries; WatchHub.stream frames, paces and limits it. */
+export interface LineSource {
+  /**
+   * Start feeding lines through `send` (whose `render` runs inside the hub's guard); lines sent
+   * before this returns are the history. `end` closes the stream early, saying why. Throws an
+   * ApiError to refuse the stream before anything is sent.
+   */
+  subscribe(send: (render: () => string) => void, end: (why: string) => void): Disposable;
+  /** The progress line: sent after the history, then every progressIntervalMs. */
+  progress(): string;
+}
+
 export interface WatchTarget {
   readonly from: number;
   readonly key: Uint8Array;
@@ -74,6 +88,26 @@ export class WatchHub {
 
   /** Subscribe and start streaming; throws an ApiError (e.g. compacted) before sending anything. */
   open(service: KvService, response: ServerResponse, target: WatchTarget, principal: Principal): void {
+    this.stream(response, principal, {
+      subscribe: (send, end) => {
+        // Events the node skipped by installing a snapshot are compacted: end the stream, and the
+        // client's resume from its last revision + 1 gets the compacted error it must act on.
+        const compacted = (): void => end('closing a stream whose next events were compacted before this node caught up');
+        const result = service.watch(target.from, target.key, target.rangeEnd, (events) => send(() => events.map(eventLine).join('')), compacted);
+        if ('ok' in result) throw fromKvFailure(result);
+        return result;
+      },
+      progress: () => line({ type: 'progress', revision: service.status().revision }),
+    });
+  }
+
+  /**
+   * Start a stream of `source`'s lines (a watch, the node's events): its history first, whole,
+   * then a progress line, then live lines as they come and a progress line every
+   * progressIntervalMs. Throws an ApiError before sending anything when the source refuses, or
+   * when the principal holds streamsPerPrincipalMax streams already.
+   */
+  stream(response: ServerResponse, principal: Principal, source: LineSource): void {
     const held = this.byPrincipal.get(principal.name);
     if (held >= this.options.streamsPerPrincipalMax) {
       this.refused++;
@@ -82,7 +116,7 @@ export class WatchHub {
         `this token already has ${held} watch streams open on this node (streamsPerPrincipalMax is ${this.options.streamsPerPrincipalMax}); close streams it no longer reads, or watch a common prefix with one stream`,
       );
     }
-    // History arrives synchronously inside service.watch, before the headers can be sent.
+    // History arrives synchronously inside subscribe, before the headers can be sent.
     let early: string[] | null = [];
     let subscription: Disposable | null = null;
     let timer: NodeJS.Timeout | null = null;
@@ -96,7 +130,7 @@ export class WatchHub {
       subscription?.dispose();
       if (!response.writableEnded) response.end();
     };
-    const send = (text: string): void => {
+    const write = (text: string): void => {
       if (early !== null) early.push(text);
       else if (!response.write(text) && response.writableLength > bufferedBytesMax) {
         this.log(`watch: closing a stream whose client is more than ${this.options.bufferedBytesMax} bytes behind (bufferedBytesMax)`);
@@ -104,26 +138,21 @@ export class WatchHub {
         response.destroy();
       }
     };
-    // Both run outside this request's promise (the listener inside the node's apply path), so
-    // a throw must end the stream, not escape.
-    const guarded = (body: () => void) => (): void => {
+    // Lines are made and written outside this request's promise (the source's listener runs
+    // inside the node's apply path), so a throw must end the stream, not escape.
+    const send = (render: () => string): void => {
       try {
-        body();
+        write(render());
       } catch (error) {
         this.log(`watch: dropping a stream after an error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
         response.destroy();
       }
     };
-    const progress = guarded(() => send(line({ type: 'progress', revision: service.status().revision })));
-    // Events the node skipped by installing a snapshot are compacted: end the stream, and the
-    // client's resume from its last revision + 1 gets the compacted error it must act on.
-    const compacted = (): void => {
-      this.log('watch: closing a stream whose next events were compacted before this node caught up');
+    const end = (why: string): void => {
+      this.log(`watch: ${why}`);
       response.destroy();
     };
-    const result = service.watch(target.from, target.key, target.rangeEnd, (events) => guarded(() => send(events.map(eventLine).join('')))(), compacted);
-    if ('ok' in result) throw fromKvFailure(result);
-    subscription = result;
+    subscription = source.subscribe(send, end);
     this.closers.add(close);
     this.byPrincipal.add(principal.name);
     response.on('close', close);
@@ -131,7 +160,8 @@ export class WatchHub {
     const history = early.join('');
     early = null;
     bufferedBytesMax += Buffer.byteLength(history);
-    if (history !== '') send(history);
+    if (history !== '') write(history);
+    const progress = (): void => send(() => source.progress());
     progress();
     timer = setInterval(progress, this.options.progressIntervalMs);
   }

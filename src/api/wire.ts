@@ -4,7 +4,7 @@
  * `keyBase64`/`valueBase64` when the bytes are not valid UTF-8. Every successful response
  * carries `revision`, the store's current revision when the request was answered.
  */
-import type { AclTokenView, Admitted, AdmitRequest, CaRotationView, ClusterStatus, JoinTokenView, MemberView, NodeStatus, WorkloadView } from '../server/index.js';
+import type { AclTokenView, Admitted, AdmitRequest, CaRotationView, ClusterEvent, ClusterStatus, JoinTokenView, MemberView, NodeStatus, WorkloadView } from '../server/index.js';
 import type { Allocation, AllocationStatus, CompareResult, FenceEvent, FencingConfig, Job } from '../state/index.js';
 import type { NodeView } from '../workload/index.js';
 import type { AuthRefusalCode } from './authenticate.js';
@@ -197,3 +197,18 @@ export interface FenceResultJson {
   readonly fenced: boolean;
   readonly detail: string;
 }
+
+/** One cluster event as this node recorded it (server/events.ts has the types and their meaning). */
+export type ClusterEventJson = ClusterEvent;
+
+/** GET /v1/events: the buffered events from `from` on, oldest first, and the seq to ask from next. */
+export interface EventsJson {
+  readonly events: readonly ClusterEventJson[];
+  readonly next: number;
+}
+
+/**
+ * One line of GET /v1/events?follow=true: an event, or a progress line (the first after the
+ * buffered events, then every few seconds) promising that every event before `next` was sent.
+ */
+export type EventLineJson = ClusterEventJson | { readonly type: 'progress'; readonly next: number };

@@ -15,6 +15,7 @@ import type { Command } from 'commander';
 import type { AgentSettings, DataDir, NodeIdentity } from '../cluster/data-dir.js';
 import { CliError, globalOptions, parseCount, parsePort, print, untilSignal } from './context.js';
 import { getJson } from '../util/https-json.js';
+import type { LogLevel } from '../util/log.js';
 import { admitNode } from './join-commands.js';
 import { parseLabels } from './labels.js';
 import { startInBackground, untilExitOr } from './server-launch.js';
@@ -48,7 +49,8 @@ async function agent(options: AgentOptions, command: Command): Promise<void> {
   const { DataDir, resolveDataDir } = await import('../cluster/data-dir.js');
   const { parseDuration } = await import('../util/duration.js');
   const { defaultWatchdogTimeoutMs } = await import('../server/config.js');
-  const dir = new DataDir(resolveDataDir(globalOptions(command).dataDir));
+  const { dataDir, logLevel } = globalOptions(command);
+  const dir = new DataDir(resolveDataDir(dataDir));
   const servers = options.servers === undefined ? null : list(options.servers);
   if (!(await dir.isInitialized())) {
     if (options.token === undefined || options.advertise === undefined || servers === null) {
@@ -85,12 +87,16 @@ async function agent(options: AgentOptions, command: Command): Promise<void> {
   };
   await dir.writeAgentSettings(settings);
   if (options.foreground === true) {
-    await serveAgent(dir, () => {
-      print(`quorate agent: ${identity.nodeId} running\n`);
-    });
+    await serveAgent(
+      dir,
+      () => {
+        print(`quorate agent: ${identity.nodeId} running\n`);
+      },
+      logLevel,
+    );
     return;
   }
-  const exited = startInBackground(dir.path, dir.logPath);
+  const exited = startInBackground(dir.path, dir.logPath, logLevel);
   const { caCertPem } = await dir.readTls();
   const url = `https://${identity.advertise}:${identity.apiPort}/v1/health`;
   const health = await untilExitOr(Date.now() + readyTimeoutMs, () => exited.code, readyPollMs, () => agentHealth(url, caCertPem));
@@ -106,16 +112,16 @@ async function agentHealth(url: string, ca: string): Promise<{ readonly leader: 
 }
 
 /** Run the worker in `dir` until SIGTERM or SIGINT; its jobs go on under the fence meanwhile. */
-export async function serveAgent(dir: DataDir, started?: () => void): Promise<void> {
+export async function serveAgent(dir: DataDir, started?: () => void, logLevel?: LogLevel): Promise<void> {
   const identity: NodeIdentity = await dir.readIdentity();
   await dir.assertPrivate();
   const settings = await dir.readAgentSettings();
   const { HttpLink, heartbeatAttemptMs, startAgent } = await import('../workload/index.js');
   const { startAgentApi } = await import('../api/index.js');
   const { NodeTls } = await import('../server/node-tls.js');
-  const { jsonLogger } = await import('../util/log.js');
+  const { stderrLogger } = await import('../util/log.js');
   const { writePidFile, removePidFile } = await import('./pid-file.js');
-  const log = jsonLogger({ node: identity.nodeId });
+  const log = stderrLogger({ node: identity.nodeId }, logLevel);
   const timeoutMs = heartbeatAttemptMs(settings.watchdogTimeoutMs);
   // Picks up replaced files; the leader renews the certificate and carries it through CA rotations.
   const address = { host: identity.advertise, port: identity.apiPort };

@@ -15,10 +15,11 @@ const defaultArbiterDir = '/var/lib/quorate-arbiter';
 
 async function runArbiter(options: { listen: string }, command: Command): Promise<void> {
   const { ArbiterHost, parseHostPort } = await import('../server/index.js');
-  const { jsonLogger } = await import('../util/log.js');
+  const { stderrLogger } = await import('../util/log.js');
   const listen = parseHostPort(options.listen, '--listen');
-  const dataDir = resolve(globalOptions(command).dataDir ?? defaultArbiterDir);
-  const host = await ArbiterHost.start({ dataDir, listen, log: (clusterId) => jsonLogger({ arbiter: options.listen, ...(clusterId === null ? {} : { cluster: clusterId }) }) });
+  const global = globalOptions(command);
+  const dataDir = resolve(global.dataDir ?? defaultArbiterDir);
+  const host = await ArbiterHost.start({ dataDir, listen, log: (clusterId) => stderrLogger({ arbiter: options.listen, ...(clusterId === null ? {} : { cluster: clusterId }) }, global.logLevel) });
   print(`quorate arbiter: listening on ${host.address} (certificate ${host.fingerprint}), serving ${host.info().clusters.length} cluster(s) from ${dataDir}\n`);
   const signal = await untilSignal();
   print(`quorate arbiter: ${signal}: stopping\n`);

@@ -95,10 +95,10 @@ async function found(options: InitOptions & { readonly restored?: Uint8Array }, 
   };
   if (options.foreground === true) {
     const { serveDataDir } = await import('./server-command.js');
-    await serveDataDir(dir.path, announce);
+    await serveDataDir(dir.path, announce, global.logLevel);
     return;
   }
-  const exited = startInBackground(dir.path, dir.logPath);
+  const exited = startInBackground(dir.path, dir.logPath, global.logLevel);
   const client = await clientFor(global);
   const status = await waitUntilLeading(client, identity.nodeId, () => exited.code);
   if (status === null) {

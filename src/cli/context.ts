@@ -5,6 +5,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { QuorateClient } from '../client/index.js';
+import type { LogLevel } from '../util/log.js';
 
 export const defaultEndpoint = 'https://127.0.0.1:8080';
 
@@ -21,6 +22,8 @@ export interface GlobalOptions {
   readonly apiToken?: string;
   readonly json?: boolean;
   readonly timeout?: number;
+  /** The least severe log lines written by the processes this command runs (--log-level, $QUORATE_LOG_LEVEL). */
+  readonly logLevel?: LogLevel;
 }
 
 /** A mistake the user can fix, reported as "error: <message>" with exit status 1. */

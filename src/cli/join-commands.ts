@@ -15,6 +15,8 @@ import { Option, type Command } from 'commander';
 import type { AdmittedJson, ClusterStatusJson } from '../api/index.js';
 import { QuorateClient, QuorateClientError } from '../client/index.js';
 import { fetchCaUnverified } from './ca-pin.js';
+import { JoinProgress } from './join-progress.js';
+import { ProgressLine } from './progress.js';
 import { CliError, clientFor, globalOptions, parsePort, print, printJson } from './context.js';
 import { parseLabels } from './labels.js';
 import { printSummary, startInBackground, untilExitOr } from './server-launch.js';
@@ -130,17 +132,37 @@ async function join(options: JoinOptions, command: Command): Promise<void> {
     .filter((s) => s !== '');
   const admitted = await admitNode(dir.path, { ...options, role: 'server', servers, waitMs: parseDuration(options.wait, '--wait') });
   print(`admitted as ${admitted.nodeId}; starting the server\n`);
+  const cluster = clusterClient(servers, admitted, global.timeout);
   if (options.foreground === true) {
     const { serveDataDir } = await import('./server-command.js');
-    await serveDataDir(dir.path, async () => {
-      printSummary('cluster joined', admitted.nodeId, await followJoin(await clientFor(global), admitted.nodeId, () => null));
-    });
+    await serveDataDir(
+      dir.path,
+      async () => {
+        printSummary('cluster joined', admitted.nodeId, await followJoin(cluster, admitted.nodeId, () => null));
+      },
+      global.logLevel,
+    );
     return;
   }
-  const exited = startInBackground(dir.path, dir.logPath);
-  const status = await followJoin(await clientFor(global), admitted.nodeId, () => exited.code);
+  const exited = startInBackground(dir.path, dir.logPath, global.logLevel);
+  const status = await followJoin(cluster, admitted.nodeId, () => exited.code);
   if (status === null) throw new CliError(`the server did not finish joining; see ${dir.logPath}`);
   printSummary('cluster joined', admitted.nodeId, status);
+}
+
+/**
+ * The servers the node was admitted through, with the credentials the admission gave it. The
+ * join is followed through them rather than the new node: until a snapshot brings it the
+ * configuration, the new node does not even know it is a member, while the leader sees it and
+ * asks it for its report (with the snapshot's bytes received so far).
+ */
+function clusterClient(servers: readonly string[], admitted: AdmittedJson, timeoutMs: number | undefined): QuorateClient {
+  return new QuorateClient({
+    endpoints: servers.map((server) => `https://${server}`),
+    ca: admitted.caCertPem,
+    ...(admitted.adminToken === null ? {} : { token: admitted.adminToken }),
+    ...(timeoutMs === undefined ? {} : { requestTimeoutMs: timeoutMs }),
+  });
 }
 
 /** Every server in order, in rounds, until one admits the node or a refusal is final. */
@@ -179,29 +201,36 @@ async function admitThrough(servers: readonly string[], caFingerprint: string, r
 }
 
 /**
- * Shows the learner catching up and its promotion; resolves with the last view once it votes,
- * or once it has stayed caught up as a learner for `parityWaitMs`: the leader is then keeping
- * the number of voters odd and promotes it when the next server joins.
+ * Shows the learner catching up (snapshot bytes, then entries, with rates and ETAs) and its
+ * promotion; resolves with the last view once it votes, or once it has stayed caught up as a
+ * learner for `parityWaitMs`: the leader is then keeping the number of voters odd and promotes
+ * it when the next server joins.
  */
 export async function followJoin(client: QuorateClient, nodeId: string, exitCode: () => number | null): Promise<ClusterStatusJson | null> {
   const deadline = Date.now() + catchUpTimeoutMs;
-  let shown = '';
+  const progress = new ProgressLine();
+  const catchUp = new JoinProgress();
   let caughtUpSince: number | null = null;
-  return untilExitOr(deadline, exitCode, progressPollMs, async () => {
+  const joined = await untilExitOr(deadline, exitCode, progressPollMs, async () => {
     const view = await client.clusterStatus().catch(() => null);
     const self = view?.members.find((m) => m.id === nodeId);
     if (view === null || self === undefined) return null;
+    if (self.voter) {
+      if (!view.quorum.ok) return null;
+      progress.finish('promoted to voter');
+      return view;
+    }
     const best = Math.max(...view.members.map((m) => m.report?.appliedIndex ?? 0));
     const applied = self.report?.appliedIndex ?? 0;
-    const line = self.voter ? 'promoted to voter' : `learner, catching up: applied=${applied}/${best}`;
-    if (line !== shown) print(`${line}\n`);
-    shown = line;
-    if (self.voter) return view.quorum.ok ? view : null;
-    caughtUpSince = best - applied <= caughtUpEntries ? (caughtUpSince ?? Date.now()) : null;
+    progress.update(catchUp.line(Date.now(), self, best));
+    caughtUpSince = best - applied <= caughtUpEntries && self.report?.snapshotReceiving === undefined ? (caughtUpSince ?? Date.now()) : null;
     if (caughtUpSince === null || Date.now() - caughtUpSince < parityWaitMs) return null;
+    progress.end();
     print(`caught up; the leader promotes this learner when another server joins, so the number of voters stays odd (join with --promote now to promote it at once)\n`);
     return view;
   });
+  progress.end();
+  return joined;
 }
 
 export function addJoinCommands(cluster: Command): void {

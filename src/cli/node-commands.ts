@@ -8,14 +8,17 @@
  * on the node that goes: it hands leadership over if it leads, removes itself, stops, and marks
  * its data directory so it does not start again. Replacing a lost server is `leave` or
  * `remove`, then a new `join` (seed 000). drain moves a node's allocations away one at a time
- * (and places nothing new there); eligibility allows or stops new placements, leaving the
+ * (and places nothing new there) and waits, showing what is left, until the node runs nothing
+ * (drain-follow.ts; --no-wait returns at once); eligibility allows or stops new placements, leaving the
  * allocations the node runs.
  */
 import type { Command } from 'commander';
 import type { ClusterStatusJson, MemberViewJson, NodeViewJson } from '../api/index.js';
 import { QuorateClientError, type QuorateClient } from '../client/index.js';
 import { CliError, clientFor, globalOptions, print, printJson } from './context.js';
+import { followDrain } from './drain-follow.js';
 import { formatNodeList, memberRole, nodeList } from './node-list.js';
+import { ProgressLine } from './progress.js';
 import { stopLocalNode } from './stop-command.js';
 
 const gib = 1024 ** 3;
@@ -119,12 +122,27 @@ function drainCommand(node: Command): void {
     .description("move the node's allocations to other nodes, one at a time, and place nothing new on it")
     .argument('<id>', 'the node id')
     .option('--disable', 'stop draining: the node takes allocations again')
-    .action(async (id: string, options: { disable?: boolean }, command: Command) => {
+    .option('--no-wait', 'return once the drain is recorded instead of waiting until the node runs nothing')
+    .action(async (id: string, options: { disable?: boolean; wait: boolean }, command: Command) => {
       const global = globalOptions(command);
       const draining = options.disable !== true;
-      await (await clientFor(global)).drainNode(id, draining);
-      if (global.json === true) printJson({ node: id, draining });
-      else print(draining ? `${id} draining: its allocations move to other nodes one at a time\n` : `${id} no longer draining\n`);
+      const client = await clientFor(global);
+      await client.drainNode(id, draining);
+      const json = global.json === true;
+      if (!draining || !options.wait) {
+        if (json) printJson({ node: id, draining });
+        else print(draining ? `${id} draining: its allocations move to other nodes one at a time\n` : `${id} no longer draining\n`);
+        return;
+      }
+      if (json) {
+        await followDrain(client, id, null);
+        printJson({ node: id, draining, drained: true });
+        return;
+      }
+      print(`${id} draining: its allocations move to other nodes one at a time (Ctrl-C stops waiting, not the drain)\n`);
+      const progress = new ProgressLine();
+      await followDrain(client, id, progress);
+      progress.finish(`${id} drained: it runs no allocations`);
     });
 }
 

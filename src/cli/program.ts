@@ -3,13 +3,16 @@
  * --endpoints (comma-separated API URLs; default $QUORATE_ENDPOINTS or https://127.0.0.1:8080),
  * --json (machine-readable output), --timeout (milliseconds per request), and for remote
  * endpoints --ca-file or --ca-pin, and --admin-token (default $QUORATE_ADMIN_TOKEN): on a server's own machine the CLI
- * reads the CA and the admin token from the data directory instead.
+ * reads the CA and the admin token from the data directory instead. --log-level (default
+ * $QUORATE_LOG_LEVEL or info) applies to the processes that run a node: server, agent, arbiter.
  */
 import { Command, Option } from 'commander';
+import { logLevels } from '../util/log.js';
 import { defaultEndpoint, parseCount } from './context.js';
 import { addAclCommands } from './acl-commands.js';
 import { addAgentCommand } from './agent-command.js';
 import { addClusterCommands } from './cluster-commands.js';
+import { addEventsCommand } from './events-command.js';
 import { addFenceCommands } from './fence-commands.js';
 import { addJobCommands } from './job-commands.js';
 import { addKvCommands } from './kv-commands.js';
@@ -31,6 +34,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--api-token <token>', 'an API token (quorate acl token create) for every call; wins over the admin token').env('QUORATE_API_TOKEN'))
     .option('--json', 'print JSON instead of text')
     .option('--timeout <ms>', 'time allowed for each request', parseCount)
+    // Global so that `cluster init` and `join` can pass it on to the server they start in the background.
+    .addOption(new Option('--log-level <level>', 'the least severe log lines a server, agent or arbiter writes').choices(logLevels).env('QUORATE_LOG_LEVEL').default('info'))
     .showHelpAfterError()
     .exitOverride();
   addClusterCommands(program);
@@ -40,6 +45,7 @@ export function buildProgram(): Command {
   addFenceCommands(program);
   addNodeCommands(program);
   addJobCommands(program);
+  addEventsCommand(program);
   addKvCommands(program);
   addLeaseCommands(program);
   addServerCommand(program);

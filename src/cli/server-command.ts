@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import type { ApiServer } from '../api/index.js';
 import type { AdmissionSecrets, ServerConfig, TlsMaterial } from '../server/index.js';
 import { QuorateError } from '../util/errors.js';
+import type { LogLevel } from '../util/log.js';
 import { CliError, globalOptions, print, untilSignal } from './context.js';
 
 export interface RunningServer {
@@ -22,6 +23,8 @@ export interface ServeOptions {
   readonly admission?: AdmissionSecrets;
   /** Called once the node and its API run, before waiting for a signal. */
   readonly started?: (server: RunningServer) => Promise<void>;
+  /** The least severe lines logged (--log-level); info by default. */
+  readonly logLevel?: LogLevel | undefined;
 }
 
 /** Runs a node with its API until a signal; resolves once it has stopped. */
@@ -29,22 +32,25 @@ export async function serve(options: ServeOptions): Promise<void> {
   const { config } = options;
   const { ServerNode, formatHostPort, goOnAlone, switchableService } = await import('../server/index.js');
   const { startApiServer } = await import('../api/index.js');
-  const { jsonLogger } = await import('../util/log.js');
-  const log = jsonLogger({ node: config.nodeId });
+  const { stderrLogger, withFields } = await import('../util/log.js');
+  const log = stderrLogger({ node: config.nodeId }, options.logLevel);
   const nodeOptions = { log, ...(options.admission === undefined ? {} : { admission: options.admission }) };
   let node = await ServerNode.start(config, nodeOptions);
+  // The node's own lines carry its term; these carry the term of whichever node serves now.
+  const serveLog = withFields(log, () => ({ term: node.term }));
   const service = switchableService(node.service);
   let api: ApiServer;
   try {
     // HTTPS with the node's certificate (clients trust the cluster CA; agents present theirs).
-    api = await startApiServer(service.service, { ...config.api, log: (message) => log.log('error', message), ...(config.insecureApi ? {} : { tls: node.tls.material }) });
+    // One metrics registry for the node and the API, kept across a two_node restart below.
+    api = await startApiServer(service.service, { ...config.api, log: serveLog, metrics: node.metrics.registry, ...(config.insecureApi ? {} : { tls: node.tls.material }) });
   } catch (error) {
     await node.stop();
     throw error;
   }
   const renewed = (material: TlsMaterial): void => api.updateTls(material);
   node.tls.on('changed', renewed);
-  log.log('info', `listening on ${api.url} (API) and ${formatHostPort(config.listen)} (peers)`);
+  serveLog.log('info', `listening on ${api.url} (API) and ${formatHostPort(config.listen)} (peers)`);
   const signal = untilSignal();
   let failure: unknown = null;
   try {
@@ -57,7 +63,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       const takeover = new Promise<{ peer: string; detail: string }>((resolve) => events.once('takeover', (peer, detail) => resolve({ peer, detail })));
       const stopped = await Promise.race([signal, fatal, takeover]);
       if (typeof stopped === 'string') {
-        log.log('info', `${stopped}: stopping`);
+        serveLog.log('info', `${stopped}: stopping`);
         break;
       }
       if ('error' in stopped) {
@@ -67,11 +73,11 @@ export async function serve(options: ServeOptions): Promise<void> {
       // two_node: the peer is fenced; this node becomes the only voter and starts again.
       await node.stop();
       await goOnAlone(config.dataDir, config.nodeId, stopped.peer, stopped.detail, Date.now());
-      node = await ServerNode.start(config, nodeOptions);
+      node = await ServerNode.start(config, { ...nodeOptions, metrics: node.metrics.registry });
       node.tls.on('changed', renewed);
       api.updateTls(node.tls.material);
       service.switchTo(node.service);
-      log.log('warn', 'two_node: restarted as the only voter; the fenced peer must be wiped and joined again', { peer: stopped.peer });
+      serveLog.log('warn', 'two_node: restarted as the only voter; the fenced peer must be wiped and joined again', { peer: stopped.peer });
     }
   } finally {
     await api.close();
@@ -81,7 +87,7 @@ export async function serve(options: ServeOptions): Promise<void> {
 }
 
 /** The node in a data directory, with the pid file that `quorate stop` reads. */
-export async function serveDataDir(path: string, started?: (server: RunningServer) => Promise<void>): Promise<void> {
+export async function serveDataDir(path: string, started?: (server: RunningServer) => Promise<void>, logLevel?: LogLevel): Promise<void> {
   const { DataDir } = await import('../cluster/data-dir.js');
   const { joiningCluster, serverConfigFromDataDir } = await import('../server/index.js');
   const { writePidFile, removePidFile } = await import('./pid-file.js');
@@ -89,7 +95,7 @@ export async function serveDataDir(path: string, started?: (server: RunningServe
   const identity = await dir.readIdentity();
   if (identity.role === 'worker') {
     const { serveAgent } = await import('./agent-command.js');
-    await serveAgent(dir, () => void started?.({ apiUrl: `https://${identity.advertise}:${identity.apiPort}` }));
+    await serveAgent(dir, () => void started?.({ apiUrl: `https://${identity.advertise}:${identity.apiPort}` }), logLevel);
     return;
   }
   await dir.assertPrivate();
@@ -102,7 +108,7 @@ export async function serveDataDir(path: string, started?: (server: RunningServe
   const config = serverConfigFromDataDir(dir, identity, joiningCluster(identity, await dir.readJoinVia()));
   await writePidFile(dir.pidPath);
   try {
-    await serve({ config, ...admission, ...(started === undefined ? {} : { started }) });
+    await serve({ config, ...admission, ...(started === undefined ? {} : { started }), logLevel });
   } finally {
     await removePidFile(dir.pidPath);
   }
@@ -127,12 +133,13 @@ export function addServerCommand(program: Command): void {
         const { loadServerConfig, withInsecureApi } = await import('../server/index.js');
         const loaded = loadServerConfig(options.config);
         const config = options.insecureApi === true ? withInsecureApi(loaded) : loaded;
-        await serve({ config, started: announce(`node ${config.nodeId}`) });
+        await serve({ config, started: announce(`node ${config.nodeId}`), logLevel: globalOptions(command).logLevel });
         return;
       }
       if (options.insecureApi === true) throw new CliError('--insecure-api applies to a static bootstrap (--config); a node in a data directory always serves HTTPS');
       const { resolveDataDir } = await import('../cluster/data-dir.js');
-      const path = resolveDataDir(globalOptions(command).dataDir);
-      await serveDataDir(path, announce(`node in ${path}`));
+      const { dataDir, logLevel } = globalOptions(command);
+      const path = resolveDataDir(dataDir);
+      await serveDataDir(path, announce(`node in ${path}`), logLevel);
     });
 }

@@ -9,16 +9,20 @@ import { closeSync, openSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { ClusterStatusJson } from '../api/index.js';
+import type { LogLevel } from '../util/log.js';
 import { print } from './context.js';
 
 const mainPath = fileURLToPath(new URL('./main.js', import.meta.url));
 
-/** `quorate server` for the data directory, detached; `code` becomes its exit code if it exits. */
-export function startInBackground(dataDir: string, logPath: string): { code: number | null } {
+/**
+ * `quorate server` for the data directory, detached, with this command's --log-level; `code`
+ * becomes its exit code if it exits.
+ */
+export function startInBackground(dataDir: string, logPath: string, logLevel: LogLevel = 'info'): { code: number | null } {
   const log = openSync(logPath, 'a', 0o600);
   const exited: { code: number | null } = { code: null };
   try {
-    const child = spawn(process.execPath, [mainPath, 'server', '--data-dir', dataDir], { detached: true, stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, [mainPath, 'server', '--data-dir', dataDir, '--log-level', logLevel], { detached: true, stdio: ['ignore', log, log] });
     void once(child, 'exit').then(([code]) => (exited.code = typeof code === 'number' ? code : 1));
     child.unref();
   } finally {

@@ -7,7 +7,9 @@ import type {
   AdmittedJson,
   AclTokenJson,
   CaRotationJson,
+  ClusterEventJson,
   ClusterStatusJson,
+  EventsJson,
   FenceResultJson,
   FencingJson,
   HealthJson,
@@ -22,6 +24,7 @@ import type {
 import { answerJson, arrayField, bodyJson, bytesField, keyValue, kvList, numberField, txnOpResult } from './decode.js';
 import { percentEncode, queryString, toBytes, txnJson, type QueryValue } from './encode.js';
 import { QuorateClientError } from './errors.js';
+import { clusterEvent, followEvents, type EventStreamOptions } from './events.js';
 import { readLogs } from './logs.js';
 import { Endpoints, parseEndpoint, type ConnectOptions, type HttpCall } from './transport.js';
 import type {
@@ -298,6 +301,21 @@ export class QuorateClient {
   allocationLogs(node: string, allocationId: string, options: LogOptions = {}): AsyncIterable<string> {
     const url = node.includes('://') ? node : `${this.secure ? 'https' : 'http'}://${node}`;
     return readLogs(new Endpoints([parseEndpoint(url)], this.connect), allocationId, options, this.requestTimeoutMs);
+  }
+
+  /** The answering node's buffered cluster events with seq >= `from` (0: all), and the seq to ask from next. */
+  async events(from = 0): Promise<EventsJson> {
+    const json = await this.call({ method: 'GET', path: `/v1/events${queryString({ from })}` });
+    return { events: arrayField(json, 'events').map(clusterEvent), next: numberField(json, 'next') };
+  }
+
+  /**
+   * The answering node's cluster events from `options.from` on, then each new one as it
+   * happens; the stream stays on that node (events are numbered per node). Abort
+   * `options.signal` or break out of the loop to stop.
+   */
+  followEvents(options: EventStreamOptions = {}): AsyncIterable<ClusterEventJson> {
+    return followEvents(this.endpoints, options, this.requestTimeoutMs);
   }
 
   /** The node's health; an unhealthy node's answer (HTTP 503 with a code and message) is returned, not thrown. */

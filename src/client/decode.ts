@@ -3,10 +3,11 @@
  * errors into QuorateClientError. Answers are checked just enough that a wrong server (or a
  * proxy's HTML error page) gives a bad_response error rather than undefined fields later.
  */
+import type { IncomingMessage } from 'node:http';
 import { bytesFromJson, type ErrorJson, type KeyValueJson, type TxnOpResultJson } from '../api/index.js';
 import type { KeyValue } from '../state/index.js';
 import { QuorateClientError } from './errors.js';
-import type { HttpAnswer } from './transport.js';
+import { readAnswer, type Endpoint, type HttpAnswer } from './transport.js';
 import type { KvList, TxnOpResult } from './types.js';
 
 type Json = Readonly<Record<string, unknown>>;
@@ -40,6 +41,17 @@ export function answerJson(answer: HttpAnswer): Json {
     throw new QuorateClientError(error.code, error.message, answer.status, typeof error.revision === 'number' ? error.revision : null);
   }
   return json;
+}
+
+/** The error an answer other than 200 to a stream's request carries (e.g. compacted, bad_request). */
+export async function refusal(response: IncomingMessage, endpoint: Endpoint, what: string, timeoutMs: number): Promise<Error> {
+  const status = response.statusCode ?? 0;
+  try {
+    answerJson({ status, body: await readAnswer(response, endpoint, Date.now() + timeoutMs) });
+    return new QuorateClientError('bad_response', `${what} was refused with HTTP ${status}`);
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
 }
 
 export function bytesField(json: Json, field: string): Uint8Array {

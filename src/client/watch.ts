@@ -7,11 +7,11 @@
  * iteration with an error; later outages are waited out with backoff until close().
  */
 import type { IncomingMessage } from 'node:http';
-import { answerJson, keyValue, numberField } from './decode.js';
+import { keyValue, numberField, refusal } from './decode.js';
 import { queryString } from './encode.js';
 import { QuorateClientError } from './errors.js';
 import { ResumePosition } from './resume.js';
-import { readAnswer, type Endpoint, type Endpoints } from './transport.js';
+import type { Endpoints } from './transport.js';
 import type { WatchEvent, WatchTarget } from './types.js';
 
 export interface WatchOptions {
@@ -134,7 +134,7 @@ export class WatchStream implements AsyncIterable<WatchEvent> {
       try {
         const { response, endpoint } = await this.endpoints.open({ method: 'GET', path: this.path() }, openTimeoutMs);
         if (response.statusCode !== 200) {
-          this.fail(await refusal(response, endpoint));
+          this.fail(await refusal(response, endpoint, 'the watch', openTimeoutMs));
           return;
         }
         connectedOnce = true;
@@ -233,16 +233,5 @@ export class WatchStream implements AsyncIterable<WatchEvent> {
     this.idleTimer = null;
     this.current?.destroy();
     this.current = null;
-  }
-}
-
-/** The error an answer other than 200 carries (e.g. compacted, bad_request). */
-async function refusal(response: IncomingMessage, endpoint: Endpoint): Promise<unknown> {
-  const status = response.statusCode ?? 0;
-  try {
-    answerJson({ status, body: await readAnswer(response, endpoint, Date.now() + openTimeoutMs) });
-    return new QuorateClientError('bad_response', `the watch was refused with HTTP ${status}`);
-  } catch (error) {
-    return error;
   }
 }

@@ -9,6 +9,7 @@ import { freemem, totalmem } from 'node:os';
 import { z } from 'zod';
 import { QuorateError } from '../util/errors.js';
 import { version } from '../util/version.js';
+import type { SnapshotProgress } from '../transport/index.js';
 import type { NodeTlsInfo } from './node-tls.js';
 import type { NodeStatus } from './service.js';
 
@@ -36,6 +37,8 @@ export interface NodeReport {
   readonly caNotAfter?: string | undefined;
   /** The node serves its API over plain HTTP (`--insecure-api`). */
   readonly insecureApi?: boolean | undefined;
+  /** A snapshot on its way to this node (a joining learner), for `cluster join`'s progress; absent from older nodes. */
+  readonly snapshotReceiving?: SnapshotProgress | undefined;
 }
 
 export interface MemberView {
@@ -104,6 +107,7 @@ const reportSchema = z.object({
   trustedCas: z.array(z.string()).max(8).optional(),
   caNotAfter: z.string().optional(),
   insecureApi: z.boolean().optional(),
+  snapshotReceiving: z.object({ receivedBytes: z.number(), totalBytes: z.number() }).optional(),
 });
 
 /** A member's answer to `node.report`, checked: a newer or broken peer must not break status. */
@@ -113,7 +117,7 @@ export function parseNodeReport(answer: unknown, from: string): NodeReport {
   return parsed.data;
 }
 
-export function localReport(status: NodeStatus, tls: NodeTlsInfo, insecureApi: boolean): NodeReport {
+export function localReport(status: NodeStatus, tls: NodeTlsInfo, insecureApi: boolean, snapshotReceiving: SnapshotProgress | null): NodeReport {
   return {
     id: status.id,
     role: status.role,
@@ -128,6 +132,7 @@ export function localReport(status: NodeStatus, tls: NodeTlsInfo, insecureApi: b
     clockMs: Date.now(),
     ...tls,
     insecureApi,
+    ...(snapshotReceiving === null ? {} : { snapshotReceiving }),
   };
 }
 

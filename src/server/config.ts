@@ -18,7 +18,8 @@
  * write_quorum = "majority"                 # or "all"
  * ```
  * Optional: advertise_address, cluster_name, election_timeout_ms (300), heartbeat_interval_ms
- * (100), request_timeout_ms (5000), snapshot_entries (100000), snapshot_trailing_entries (5000).
+ * (100), request_timeout_ms (5000), snapshot_entries (100000), snapshot_trailing_entries (5000),
+ * otlp_endpoint (an OpenTelemetry collector for the metrics, e.g. "http://127.0.0.1:4318").
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve, dirname } from 'node:path';
@@ -92,6 +93,11 @@ export interface ServerConfig {
    * where no other machine can read the tokens. HTTPS from the cluster CA otherwise.
    */
   readonly insecureApi: boolean;
+  /**
+   * An OpenTelemetry collector's OTLP/HTTP base URL (`/v1/metrics` is appended) to push the
+   * metrics to; without it, the OTEL_EXPORTER_OTLP_* environment variables decide (otlp-exporter.ts).
+   */
+  readonly otlpEndpoint?: string;
 }
 
 /** Seed 003 / Pacemaker's stonith-watchdog-timeout scale: long enough to ride out an election. */
@@ -165,6 +171,7 @@ const clusterSchema = z
     watchdog_timeout_ms: z.number().int().min(500).max(600_000).default(defaultWatchdogTimeoutMs),
     watchdog_device: z.string().min(1).optional(),
     labels: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,63}$/), z.string().max(255)).default({}),
+    otlp_endpoint: z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'an http:// or https:// URL, for example "http://127.0.0.1:4318"').optional(),
   })
   .strict();
 
@@ -231,6 +238,7 @@ export function parseServerConfig(document: unknown, baseDir: string, source = '
     watchdogDevice: cluster.watchdog_device === undefined ? null : path(cluster.watchdog_device),
     labels: cluster.labels,
     insecureApi: false,
+    ...(cluster.otlp_endpoint === undefined ? {} : { otlpEndpoint: cluster.otlp_endpoint }),
   };
 }
 

@@ -36,6 +36,7 @@ import {
 } from '../state/index.js';
 import { QuorateError } from '../util/errors.js';
 import type { AllVotersAck } from './all-voters-ack.js';
+import type { ConsensusCounters } from './counters.js';
 import type { WriteQuorum } from './config.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { routeToLeader, translate, type LeaderRouteContext } from './leader-route.js';
@@ -45,6 +46,7 @@ import { parseAdmitRequest, type Admission, type Admitted, type AdmitRequest, ty
 import type { ArbiterAdded, ArbiterAddRequest } from './arbiter-enrollment.js';
 import type { AccessControl, AclTokenView, Authentication } from './access.js';
 import type { ClusterStatus } from './cluster-status.js';
+import type { EventFeed } from './events.js';
 import type { Consistency, KvService, LeaseStatus, NodeStatus, WorkloadView } from './service.js';
 import { parseHeartbeat, reconcile, type HeartbeatRequest, type HeartbeatResponse, type NodeView, type WorkloadLeader } from '../workload/index.js';
 
@@ -58,6 +60,8 @@ export interface KvServiceContext extends LeaderRouteContext {
   readonly allVotersAck: AllVotersAck;
   readonly writeQuorum: WriteQuorum;
   readonly requestTimeoutMs: number;
+  /** Counts the proposals this node makes as leader (committed, failed, pending). */
+  readonly counters: ConsensusCounters;
   /** Ask the leader over the peer transport. */
   request(to: string, method: string, body: unknown, timeoutMs: number): Promise<unknown>;
   status(): NodeStatus;
@@ -71,6 +75,7 @@ export interface KvServiceContext extends LeaderRouteContext {
   readonly clusterId: string;
   readonly workloadLeader: WorkloadLeader;
   readonly allocationRoot: string | null;
+  readonly events: EventFeed;
 }
 
 export class NodeKvService implements KvService {
@@ -187,6 +192,10 @@ export class NodeKvService implements KvService {
     return this.ctx.allocationRoot;
   }
 
+  get events(): EventFeed {
+    return this.ctx.events;
+  }
+
   /** `timeoutMs`: this node's own agent gives up well before its watchdog (heartbeatAttemptMs). */
   agentHeartbeat(request: HeartbeatRequest, timeoutMs = this.ctx.requestTimeoutMs): Promise<HeartbeatResponse> {
     return this.routed('workload.heartbeat', request, () => this.ctx.workloadLeader.heartbeat(request), timeoutMs);
@@ -298,7 +307,7 @@ export class NodeKvService implements KvService {
   }
 
   private async proposeHere(data: Uint8Array): Promise<ClusterApplyResult> {
-    const applied = this.ctx.raft.propose(data);
+    const applied = this.ctx.counters.proposal(this.ctx.raft.propose(data));
     // propose() appended the entry to this leader's log, so it is the last one.
     const index = this.ctx.raft.basicStatus().lastIndex;
     const result = await applied;

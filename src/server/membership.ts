@@ -25,6 +25,8 @@ export interface MembershipContext {
   propose(data: Uint8Array): Promise<unknown>;
   /** `two_node = true` in the fencing setup: a second voter is what the operator asked for. */
   twoNode(): boolean;
+  /** Counts the learners added and promoted here (metrics.ts). */
+  readonly metrics: { memberJoined(): void; memberPromoted(): void };
 }
 
 export class Membership {
@@ -53,6 +55,7 @@ export class Membership {
     }
     if (!inConf) {
       await this.ctx.raft.proposeConfChange({ type: 'addLearner', nodeId: member.id });
+      this.ctx.metrics.memberJoined();
       this.ctx.log.log('info', 'member added as learner', { member: member.id, address: member.peerAddress });
     }
     return { learner: !status.conf.voters.includes(member.id) };
@@ -93,6 +96,7 @@ export class Membership {
   private async promote(id: string): Promise<void> {
     try {
       await this.ctx.raft.proposeConfChange({ type: 'promote', nodeId: id });
+      this.ctx.metrics.memberPromoted();
       this.ctx.log.log('info', 'learner promoted to voter', { member: id });
     } catch (error) {
       // ConfChangePending and leadership changes are normal here; the next round retries.

@@ -5,6 +5,7 @@
  * following membership changes) happens in one housekeeping round per heartbeat interval.
  */
 import { EventEmitter } from 'node:events';
+import type { Registry } from 'prom-client';
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { ClusterStateMachine, encodeFencingCommand, encodeKvCommand, type Cluste
 import { fenceWithDevices, heartbeatAttemptMs, startAgent, WorkloadLeader, type Agent } from '../workload/index.js';
 import { PeerTransport, serverNameOf, type SharedPeerListener } from '../transport/index.js';
 import { QuorateError } from '../util/errors.js';
-import { silentLogger, type Logger } from '../util/log.js';
+import { silentLogger, withFields, type Logger } from '../util/log.js';
 import { Prng } from '../util/prng.js';
 import { AllVotersAck } from './all-voters-ack.js';
 import { formatHostPort, parseHostPort, type ServerConfig } from './config.js';
@@ -25,7 +26,7 @@ import { helloFrom, initialState, isFresh, type Hello } from './formation.js';
 import { NodeKvService } from './kv-service.js';
 import { AccessControl, logReaders } from './access.js';
 import { Admission, type AdmissionSecrets } from './admission.js';
-import { gatherClusterStatus, localReport, parseNodeReport, reportTimeoutMs, type ClusterStatus } from './cluster-status.js';
+import { gatherClusterStatus, localReport, parseNodeReport, reportTimeoutMs, type ClusterStatus, type NodeReport } from './cluster-status.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { Membership } from './membership.js';
 import { nodeStatus } from './node-status.js';
@@ -34,6 +35,10 @@ import { CaRotation } from './ca-rotation.js';
 import { NodeTls } from './node-tls.js';
 import { topologyWarnings } from './topology.js';
 import { TwoNodeWatch } from './two-node.js';
+import { NodeMetrics } from './metrics.js';
+import { EventLog } from './events.js';
+import { LeadershipEvents } from './leadership-events.js';
+import { EventingStateMachine } from './log-events.js';
 import { certFingerprint } from '../cluster/certs.js';
 import { clusterIdOf } from '../cluster/join-token.js';
 
@@ -64,6 +69,11 @@ export interface ServerNodeOptions {
    * wins it (to repair a lagging data node), goes to a data node as soon as one is caught up.
    */
   readonly arbiter?: { readonly listener: SharedPeerListener };
+  /**
+   * The registry this node's metrics go to (metrics.ts); a new one by default. A two_node
+   * survivor that restarts its node passes the old one, which the API keeps serving.
+   */
+  readonly metrics?: Registry;
 }
 
 const joinRetryMs = 500;
@@ -81,6 +91,8 @@ interface Parts {
   readonly tls: NodeTls;
   readonly clusterId: string;
   readonly arbiter: boolean;
+  readonly clusterEvents: EventLog;
+  readonly metrics: NodeMetrics;
 }
 
 export class ServerNode {
@@ -88,6 +100,8 @@ export class ServerNode {
   readonly config: ServerConfig;
   readonly events = new EventEmitter<ServerNodeEvents>();
   readonly counters: ConsensusCounters;
+  /** What GET /metrics serves and the OTLP exporter sends (metrics.ts). */
+  readonly metrics: NodeMetrics;
   readonly state: ClusterStateMachine;
   readonly service: NodeKvService;
   private readonly raft: RaftNode<ClusterApplyResult>;
@@ -106,6 +120,9 @@ export class ServerNode {
   /** The certificate and trust shared by the peer transport and the API; renewed while running. */
   readonly tls: NodeTls;
   private readonly arbiter: boolean;
+  /** This node's recent cluster events (events.ts), for GET /v1/events. */
+  readonly clusterEvents: EventLog;
+  private readonly leadership: LeadershipEvents;
   private readonly rotation: CaRotation;
   /** Peer addresses learned outside the registry (config, hello, join answers), by node id. */
   private readonly knownAddresses = new Map<string, string>();
@@ -123,8 +140,11 @@ export class ServerNode {
     this.raft = parts.raft;
     this.state = parts.state;
     this.counters = parts.counters;
+    this.metrics = parts.metrics;
     this.log = parts.log;
     this.arbiter = parts.arbiter;
+    this.clusterEvents = parts.clusterEvents;
+    this.leadership = new LeadershipEvents(this.config.electionTimeoutMs, (fact) => this.clusterEvents.record(fact));
     const now = (): number => systemClock.now();
     this.allVotersAck = new AllVotersAck(() => this.raft.status(), now);
     this.workloadLeader = new WorkloadLeader({
@@ -148,10 +168,12 @@ export class ServerNode {
       tlsGrant: (node, report) => this.rotation.grant(node, report),
       recordFence: async (event) => {
         await this.service.propose(encodeFencingCommand({ op: 'fenceRecord', event }));
+        this.metrics.fenced(event);
       },
       // Fencing history timestamps are for people reading `fence history`.
       wallClock: () => Date.now(),
       log: this.log,
+      heard: (node) => this.metrics.heartbeatReceived(node),
     });
     this.leases = new LeaseKeeper({ now, isLeader: () => this.raft.basicStatus().role === 'leader', leaseTtls: () => this.state.kv.leaseTtls(), revoke: (id) => this.revokeExpired(id) });
     this.rotation = new CaRotation({
@@ -176,6 +198,7 @@ export class ServerNode {
       allVotersAck: this.allVotersAck,
       writeQuorum: this.config.writeQuorum,
       requestTimeoutMs: this.config.requestTimeoutMs,
+      counters: this.counters,
       leader: () => this.raft.basicStatus().leader,
       isStopped: () => this.stopping || this.raft.isStopped(),
       now,
@@ -203,6 +226,7 @@ export class ServerNode {
       }),
       access: new AccessControl({ state: this.state, propose: (data) => this.service.propose(data), now: () => Date.now() }),
       rotation: this.rotation,
+      events: this.clusterEvents,
     });
     this.twoNode = this.arbiter ? null : new TwoNodeWatch({
       id: this.id,
@@ -218,25 +242,28 @@ export class ServerNode {
       takeOver: (peer, detail) => this.events.emit('takeover', peer, detail),
       log: this.log,
     });
-    this.membership = new Membership({ raft: this.raft, members: this.state.members, log: this.log, propose: (data) => this.service.propose(data), twoNode: () => this.state.fencing.config.twoNode === true });
+    this.membership = new Membership({ raft: this.raft, members: this.state.members, log: this.log, propose: (data) => this.service.propose(data), twoNode: () => this.state.fencing.config.twoNode === true, metrics: this.metrics });
     for (const member of this.config.initialCluster) if (member.id !== null) this.knownAddresses.set(member.id, member.peerAddress);
     this.tls.on('changed', (material) => this.transport.updateTls(material));
     // An arbiter holds no CA key (by design): the leader renews its certificate.
     if (parts.arbiter) this.tls.renewThrough(() => this.rotation.requestCertificate());
     this.tls.start();
+    this.metrics.start({ counters: this.counters, raft: () => this.raft.status(), peers: () => this.transport.peerStatus(), allocations: () => this.state.workload.allocations(), tls: () => this.tls.info() }, this.config, this.log);
     this.housekeeping = setInterval(() => this.housekeep(), this.config.heartbeatIntervalMs);
     this.housekeep();
   }
 
   /** Open the data directory, then form the cluster, join it, or resume where the node was. */
   static async start(config: ServerConfig, options: ServerNodeOptions = {}): Promise<ServerNode> {
-    const log = options.log ?? silentLogger;
+    const holder: { node: ServerNode | null } = { node: null };
+    // Every line the node logs carries its current term, once its Raft node runs.
+    const log = withFields(options.log ?? silentLogger, () => (holder.node === null ? {} : { term: holder.node.term }));
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-    const storage = await DiskStorage.open({ dir: config.dataDir, warn: (message) => log.log('warn', message) });
+    const metrics = new NodeMetrics(options.metrics);
+    const storage = await DiskStorage.open({ dir: config.dataDir, warn: (message) => log.log('warn', message), observer: metrics });
     let transport: PeerTransport | null = null;
     try {
       const persisted = await storage.load();
-      const holder: { node: ServerNode | null } = { node: null };
       const nodeTls = await NodeTls.load(config, log);
       const tls = nodeTls.material;
       const clusterId = config.clusterId ?? clusterIdOf(certFingerprint(tls.caPem));
@@ -265,20 +292,27 @@ export class ServerNode {
       const initial = isFresh(persisted) ? await initialState(config, (address) => hello(started, address), log) : persisted;
       if (initial !== persisted && initial.snapshot !== null) await storage.save({ hardState: initial.hardState, entries: [], snapshot: initial.snapshot, sync: true });
       const state = new ClusterStateMachine();
+      // Event times are for people: wall-clock time.
+      const clusterEvents = new EventLog(() => Date.now());
       const counters = new ConsensusCounters();
       const raft = await RaftNode.start<ClusterApplyResult>({
         id: config.nodeId,
         storage: preloaded(storage, initial),
         transport: started,
         clock: systemClock,
-        stateMachine: state,
+        stateMachine: metrics.timed(new EventingStateMachine(state, (fact) => clusterEvents.record(fact), initial.hardState.commit)),
         prng: new Prng(randomBytes(4).readUInt32LE(0)),
         timings: { heartbeatMs: config.heartbeatIntervalMs, electionMs: config.electionTimeoutMs },
         requestTimeoutMs: config.requestTimeoutMs,
         raft: { snapshotEntries: config.snapshotEntries, snapshotTrailingEntries: config.snapshotTrailingEntries },
         observer: {
-          ready: (_id: string, rd: Ready) => counters.observe(rd),
-          restored: (_id: string, snapshot: Snapshot) => log.log('info', 'installed a snapshot from the leader', { index: snapshot.meta.index, term: snapshot.meta.term }),
+          ready: (_id: string, rd: Ready) => {
+            counters.observe(rd);
+            // At once, before this Ready's committed entries are applied: a new leader is
+            // announced ahead of the events its term's entries make (housekeeping would be late).
+            if (rd.softState !== null) holder.node?.observeLeadership();
+          },
+          restored: (_id: string, snapshot: Snapshot) => log.log('info', 'installed a snapshot from the leader', { index: snapshot.meta.index, snapshotTerm: snapshot.meta.term }),
           fatal: (_id: string, error: unknown) => {
             log.log('error', 'the Raft driver stopped on an error; restart the node', { error: String(error) });
             holder.node?.events.emit('fatal', error);
@@ -286,7 +320,7 @@ export class ServerNode {
         },
       });
       const arbiter = options.arbiter !== undefined;
-      holder.node = new ServerNode({ config, storage, transport: started, raft, state, counters, log, admission: options.admission ?? null, tls: nodeTls, clusterId, arbiter });
+      holder.node = new ServerNode({ config, storage, transport: started, raft, state, counters, log, admission: options.admission ?? null, tls: nodeTls, clusterId, arbiter, clusterEvents, metrics });
       if (initial.snapshot === null) holder.node.joinInBackground();
       if (config.runJobs && !arbiter) await holder.node.startAgent();
       log.log('info', 'node started', { node: config.nodeId, peer: formatHostPort(config.advertise), dataDir: config.dataDir });
@@ -294,6 +328,7 @@ export class ServerNode {
     } catch (error) {
       await transport?.close();
       await storage.close();
+      await metrics.close();
       throw error;
     }
   }
@@ -319,10 +354,20 @@ export class ServerNode {
     return nodeStatus(this.raft.status(), this.state.members, this.transport.peerStatus(), this.state.kv.revision, this.config);
   }
 
+  /** What this node says about itself in `cluster status` (peer RPC `node.report`). */
+  private report(): NodeReport {
+    return localReport(this.status(), this.tls.info(), this.config.insecureApi, this.transport.snapshotProgress());
+  }
+
+  /** The current Raft term: cheap enough for every log line to carry it. */
+  get term(): number {
+    return this.raft.basicStatus().term;
+  }
+
   clusterStatus(): Promise<ClusterStatus> {
     return gatherClusterStatus({
       self: this.status(),
-      report: () => localReport(this.status(), this.tls.info(), this.config.insecureApi),
+      report: () => this.report(),
       ask: async (id) => parseNodeReport(await this.transport.request(id, 'node.report', null, reportTimeoutMs), id),
       topology: (voters) => {
         const { workload, fencing } = this.state;
@@ -346,6 +391,7 @@ export class ServerNode {
     this.allVotersAck.rejectAll(new QuorateError('unavailable', `node ${this.id} is stopping`));
     await this.transport.close();
     await this.storage.close();
+    await this.metrics.close();
     this.log.log('info', 'node stopped', { node: this.id });
   }
 
@@ -366,7 +412,7 @@ export class ServerNode {
       case 'cluster.join':
         return this.joinRequest(body);
       case 'node.report':
-        return localReport(this.status(), this.tls.info(), this.config.insecureApi);
+        return this.report();
       case 'cluster.remove':
         return this.removeMember(memberId(body));
       default:
@@ -414,12 +460,19 @@ export class ServerNode {
     void attempt();
   }
 
+  /** Leader and quorum events from this node's Raft state now (leadership-events.ts). */
+  private observeLeadership(): void {
+    const { leader, term } = this.raft.basicStatus();
+    this.leadership.observe(leader, term, systemClock.now());
+  }
+
   private housekeep(): void {
     if (this.stopping) return;
     const { role, leader, term } = this.raft.basicStatus();
     this.leases.expire();
     this.workloadLeader.tick();
     this.twoNode?.tick();
+    this.observeLeadership();
     this.rotation.tick(systemClock.now());
     if (role === 'leader') {
       this.membership.maybePromote();
@@ -428,6 +481,7 @@ export class ServerNode {
     this.allVotersAck.check();
     if (leader !== this.lastLeader) {
       this.lastLeader = leader;
+      this.log.log(leader === null ? 'warn' : 'info', leader === null ? 'no leader known' : 'leader elected', { leader });
       this.events.emit('leaderChanged', leader, term);
     }
     const conf = this.raft.status().conf;

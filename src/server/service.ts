@@ -30,6 +30,7 @@ import type { AclTokenView, Authentication } from './access.js';
 import type { AclRole, Allocation, FenceEvent, FencingConfig, Job, JobSpec, WorkloadNode } from '../state/index.js';
 import type { Blocked, HeartbeatRequest, HeartbeatResponse, NodeView } from '../workload/index.js';
 import type { ClusterStatus } from './cluster-status.js';
+import type { EventFeed } from './events.js';
 
 export type ServiceErrorCode =
   /** No leader could commit the request within the request timeout (quorum lost or electing). */
@@ -144,6 +145,8 @@ export interface KvService {
   confirmDead(id: string): Promise<void>;
   /** `quorate fence <node>`: run the fence devices against it now (on the leader). */
   fenceNode(id: string): Promise<{ readonly fenced: boolean; readonly detail: string }>;
+  /** This node's recent cluster events (events.ts): `quorate events`, GET /v1/events. */
+  readonly events: EventFeed;
 }
 
 export interface WorkloadView {

@@ -44,6 +44,28 @@ export function encodeFencingCommand(command: FencingCommand): Uint8Array {
   return tagged(fencingTag, new TextEncoder().encode(JSON.stringify(command)));
 }
 
+/**
+ * Which part of the state an entry is for: a membership change, a new leader's empty no-op, or
+ * a command for one of the tables (by its first byte). Observers of the applied log (the node's
+ * cluster events) use it to skip the KV commands that make up most of the log.
+ */
+export type CommandTable = 'conf' | 'noop' | 'kv' | 'members' | 'credentials' | 'workload' | 'fencing' | 'unknown';
+
+const tables: ReadonlyMap<number, CommandTable> = new Map([
+  [kvTag, 'kv'],
+  [memberTag, 'members'],
+  [credentialTag, 'credentials'],
+  [workloadTag, 'workload'],
+  [fencingTag, 'fencing'],
+]);
+
+export function commandTable(entry: Entry): CommandTable {
+  if (entry.type === 'conf') return 'conf';
+  const tag = entry.data[0];
+  if (tag === undefined) return 'noop';
+  return tables.get(tag) ?? 'unknown';
+}
+
 function tagged(tag: number, body: Uint8Array): Uint8Array {
   const data = new Uint8Array(body.byteLength + 1);
   data[0] = tag;
@@ -63,22 +85,24 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
       if (entry.change.type === 'remove') this.members.remove(entry.change.nodeId);
       return this.kv.noop();
     }
-    if (entry.data.byteLength === 0) return this.kv.noop();
     const body = entry.data.subarray(1);
-    switch (entry.data[0]) {
-      case kvTag:
+    switch (commandTable(entry)) {
+      case 'conf':
+      case 'noop':
+        return this.kv.noop();
+      case 'kv':
         return this.kv.applyCommand(body);
-      case memberTag:
+      case 'members':
         return this.applyMemberCommand(body);
-      case credentialTag:
+      case 'credentials':
         return this.applyCredentialCommand(body);
-      case workloadTag:
+      case 'workload':
         return this.applyWorkloadCommand(body);
-      case fencingTag: {
+      case 'fencing': {
         const command = decodeJsonCommand(body, isFencingCommand, 'fencing');
         return 'op' in command ? this.fencing.apply(command) : command;
       }
-      default:
+      case 'unknown':
         return kvFailure('bad_command', `unknown command tag ${entry.data[0]}`);
     }
   }

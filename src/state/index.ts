@@ -16,13 +16,13 @@ export {
 } from './types.js';
 export type * from './types.js';
 export { kvFailure } from './types.js';
-export { ClusterStateMachine, encodeCredentialCommand, encodeFencingCommand, encodeKvCommand, encodeMemberCommand, encodeWorkloadCommand } from './cluster-machine.js';
+export { ClusterStateMachine, commandTable, encodeCredentialCommand, encodeFencingCommand, encodeKvCommand, encodeMemberCommand, encodeWorkloadCommand } from './cluster-machine.js';
 export { FencingRegistry, defaultFencingConfig, fenceHistoryMax, fencingConfigProblem, fencingConfigSchema } from './fencing.js';
 export type { FenceDevice, FenceEvent, FenceLevel, FenceMethod, FencingCommand, FencingConfig, FencingResponse, FencingState } from './fencing.js';
 export { CredentialRegistry } from './credentials.js';
 export { aclRoles } from './credentials.js';
 export type { AclRole, AclTokenRecord, ClusterTrust, CredentialCommand, CredentialResponse, CredentialState, JoinTokenRecord, TokenRole } from './credentials.js';
-export type { ClusterApplyResult } from './cluster-machine.js';
+export type { ClusterApplyResult, CommandTable } from './cluster-machine.js';
 export { MemberRegistry, memberProblem } from './members.js';
 export type { Member, MemberSetRequest, MemberSetResponse } from './members.js';
 export { WorkloadRegistry, allocStatusSchema, endedAllocationsPerJobMax, isEnded, isWorkloadCommand, jobSpecProblem, nodeDescriptionSchema } from './workload.js';

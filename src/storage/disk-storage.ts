@@ -20,6 +20,7 @@ import { StorageError, corruptionAdvice } from './errors.js';
 import { ensureDir, removeTempFiles } from './files.js';
 import { hardStateFileName, readHardState, writeHardState } from './hard-state-file.js';
 import { lockDataDir, type DirLock } from './lock.js';
+import { elapsedMs, type StorageObserver } from './observer.js';
 import { SnapshotStore } from './snapshot-store.js';
 import { Wal, type TornTail, type WalContents, type WalStats } from './wal.js';
 
@@ -31,6 +32,8 @@ export interface DiskStorageOptions {
   readonly snapshotsKept?: number;
   /** Recovery warnings (a torn tail cut off); default: standard error. */
   readonly warn?: (message: string) => void;
+  /** Told how long WAL appends, fdatasyncs and snapshot files take (the server's metrics). */
+  readonly observer?: StorageObserver;
 }
 
 const emptyHardState: HardState = { term: 0, vote: null, commit: 0 };
@@ -85,6 +88,7 @@ export class DiskStorage implements LogStorage {
         dir: join(this.options.dir, 'wal'),
         segmentBytesMax: this.options.segmentBytesMax ?? 64 * 1024 * 1024,
         warn: this.options.warn ?? ((message) => process.stderr.write(`quorate: warning: ${message}\n`)),
+        ...(this.options.observer === undefined ? {} : { observer: this.options.observer }),
       });
       // Check everything fits before changing anything on disk (cutting a torn tail).
       const state = this.reconcile(stored, snapshot, contents, tornTail ?? this.shortLog(wal));
@@ -114,8 +118,7 @@ export class DiskStorage implements LogStorage {
       }
       const records: WalRecord[] = [];
       if (update.snapshot !== null) {
-        const snapshot = update.snapshot;
-        await this.serializeSnapshots(() => this.snapshots.save(snapshot));
+        await this.saveSnapshotFile(update.snapshot);
         records.push({ type: RecordType.Reset, index: update.snapshot.meta.index, term: update.snapshot.meta.term });
       }
       for (const entry of update.entries) records.push({ type: RecordType.Entry, entry });
@@ -128,7 +131,7 @@ export class DiskStorage implements LogStorage {
 
   /** Runs beside save(): appends keep flowing while the snapshot is written and fsynced. */
   saveSnapshot(snapshot: Snapshot): Promise<void> {
-    return this.serializeSnapshots(() => this.snapshots.save(snapshot));
+    return this.saveSnapshotFile(snapshot);
   }
 
   compact(index: number): Promise<void> {
@@ -158,6 +161,15 @@ export class DiskStorage implements LogStorage {
     const result = this.queue.then(operation);
     this.queue = result.catch(() => undefined);
     return result;
+  }
+
+  /** Timed from when the write starts, not from when it was queued: the observer sees the disk. */
+  private saveSnapshotFile(snapshot: Snapshot): Promise<void> {
+    return this.serializeSnapshots(async () => {
+      const startedMs = performance.now();
+      const bytes = await this.snapshots.save(snapshot);
+      this.options.observer?.snapshotSaved(elapsedMs(startedMs), bytes);
+    });
   }
 
   private serializeSnapshots<T>(operation: () => Promise<T>): Promise<T> {

@@ -4,3 +4,4 @@ export type { DiskStorageOptions } from './disk-storage.js';
 export { StorageError } from './errors.js';
 export type { StorageErrorCode } from './errors.js';
 export type { WalStats } from './wal.js';
+export type { StorageObserver } from './observer.js';

@@ -50,13 +50,15 @@ export class SnapshotStore {
     private readonly keep: number,
   ) {}
 
-  /** Write the snapshot atomically, then remove all but the newest `keep` snapshots. */
-  async save(snapshot: Snapshot): Promise<void> {
-    await writeFileAtomic(join(this.dir, snapshotFileName(snapshot.meta)), encodeSnapshot(snapshot), this.dir);
+  /** Write the snapshot atomically, then remove all but the newest `keep` snapshots; answers the file's size. */
+  async save(snapshot: Snapshot): Promise<number> {
+    const bytes = encodeSnapshot(snapshot);
+    await writeFileAtomic(join(this.dir, snapshotFileName(snapshot.meta)), bytes, this.dir);
     const names = await this.names();
     const old = names.slice(0, Math.max(0, names.length - this.keep));
     for (const name of old) await rm(join(this.dir, name), { force: true });
     if (old.length > 0) await fsyncDir(this.dir);
+    return bytes.byteLength;
   }
 
   /** The newest snapshot, verified; null if there is none. */

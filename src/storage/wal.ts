@@ -23,6 +23,7 @@ import type { Entry } from '../raft/index.js';
 import { RecordType, SegmentBytes, decodeRecord, encodeRecords, type SegmentHeader, type WalRecord } from './codec.js';
 import { StorageError, corruptionAdvice } from './errors.js';
 import { fsyncDir, readWhole, tempSuffix } from './files.js';
+import { elapsedMs, type StorageObserver } from './observer.js';
 
 export interface WalOptions {
   readonly dir: string;
@@ -30,6 +31,8 @@ export interface WalOptions {
   readonly segmentBytesMax: number;
   /** Where recovery reports a torn tail it cut off. */
   readonly warn: (message: string) => void;
+  /** Told how long each append and fdatasync took. */
+  readonly observer?: StorageObserver;
 }
 
 /** The log as replayed from the WAL. */
@@ -92,19 +95,25 @@ export class Wal {
   /** Append records; with `sync`, resolve only once they are durable (one write, one fdatasync). */
   async append(records: readonly WalRecord[], sync: boolean): Promise<void> {
     if (records.length === 0 && !sync) return;
+    const startedMs = performance.now();
     const handle = this.openHandle();
+    let written = 0;
     if (records.length > 0) {
       const bytes = encodeRecords(records);
       await handle.write(bytes);
-      this.size += bytes.byteLength;
+      written = bytes.byteLength;
+      this.size += written;
       this.stats.writes++;
-      this.stats.bytes += bytes.byteLength;
+      this.stats.bytes += written;
       this.track(records);
     }
     if (sync) {
+      const syncStartedMs = performance.now();
       await handle.datasync();
       this.stats.fdatasyncs++;
+      this.options.observer?.walSynced(elapsedMs(syncStartedMs));
     }
+    this.options.observer?.walAppended(elapsedMs(startedMs), written);
     if (this.size >= this.options.segmentBytesMax) await this.rotate();
   }
 

@@ -2,6 +2,7 @@
 export { PeerTransport } from './transport.js';
 export type { PeerStatus, PeerTransportOptions, TransportStats, TransportTls } from './transport.js';
 export type { RequestHandler } from './rpc.js';
+export type { SnapshotProgress } from './snapshot-stream.js';
 export { defaultTransportLimits } from './limits.js';
 export type { TransportLimits } from './limits.js';
 export type { TransportLog, TransportLogLevel } from './log.js';

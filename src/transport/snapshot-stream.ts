@@ -47,11 +47,23 @@ interface Assembly {
   nextSeq: number;
 }
 
+/** How far the snapshot being received has come (a joining node reports it; `cluster join` shows it). */
+export interface SnapshotProgress {
+  readonly receivedBytes: number;
+  readonly totalBytes: number;
+}
+
 /** Reassembles the snapshot streams arriving on one connection (one stream at a time). */
 export class SnapshotAssembler {
   private current: Assembly | null = null;
 
   constructor(private readonly snapshotBytesMax: number) {}
+
+  /** The unfinished stream's progress; null between streams. */
+  progress(): SnapshotProgress | null {
+    const a = this.current;
+    return a === null ? null : { receivedBytes: a.received, totalBytes: a.data.byteLength };
+  }
 
   /** Add a chunk; returns the complete MsgSnap after the last one. Throws on a broken stream. */
   push(chunk: SnapshotChunkFrame): Message | null {

@@ -23,7 +23,7 @@ import type { Frame, HelloFrame } from './protocol.js';
 import { PendingRequests, serveRequest, withTimeout, type RequestHandler } from './rpc.js';
 import { listenOn } from './listen.js';
 import type { SharedPeerListener } from './shared-listener.js';
-import { SnapshotAssembler } from './snapshot-stream.js';
+import { SnapshotAssembler, type SnapshotProgress } from './snapshot-stream.js';
 import { protocolError } from './wire-values.js';
 
 export interface TransportTls {
@@ -103,6 +103,8 @@ export class PeerTransport implements Transport {
   /** Every open connection, in both directions: the transport owns them all. */
   private readonly connections = new Set<Connection>();
   private readonly assemblers = new WeakMap<Connection, SnapshotAssembler>();
+  /** The connection a snapshot is arriving on, until it is whole or the connection closes. */
+  private receivingSnapshot: { readonly conn: Connection; readonly assembler: SnapshotAssembler } | null = null;
   private readonly inbound = new Map<string, Connection>();
   private readonly lastHeardAt = new Map<string, number>();
   private readonly rpc: PendingRequests;
@@ -242,6 +244,11 @@ export class PeerTransport implements Transport {
     return { ...this.counters };
   }
 
+  /** The snapshot being received, if one is on its way. */
+  snapshotProgress(): SnapshotProgress | null {
+    return this.receivingSnapshot?.assembler.progress() ?? null;
+  }
+
   /**
    * Present a renewed certificate (or trust a new CA bundle) from now on: new connections in
    * both directions use it; established ones keep the session they negotiated. Throws, changing
@@ -370,6 +377,7 @@ export class PeerTransport implements Transport {
         ...events,
         closed: (c) => {
           this.connections.delete(c);
+          if (this.receivingSnapshot?.conn === c) this.receivingSnapshot = null;
           this.rpc.failConnection(c);
           events.closed(c);
         },
@@ -396,6 +404,7 @@ export class PeerTransport implements Transport {
         let assembler = this.assemblers.get(conn);
         if (assembler === undefined) this.assemblers.set(conn, (assembler = new SnapshotAssembler(this.limits.snapshotBytesMax)));
         const m = assembler.push(frame);
+        this.receivingSnapshot = m === null ? { conn, assembler } : null;
         if (m !== null) this.deliver(conn, m);
         return;
       }

@@ -66,6 +66,8 @@ export interface WorkloadLeaderContext {
   /** Wall-clock milliseconds, for the history's timestamps. */
   readonly wallClock: () => number;
   readonly log: Logger;
+  /** Told of each heartbeat this leader receives (the metrics count them by node). */
+  readonly heard?: (node: string) => void;
 }
 
 /** A node as `node list` shows it: the registry's record and what the leader last heard. */
@@ -102,6 +104,7 @@ export class WorkloadLeader {
     // node refused below still counts as alive: it is not lost, so nothing of it is replaced
     // while its watchdog (too long for fence_delay) might still let its jobs run.
     this.lastHeard.set(request.node.id, { at: this.ctx.now(), freeMemoryMb: request.freeMemoryMb });
+    this.ctx.heard?.(request.node.id);
     const registry = this.ctx.registry;
     const known = registry.node(request.node.id);
     const problem = this.watchdogProblem(request.node);

@@ -62,7 +62,9 @@ const examples: readonly { readonly method: string; readonly path: string; reado
   { method: 'DELETE', path: '/v1/lease/12345' },
   { method: 'POST', path: '/v1/lease/12345/keepalive' },
   { method: 'GET', path: '/v1/watch' },
+  { method: 'GET', path: '/v1/events?from=0' },
   { method: 'GET', path: '/v1/status' },
+  { method: 'GET', path: '/metrics' },
   { method: 'GET', path: '/v1/cluster/status' },
   { method: 'GET', path: '/v1/cluster/ca' },
   { method: 'GET', path: '/v1/cluster/ca/rotation' },
@@ -92,6 +94,8 @@ const examples: readonly { readonly method: string; readonly path: string; reado
   { method: 'PUT', path: '/v1/fencing', body: '{}' },
   { method: 'POST', path: '/v1/agent/heartbeat', body: '{}' },
   { method: 'GET', path: '/v1/allocations/nothing/logs' },
+  { method: 'GET', path: '/ui' },
+  { method: 'GET', path: '/ui/app.js' },
 ];
 
 const below = { read: null, write: 'read', operate: 'write', admin: 'operator' } as const;

@@ -18,6 +18,7 @@ import { startApiServer, type ApiCountersJson, type ApiServer, type ApiServerOpt
 import { createCa, issueNodeCert } from '../../src/cluster/certs.js';
 import { raw, type RawAnswer } from './raw-http.js';
 import { SingleNode, singleNodeAdminToken } from './single-node.js';
+import { createLogger, silentLogger } from '../../src/util/log.js';
 
 const admin = { authorization: `Bearer ${singleNodeAdminToken}` };
 
@@ -33,7 +34,7 @@ after(async () => {
 
 /** An API server over the single node with these limits, closed when the test ends. */
 async function apiWith(t: { after(fn: () => Promise<unknown>): void }, options: Partial<ApiServerOptions>): Promise<ApiServer> {
-  const api = await startApiServer(server.node.service, { host: '127.0.0.1', port: 0, log: () => undefined, ...options });
+  const api = await startApiServer(server.node.service, { host: '127.0.0.1', port: 0, log: silentLogger, ...options });
   t.after(() => api.close());
   return api;
 }
@@ -199,7 +200,7 @@ test('a principal may hold leasesPerPrincipalMax live leases; revoked and expire
 test('a watch reader that never reads is cut off while large writes keep being acknowledged promptly', async (t) => {
   const bufferedBytesMax = 1024 * 1024;
   const logged: string[] = [];
-  const api = await startApiServer(server.node.service, { host: '127.0.0.1', port: 0, log: (message) => logged.push(message), watch: { bufferedBytesMax } });
+  const api = await startApiServer(server.node.service, { host: '127.0.0.1', port: 0, log: createLogger({ write: (line) => logged.push(line) }), watch: { bufferedBytesMax } });
   t.after(() => api.close());
   // A raw socket that sends the request and then never reads what comes back.
   const stalled = connect({ host: api.address.host, port: api.address.port, localAddress: '127.0.51.6' });

@@ -42,6 +42,7 @@ export function overriding(real: KvService, overrides: Partial<KvService>): KvSe
     configureFencing: (config) => real.configureFencing(config),
     fenceNode: (id) => real.fenceNode(id),
     confirmDead: (id) => real.confirmDead(id),
+    events: real.events,
     ...overrides,
   };
 }

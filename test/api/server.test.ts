@@ -17,6 +17,7 @@ import { QuorateError } from '../../src/util/errors.js';
 import { overriding } from './overriding-service.js';
 import { raw } from './raw-http.js';
 import { SingleNode, singleNodeAdminToken } from './single-node.js';
+import { createLogger, silentLogger } from '../../src/util/log.js';
 
 const admin = { authorization: `Bearer ${singleNodeAdminToken}` };
 
@@ -287,7 +288,7 @@ test('413: a value over valueBytesMax is refused, by Content-Length or while it 
 test('cluster errors are 503; an unexpected exception is a generic 500 that is logged', async () => {
   const logged: string[] = [];
   for (const code of ['no_quorum', 'outcome_unknown', 'unavailable']) {
-    const api = await startApiServer(overriding(server.node.service, { write: () => Promise.reject(new QuorateError(code, 'from the cluster')) }), { host: '127.0.0.1', port: 0, log: (m) => logged.push(m) });
+    const api = await startApiServer(overriding(server.node.service, { write: () => Promise.reject(new QuorateError(code, 'from the cluster')) }), { host: '127.0.0.1', port: 0, log: createLogger({ write: (line) => logged.push(line) }) });
     try {
       const answer = await raw(api.url, 'PUT', '/v1/kv/x', 'v', admin);
       assert.deepEqual([answer.status, answer.json.code], [503, code]);
@@ -303,7 +304,7 @@ test('cluster errors are 503; an unexpected exception is a generic 500 that is l
         throw new TypeError('kaboom');
       },
     }),
-    { host: '127.0.0.1', port: 0, log: (m) => logged.push(m) },
+    { host: '127.0.0.1', port: 0, log: createLogger({ write: (line) => logged.push(line) }) },
   );
   try {
     const answer = await raw(api.url, 'GET', '/v1/status', undefined, admin);
@@ -323,7 +324,7 @@ test('health is 503 with the reason while no leader is known, or this node is no
     [{ ...real.status(), leader: null }, 'no_leader'],
     [{ ...real.status(), members: [] }, 'not_member'],
   ] as const) {
-    const api = await startApiServer(overriding(real, { status: () => status }), { host: '127.0.0.1', port: 0, log: () => undefined });
+    const api = await startApiServer(overriding(real, { status: () => status }), { host: '127.0.0.1', port: 0, log: silentLogger });
     try {
       const answer = await raw(api.url, 'GET', '/v1/health', undefined, admin);
       assert.equal(answer.status, 503);
@@ -338,7 +339,7 @@ test('health is 503 with the reason while no leader is known, or this node is no
 });
 
 test('close() ends open watch streams and frees the port', async () => {
-  const api = await startApiServer(server.node.service, { host: '127.0.0.1', port: 0, log: () => undefined });
+  const api = await startApiServer(server.node.service, { host: '127.0.0.1', port: 0, log: silentLogger });
   const url = new URL(api.url);
   const ended = new Promise<string>((resolve) => {
     request({ host: url.hostname, port: url.port, path: '/v1/watch?prefix=', agent: false }, (res) => {

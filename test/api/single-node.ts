@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../../src/api/index.js';
 import { deriveAdminToken } from '../../src/cluster/admin-token.js';
 import { parseServerConfig, ServerNode } from '../../src/server/index.js';
+import { silentLogger } from '../../src/util/log.js';
 
 const clusterSecret = 'api-test-secret-0123456789';
 /** The admin token of every SingleNode (derived from its cluster secret, as `cluster admin-token` prints it). */
@@ -48,7 +49,7 @@ export class SingleNode {
       if (Date.now() > deadline) throw new Error('the single node did not elect itself within 10 s');
       await sleep(20);
     }
-    const api = await startApiServer(node.service, { host: '127.0.0.1', port: 0, log: () => undefined, ...apiOptions });
+    const api = await startApiServer(node.service, { host: '127.0.0.1', port: 0, log: silentLogger, metrics: node.metrics.registry, ...apiOptions });
     return new SingleNode(node, api, dir);
   }
 

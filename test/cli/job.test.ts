@@ -2,7 +2,7 @@
  * The `quorate job` and `node` workload commands as a user runs them: the built CLI as a child
  * process against a real single node that runs jobs itself. A job file is submitted (then again,
  * unchanged), its status, list and logs are printed, and it is stopped; node list shows the job
- * count and drain/eligibility flip the flags. A broken job file is an "error:" naming the file
+ * count and drain/eligibility flip the flags; a waiting drain returns once the node runs nothing. A broken job file is an "error:" naming the file
  * and the field, with no stack trace and nothing sent.
  */
 import assert from 'node:assert/strict';
@@ -77,7 +77,7 @@ test('job run, status, list, logs and stop; node list, drain and eligibility', a
   const alloc = await quorate('job', 'logs', 'greeter', '--alloc', 'greeter.9.none');
   assert.match(alloc.stderr, /^error: job greeter has no allocation greeter\.9\.none/);
 
-  assert.match(await ok('node', 'drain', '1'), /^1 draining/);
+  assert.match(await ok('node', 'drain', '1', '--no-wait'), /^1 draining/);
   assert.match(await ok('node', 'eligibility', '1', '--disable'), /^1 ineligible/);
   assert.match(await ok('node', 'list'), / jobs? +\(draining, ineligible\)\n$/);
   assert.match(await ok('node', 'drain', '1', '--disable'), /^1 no longer draining/);
@@ -86,4 +86,7 @@ test('job run, status, list, logs and stop; node list, drain and eligibility', a
 
   assert.match(await ok('job', 'stop', 'greeter'), /^job greeter stopping/);
   assert.match(await ok('job', 'list'), /\ngreeter +1 +0\/1 +stopped\n$/);
+  // Without --no-wait, drain returns once the node runs nothing: here once the stopped copy has ended.
+  assert.match(await ok('node', 'drain', '1'), /^1 draining: .*\n(1 draining: 1 allocation still to move \(greeter\.0\.\S+ stopping\), ETA .*\n)?1 drained: it runs no allocations\n$/);
+  assert.match(await ok('node', 'drain', '1', '--disable'), /^1 no longer draining/);
 });

@@ -15,6 +15,7 @@ import { QuorateError } from '../../src/util/errors.js';
 import { overriding } from '../api/overriding-service.js';
 import { freePort, SingleNode, singleNodeAdminToken } from '../api/single-node.js';
 import { clientError } from './client-error.js';
+import { silentLogger } from '../../src/util/log.js';
 
 let server: SingleNode;
 let client: QuorateClient;
@@ -136,7 +137,7 @@ test('an unreachable endpoint is skipped; when all are, the error lists each one
 });
 
 test('an HTTP error status is an answer: the next endpoint is not tried', async () => {
-  const refusing = await startApiServer(overriding(server.node.service, { write: () => Promise.reject(new QuorateError('no_quorum', 'no quorum here')) }), { host: '127.0.0.1', port: 0, log: () => undefined });
+  const refusing = await startApiServer(overriding(server.node.service, { write: () => Promise.reject(new QuorateError('no_quorum', 'no quorum here')) }), { host: '127.0.0.1', port: 0, log: silentLogger });
   try {
     const twoEndpoints = new QuorateClient({ token: singleNodeAdminToken, endpoints: [refusing.url, server.url] });
     const error = await clientError(twoEndpoints.put('not-retried', 'v'));

@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { startApiServer } from '../../src/api/index.js';
 import { QuorateClient, QuorateClientError, type WatchEvent, type WatchStream } from '../../src/client/index.js';
 import { freePort, SingleNode, singleNodeAdminToken } from '../api/single-node.js';
+import { silentLogger } from '../../src/util/log.js';
 
 let server: SingleNode;
 let client: QuorateClient;
@@ -73,8 +74,8 @@ test('a single key, from now on', async () => {
 });
 
 test('when its endpoint closes, the watch resumes on the next one without missing or repeating events', async () => {
-  const first = await startApiServer(server.node.service, { host: '127.0.0.1', port: 0, log: () => undefined });
-  const second = await startApiServer(server.node.service, { host: '127.0.0.1', port: 0, log: () => undefined });
+  const first = await startApiServer(server.node.service, { host: '127.0.0.1', port: 0, log: silentLogger });
+  const second = await startApiServer(server.node.service, { host: '127.0.0.1', port: 0, log: silentLogger });
   const twoEndpoints = new QuorateClient({ token: singleNodeAdminToken, endpoints: [first.url, second.url] });
   let watch: WatchStream | null = null;
   try {
@@ -100,7 +101,7 @@ test('when its endpoint closes, the watch resumes on the next one without missin
 
 test('a stream silent past the idle timeout is reopened, still exactly once', async () => {
   // The server sends progress every 5 s; the client gives up on silence after 150 ms.
-  const slow = await startApiServer(server.node.service, { host: '127.0.0.1', port: 0, log: () => undefined, watch: { progressIntervalMs: 5000 } });
+  const slow = await startApiServer(server.node.service, { host: '127.0.0.1', port: 0, log: silentLogger, watch: { progressIntervalMs: 5000 } });
   const impatient = new QuorateClient({ token: singleNodeAdminToken, endpoints: [slow.url] });
   const start = await client.put('idle/0', '0');
   const watch = impatient.watch({ prefix: 'idle/' }, { from: start.revision, idleTimeoutMs: 150, retryDelayMs: 10 });

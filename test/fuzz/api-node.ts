@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { raw } from '../api/raw-http.js';
 import { SingleNode, singleNodeAdminToken } from '../api/single-node.js';
+import { createLogger } from '../../src/util/log.js';
 
 const sentinelPath = (i: number): string => `/v1/kv/%FE%FFsentinel-${i}`;
 const admin = { authorization: `Bearer ${singleNodeAdminToken}` };
@@ -24,7 +25,7 @@ export class ApiFuzzNode {
 
   static async start(): Promise<ApiFuzzNode> {
     const logged: string[] = [];
-    const harness = new ApiFuzzNode(await SingleNode.start({ log: (message) => logged.push(message) }), logged);
+    const harness = new ApiFuzzNode(await SingleNode.start({ log: createLogger({ write: (line) => logged.push(line) }) }), logged);
     try {
       for (const i of [0, 1, 2]) {
         const put = await raw(harness.url, 'PUT', sentinelPath(i), `sentinel value ${i}`, admin);

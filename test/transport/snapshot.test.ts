@@ -5,6 +5,8 @@
  * intact, and the sender reports onSnapshotStatus true. A connection cut mid-stream (by a TCP
  * proxy between the nodes) reports false and delivers nothing partial, and the next attempt
  * succeeds; a snapshot over the receiver's snapshotBytesMax is refused with the limit named.
+ * The receiver reports how many bytes of an unfinished stream it holds (a joining node's
+ * progress), and nothing once the snapshot is whole.
  * "true" means the last chunk was written to the socket, not that the receiver installed it:
  * Raft learns that from the follower's next response.
  */
@@ -12,6 +14,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import { message, type Message } from '../../src/raft/index.js';
+import type { SnapshotChunkFrame } from '../../src/transport/protocol.js';
+import { SnapshotAssembler } from '../../src/transport/snapshot-stream.js';
 import { CuttingProxy, assertNoLeakedHandles, deliverOne, heartbeat, logged, startNode, waitFor, type NodeSpec, type TestNode } from './helpers.js';
 
 const started: TestNode[] = [];
@@ -54,6 +58,20 @@ test('a 20 MB snapshot streams in chunks, lets a heartbeat through, and arrives 
   assert.ok(frames >= 21, `${frames} frames: 20 chunks and the heartbeat`);
   const order = b.received.map((m) => `${m.type}/${m.term}`);
   assert.ok(order.indexOf('MsgHeartbeat/4') < order.indexOf('MsgSnap/4'), `the heartbeat overtook the stream: ${order.join(' ')}`);
+  assert.equal(b.transport.snapshotProgress(), null, 'nothing is on its way once the snapshot is whole');
+});
+
+test('the receiver reports the bytes of an unfinished stream, and nothing between streams', () => {
+  const assembler = new SnapshotAssembler(1024);
+  const snap = snapshotMessage('p-a', 'p-b', new Uint8Array(10));
+  const chunk = (seq: number, from: number, to: number): SnapshotChunkFrame => ({ kind: 'snapshot', stream: 1, seq, totalBytes: 10, last: to === 10, header: seq === 0 ? snap : null, data: new Uint8Array(to - from) });
+  assert.equal(assembler.progress(), null);
+  assert.equal(assembler.push(chunk(0, 0, 4)), null);
+  assert.deepEqual(assembler.progress(), { receivedBytes: 4, totalBytes: 10 });
+  assert.equal(assembler.push(chunk(1, 4, 8)), null);
+  assert.deepEqual(assembler.progress(), { receivedBytes: 8, totalBytes: 10 });
+  assert.notEqual(assembler.push(chunk(2, 8, 10)), null);
+  assert.equal(assembler.progress(), null);
 });
 
 test('a stream cut mid-way reports false, delivers nothing, and the next attempt succeeds', async () => {
