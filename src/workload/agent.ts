@@ -233,6 +233,12 @@ export class Agent {
         if (!wanted) void current.stop();
         continue;
       }
+      if (!wanted && !isEnded(allocation) && !this.ended.has(allocation.id) && !this.recovered.has(allocation.id)) {
+        // Told to stop before it ever ran here (a plan replaced it at once): nothing runs, so it
+        // has ended. Unreported, it would count as running on this node forever.
+        this.report(allocation.id, { status: 'complete', restarts: 0, exitCode: null, message: 'stopped before it started' });
+        continue;
+      }
       if (!wanted || this.ended.has(allocation.id) || this.fenced || !this.fenceHolds()) continue;
       const found = this.recovered.get(allocation.id);
       this.recovered.delete(allocation.id);

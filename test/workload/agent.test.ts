@@ -3,7 +3,8 @@
  * answer lists for its node and reports it running; stops a copy the answer no longer wants;
  * fences itself when no heartbeat is answered for the watchdog timeout (the task ends before
  * the deadline its last answer earned); and a new agent on the same directory re-attaches to a
- * running copy instead of starting a second one.
+ * running copy instead of starting a second one; an allocation stopped before it started here is
+ * reported ended (it would count as running forever).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -88,6 +89,17 @@ test('runs what the leader wants, stops what it no longer wants', async (t) => {
   await leader.until('complete');
   assert.equal(await processStartTicks(pid), null, 'the task ended');
   assert.deepEqual(agent.runningAllocations(), []);
+});
+
+test('an allocation told to stop before it ever ran here is reported complete, and nothing starts', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'quorate-agent-'));
+  const leader = new ScriptedLeader();
+  leader.wanted = [allocation('stop', 'pending')];
+  const agent = await agentIn(dir, leader);
+  cleanUp(t, dir, () => agent);
+  await leader.until('complete');
+  assert.deepEqual(agent.runningAllocations(), []);
+  assert.equal(leader.reports.find((r) => r.status === 'complete')?.message, 'stopped before it started');
 });
 
 test('no answer for the watchdog timeout: the agent stops its jobs before the deadline', async (t) => {
