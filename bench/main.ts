@@ -11,6 +11,7 @@
  *   npm run bench -- agents [--agents N] ...  the agents bench alone, with its own flags
  *   npm run bench -- --recovery-gib 0.25   a smaller recovery test
  *   npm run bench -- --profile DIR         CPU profiles of the cluster bench's Quorate nodes
+ *   npm run bench -- --client etcd         the cluster bench through one etcd gRPC client for both
  */
 import { parseArgs } from 'node:util';
 import { median } from '../src/util/stats.js';
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'recovery-gib': { type: 'string', default: '1' },
     profile: { type: 'string' },
+    client: { type: 'string' },
   },
 });
 const runs = Number(values.runs);
@@ -72,6 +74,6 @@ async function recoveryTable(): Promise<void> {
 if (values.only === undefined || values.only === 'storage') await storageTable();
 if (values.only === undefined || values.only === 'recovery') await recoveryTable();
 const exitCodes: number[] = [];
-if (values.only === undefined || values.only === 'cluster') exitCodes.push(await benchCluster(values.profile === undefined ? [] : ['--profile', values.profile]));
+if (values.only === undefined || values.only === 'cluster') exitCodes.push(await benchCluster([...(values.profile === undefined ? [] : ['--profile', values.profile]), ...(values.client === undefined ? [] : ['--client', values.client])]));
 if (values.only === undefined || values.only === 'agents') exitCodes.push(await benchAgents([]));
 process.exitCode = Math.max(0, ...exitCodes);

@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import type { EtcdGrpcAccess } from './etcd-client.js';
 import { postJson } from './json-http.js';
 import { LocalCluster, type NodeStatus } from './local-cluster.js';
 import type { ClusterTarget, ReadConsistency, TargetOptions } from './target.js';
@@ -14,6 +15,9 @@ const peerPort = 2380;
 /** Longer than etcd's own request timeout (5 s + 2 election timeouts), so that etcd ends a stuck write, not us. */
 const requestTimeoutMs = 10_000;
 const statusTimeoutMs = 1_000;
+
+/** `--client etcd`: the gRPC API is the client port itself, without auth (etcd's default). */
+export const etcdGrpcAccess: EtcdGrpcAccess = { port: clientPort, password: null };
 
 /** True when an `etcd` binary is on the PATH. */
 export function etcdInstalled(): boolean {

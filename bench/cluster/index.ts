@@ -8,6 +8,8 @@
  *   npm run bench -- cluster --quick             3 runs of 1 s, 3 leader kills: a smoke run
  *   npm run bench -- cluster --runs 5 --seconds 10 --failovers 50
  *   npm run bench -- cluster --targets etcd      one target only (quorate, etcd)
+ *   npm run bench -- cluster --client etcd       drive both through the same etcd v3 gRPC client
+ *                                                (etcd-client.ts) instead of each one's HTTP/JSON API
  *   npm run bench -- cluster --profile DIR       V8 CPU profiles of the Quorate nodes into DIR
  *                                                (open in Chrome DevTools or summarize with
  *                                                `node dist/bench/profile-summary.js DIR`)
@@ -15,9 +17,10 @@
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { etcdInstalled, etcdTarget } from './etcd.js';
+import { EtcdClientTarget, type EtcdGrpcAccess } from './etcd-client.js';
+import { etcdGrpcAccess, etcdInstalled, etcdTarget } from './etcd.js';
 import { rows, runTarget, type BenchConfig, type TargetReport } from './run.js';
-import { quorateTarget } from './quorate.js';
+import { quorateGrpcAccess, quorateTarget } from './quorate.js';
 import { formatTable } from './table.js';
 import type { ClusterTarget, TargetFactory } from './target.js';
 import { keyCount, valueBytes } from './workloads.js';
@@ -26,11 +29,14 @@ import { keyCount, valueBytes } from './workloads.js';
 const hosts = ['127.0.0.1', '127.0.0.2', '127.0.0.3'] as const;
 const columns = ['quorate', 'etcd'] as const;
 type TargetName = (typeof columns)[number];
-type Loaded = { readonly factory: TargetFactory } | { readonly skipped: string };
+type Loaded = { readonly factory: TargetFactory; readonly grpc: EtcdGrpcAccess } | { readonly skipped: string };
+/** native: each target's own HTTP/JSON API (Quorate's /v1, etcd's JSON gateway); etcd: one etcd gRPC client for both. */
+const clients = ['native', 'etcd'] as const;
+type ClientKind = (typeof clients)[number];
 
 const loaders: Record<TargetName, () => Promise<Loaded>> = {
-  quorate: () => Promise.resolve({ factory: quorateTarget }),
-  etcd: () => Promise.resolve(etcdInstalled() ? { factory: etcdTarget } : { skipped: 'the etcd binary is not installed (apt-get install etcd-server)' }),
+  quorate: () => Promise.resolve({ factory: quorateTarget, grpc: quorateGrpcAccess }),
+  etcd: () => Promise.resolve(etcdInstalled() ? { factory: etcdTarget, grpc: etcdGrpcAccess } : { skipped: 'the etcd binary is not installed (apt-get install etcd-server)' }),
 };
 
 /** Runs the benchmark with the arguments after `cluster`; resolves with the process exit code. */
@@ -40,10 +46,11 @@ export async function benchCluster(argv: readonly string[]): Promise<number> {
     process.stderr.write(`bench cluster: ${parsed}\n`);
     return 2;
   }
-  const { config, targets, profileDir } = parsed;
+  const { config, targets, profileDir, client } = parsed;
   process.stdout.write(
     `\nCluster: 3 nodes on ${hosts.join(', ')} (${cpus().length} cores, shared with the client), ${valueBytes}-byte values over ${keyCount} keys, clients spread over the 3 endpoints\n` +
-      `median [min-max] of ${config.runs} runs of ${config.seconds}s; failover gap over ${config.failovers} leader kills; ratio = quorate/etcd\n`,
+      `median [min-max] of ${config.runs} runs of ${config.seconds}s; failover gap over ${config.failovers} leader kills; ratio = quorate/etcd\n` +
+      `client: ${client === 'etcd' ? 'the same etcd v3 gRPC client (grpc-js) for both' : "each target's own HTTP/JSON API"}\n`,
   );
   const active = new Set<ClusterTarget>();
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -61,7 +68,8 @@ export async function benchCluster(argv: readonly string[]): Promise<number> {
         process.stdout.write(`${name}: skipped, ${loaded.skipped}\n`);
         continue;
       }
-      const target = loaded.factory(profileDir === undefined ? { hosts } : { hosts, profileDir });
+      const native = loaded.factory(profileDir === undefined ? { hosts } : { hosts, profileDir });
+      const target = client === 'etcd' ? new EtcdClientTarget(native, loaded.grpc) : native;
       active.add(target);
       try {
         reports.push(await runTarget(target, config));
@@ -85,7 +93,7 @@ export async function benchCluster(argv: readonly string[]): Promise<number> {
   }
 }
 
-function parseConfig(argv: readonly string[]): { config: BenchConfig; targets: TargetName[]; profileDir: string | undefined } | string {
+function parseConfig(argv: readonly string[]): { config: BenchConfig; targets: TargetName[]; profileDir: string | undefined; client: ClientKind } | string {
   let values;
   try {
     ({ values } = parseArgs({
@@ -97,6 +105,7 @@ function parseConfig(argv: readonly string[]): { config: BenchConfig; targets: T
         failovers: { type: 'string' },
         targets: { type: 'string', default: columns.join(',') },
         profile: { type: 'string' },
+        client: { type: 'string', default: 'native' },
       },
     }));
   } catch (error) {
@@ -113,6 +122,8 @@ function parseConfig(argv: readonly string[]): { config: BenchConfig; targets: T
   const targets = values.targets.split(',');
   const unknown = targets.filter((t) => !columns.some((c) => c === t));
   if (unknown.length > 0) return `unknown target ${unknown.join(', ')} (known: ${columns.join(', ')})`;
-  return { config, targets: columns.filter((c) => targets.includes(c)), profileDir: values.profile === undefined ? undefined : resolve(values.profile) };
+  const client = clients.find((c) => c === values.client);
+  if (client === undefined) return `unknown client ${values.client} (known: ${clients.join(', ')})`;
+  return { config, targets: columns.filter((c) => targets.includes(c)), profileDir: values.profile === undefined ? undefined : resolve(values.profile), client };
 }
 

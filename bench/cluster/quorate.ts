@@ -16,8 +16,11 @@ const clusterSecret = 'quorate-bench-secret-0123456789';
 const adminToken = deriveAdminToken(clusterSecret, 'quorate');
 import { LocalCluster, type NodeStatus } from './local-cluster.js';
 import type { ClusterTarget, ReadConsistency, TargetOptions } from './target.js';
+import type { EtcdGrpcAccess } from './etcd-client.js';
 
 export const apiPort = 8080;
+/** `--client etcd`: the etcd-compatible gRPC API (plain, as the API, with --insecure-api); the admin token is the password. */
+export const quorateGrpcAccess: EtcdGrpcAccess = { port: 2379, password: adminToken };
 const peerPort = 8081;
 /** Longer than the server's request timeout (5 s), so that the server ends a stuck write, not us. */
 const requestTimeoutMs = 10_000;

@@ -1,29 +1,24 @@
 /**
  * Every request's credentials, checked before its handler runs (issue 9): `Authorization:
  * Bearer <token>` with the admin token or an API token whose role grants what the route needs.
- * No token: 401; a token that is not valid, or a role too small: 403; after `failuresMax` failed
- * attempts from one address within `windowMs`, that address gets 429 until the window has
+ * No token: 401; a token that is not valid, or a role too small: 403; after too many failed
+ * attempts from one address (failed-attempts.ts), that address gets 429 until the window has
  * passed, so tokens cannot be guessed at the speed of the network. Every refusal is counted by
  * its code (GET /v1/status shows them as `api.authFailures`), so an operator sees guessing, or a
  * client still using a revoked token.
  */
 import type { IncomingMessage } from 'node:http';
-import { performance } from 'node:perf_hooks';
 import { roleAllows } from '../cluster/acl-token.js';
 import type { KvService, Principal } from '../server/index.js';
 import { ApiError } from './errors.js';
+import { FailedAttempts } from './failed-attempts.js';
 import type { Access } from './routes.js';
-
-const windowMs = 60_000;
-const failuresMax = 20;
-/** Addresses tracked at most; the oldest entry goes first (a flood of addresses cannot grow it). */
-const addressesMax = 10_000;
 
 /** The codes check() refuses with: 401, 403 and 429. */
 export type AuthRefusalCode = 'unauthorized' | 'forbidden' | 'too_many_attempts';
 
 export class Authenticator {
-  private readonly failures = new Map<string, { since: number; count: number }>();
+  private readonly failures = new FailedAttempts();
   private readonly refusals: Record<AuthRefusalCode, number> = { unauthorized: 0, forbidden: 0, too_many_attempts: 0 };
 
   constructor(private readonly service: KvService) {}
@@ -37,12 +32,8 @@ export class Authenticator {
   check(request: IncomingMessage, access: Access): Principal | null {
     if (access === 'public') return null;
     const address = request.socket.remoteAddress ?? '';
-    const now = performance.now();
-    const recent = this.failures.get(address);
-    if (recent !== undefined && now - recent.since >= windowMs) this.failures.delete(address);
-    else if (recent !== undefined && recent.count >= failuresMax) {
-      throw this.refuse('too_many_attempts', `too many failed attempts from ${address}; try again in ${Math.ceil((recent.since + windowMs - now) / 1000)} s`);
-    }
+    const blockedSeconds = this.failures.blockedFor(address);
+    if (blockedSeconds !== null) throw this.refuse('too_many_attempts', `too many failed attempts from ${address}; try again in ${blockedSeconds} s`);
     const header = request.headers.authorization;
     if (header === undefined) {
       throw this.refuse('unauthorized', 'this request needs a token (Authorization: Bearer <token>): the admin token (on a server the CLI reads it from admin.token in the data directory) or an API token from `quorate acl token create`');
@@ -50,7 +41,7 @@ export class Authenticator {
     const token = /^Bearer (\S+)$/.exec(header)?.[1];
     const result = token === undefined ? { ok: false as const, message: 'the Authorization header must be "Bearer <token>"' } : this.service.authenticate(token);
     if (!result.ok) {
-      this.fail(address, now);
+      this.failures.fail(address);
       throw this.refuse('forbidden', result.message);
     }
     if (!roleAllows(result.principal.role, access)) {
@@ -62,19 +53,6 @@ export class Authenticator {
   private refuse(code: AuthRefusalCode, message: string): ApiError {
     this.refusals[code]++;
     return new ApiError(code, message);
-  }
-
-  private fail(address: string, now: number): void {
-    const record = this.failures.get(address);
-    if (record !== undefined) {
-      record.count++;
-      return;
-    }
-    if (this.failures.size >= addressesMax) {
-      const oldest = this.failures.keys().next().value;
-      if (oldest !== undefined) this.failures.delete(oldest);
-    }
-    this.failures.set(address, { since: now, count: 1 });
   }
 }
 

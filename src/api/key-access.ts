@@ -9,13 +9,20 @@ import { ApiError } from './errors.js';
 
 /** `rangeEnd` as etcd gives it: absent or empty for one key, [0] for every key from `key` on. */
 export function allowKeys(principal: Principal | null, key: Uint8Array, rangeEnd?: Uint8Array): void {
+  const refusal = keysRefusal(principal, key, rangeEnd);
+  if (refusal !== null) throw new ApiError('forbidden', refusal);
+}
+
+/** Why the principal may not touch these keys, or null when it may (the gRPC API words it as etcd does). */
+export function keysRefusal(principal: Principal | null, key: Uint8Array, rangeEnd?: Uint8Array): string | null {
   const prefix = principal?.prefix ?? null;
-  if (prefix === null) return;
+  if (prefix === null) return null;
   const bytes = Buffer.from(prefix);
   const inside = key.byteLength >= bytes.byteLength && Buffer.compare(Buffer.from(key.subarray(0, bytes.byteLength)), bytes) === 0;
   const everyKeyOn = rangeEnd !== undefined && rangeEnd.byteLength === 1 && rangeEnd[0] === 0;
   const pastPrefix = rangeEnd !== undefined && rangeEnd.byteLength > 0 && (everyKeyOn || Buffer.compare(Buffer.from(rangeEnd), Buffer.from(prefixEnd(bytes))) > 0);
   if (!inside || pastPrefix) {
-    throw new ApiError('forbidden', `this token may only touch keys that start with ${JSON.stringify(prefix)}, not ${JSON.stringify(Buffer.from(key).toString('utf8'))}${pastPrefix ? ' and beyond' : ''}`);
+    return `this token may only touch keys that start with ${JSON.stringify(prefix)}, not ${JSON.stringify(Buffer.from(key).toString('utf8'))}${pastPrefix ? ' and beyond' : ''}`;
   }
+  return null;
 }

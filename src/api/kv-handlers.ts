@@ -3,7 +3,7 @@
  * Reads default to linearizable; `consistency=serializable` reads this node's state as is.
  */
 import type { Consistency } from '../server/index.js';
-import { prefixEnd, valueBytesMax, type KvApplyResult, type KvFailure, type RangeResponse, type TxnResponse } from '../state/index.js';
+import { prefixEnd, txnKeyRanges, valueBytesMax, type KvApplyResult, type KvFailure, type RangeResponse, type TxnResponse } from '../state/index.js';
 import { assert } from '../util/assert.js';
 import { ApiError, badRequest, unwrap } from './errors.js';
 import { ok, type Reply, type RequestContext } from './handler.js';
@@ -103,7 +103,6 @@ export async function txn(context: RequestContext): Promise<Reply> {
   context.query.allowOnly([]);
   const tooLarge = (): ApiError => new ApiError('body_too_large', `a txn body is limited to ${jsonBodyBytesMax} bytes`);
   const request = parseTxnRequest(parseJson(await readBody(context.request, jsonBodyBytesMax, tooLarge)));
-  for (const compare of request.compares) allowKeys(context.principal, compare.key, compare.rangeEnd);
-  for (const op of [...request.success, ...request.failure]) allowKeys(context.principal, op.key, op.op === 'put' ? undefined : op.rangeEnd);
+  for (const { key, rangeEnd } of txnKeyRanges(request)) allowKeys(context.principal, key, rangeEnd);
   return ok(txnJson(applied(await context.service.write(request), 'txn')));
 }

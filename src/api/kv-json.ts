@@ -1,5 +1,6 @@
 /** The state machine's results as the API's JSON (wire.ts). */
 import type { KeyValue, RangeResponse, TxnOpResponse, TxnResponse } from '../state/index.js';
+import { AssertionError } from '../util/assert.js';
 import { bytesJson } from './json-bytes.js';
 import type { KeyValueJson, ListJson, TxnJson, TxnOpResultJson } from './wire.js';
 
@@ -26,6 +27,8 @@ function txnOpResultJson(response: TxnOpResponse): TxnOpResultJson {
       return { op: 'delete', deleted: response.deleted, revision: response.revision };
     case 'range':
       return { op: 'get', ...listJson(response) };
+    case 'txn':
+      throw new AssertionError('the HTTP API makes no nested transactions (only the etcd API does)');
   }
 }
 

@@ -8,6 +8,7 @@
  */
 import type { Command } from 'commander';
 import type { ApiServer } from '../api/index.js';
+import type { GrpcServer } from '../grpc/index.js';
 import type { AdmissionSecrets, ServerConfig, TlsMaterial } from '../server/index.js';
 import { QuorateError } from '../util/errors.js';
 import type { LogLevel } from '../util/log.js';
@@ -32,6 +33,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const { config } = options;
   const { ServerNode, formatHostPort, goOnAlone, switchableService } = await import('../server/index.js');
   const { startApiServer } = await import('../api/index.js');
+  const { startNodeGrpc } = await import('../grpc/index.js');
   const { stderrLogger, withFields } = await import('../util/log.js');
   const log = stderrLogger({ node: config.nodeId }, options.logLevel);
   const nodeOptions = { log, ...(options.admission === undefined ? {} : { admission: options.admission }) };
@@ -40,17 +42,26 @@ export async function serve(options: ServeOptions): Promise<void> {
   const serveLog = withFields(log, () => ({ term: node.term }));
   const service = switchableService(node.service);
   let api: ApiServer;
+  let grpc: GrpcServer | null;
   try {
     // HTTPS with the node's certificate (clients trust the cluster CA; agents present theirs).
     // One metrics registry for the node and the API, kept across a two_node restart below.
     api = await startApiServer(service.service, { ...config.api, log: serveLog, metrics: node.metrics.registry, ...(config.insecureApi ? {} : { tls: node.tls.material }) });
+    // The etcd-compatible API follows `node`, which a two_node restart below replaces.
+    grpc = await startNodeGrpc(config, () => node, serveLog).catch(async (error: unknown) => {
+      await api.close();
+      throw error;
+    });
   } catch (error) {
     await node.stop();
     throw error;
   }
-  const renewed = (material: TlsMaterial): void => api.updateTls(material);
+  const renewed = (material: TlsMaterial): void => {
+    api.updateTls(material);
+    grpc?.updateTls(material);
+  };
   node.tls.on('changed', renewed);
-  serveLog.log('info', `listening on ${api.url} (API) and ${formatHostPort(config.listen)} (peers)`);
+  serveLog.log('info', `listening on ${api.url} (API)${grpc === null ? '' : `, ${grpc.address} (etcd gRPC API)`} and ${formatHostPort(config.listen)} (peers)`);
   const signal = untilSignal();
   let failure: unknown = null;
   try {
@@ -75,11 +86,12 @@ export async function serve(options: ServeOptions): Promise<void> {
       await goOnAlone(config.dataDir, config.nodeId, stopped.peer, stopped.detail, Date.now());
       node = await ServerNode.start(config, { ...nodeOptions, metrics: node.metrics.registry });
       node.tls.on('changed', renewed);
-      api.updateTls(node.tls.material);
+      renewed(node.tls.material);
       service.switchTo(node.service);
       serveLog.log('warn', 'two_node: restarted as the only voter; the fenced peer must be wiped and joined again', { peer: stopped.peer });
     }
   } finally {
+    await grpc?.close();
     await api.close();
     await node.stop({ transferLeadership: failure === null });
   }

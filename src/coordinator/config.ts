@@ -73,7 +73,8 @@ export function toServerConfig(config: ClusterConfig): ServerConfig {
     watchdogTimeoutMs: defaultWatchdogTimeoutMs,
     watchdogDevice: null,
     labels: {},
-    // The library serves no HTTP API.
+    // The library serves no HTTP API, nor the etcd one.
     insecureApi: false,
+    grpc: null,
   };
 }

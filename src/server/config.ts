@@ -8,6 +8,7 @@
  * node_id = 1                               # integer or name
  * listen_address = "127.0.0.1:8081"         # peer (Raft) listener
  * api_address = "127.0.0.1:8080"            # HTTP API (default: the listen host, port 8080)
+ * grpc_address = "127.0.0.1:2379"           # etcd-compatible gRPC API (default: the API host, port 2379; "off": none)
  * initial_cluster = [
  *   { id = 1, address = "127.0.0.1:8081", role = 1, status = 2 },
  *   { id = 2, address = "127.0.0.2:8081", role = 1, status = 2 },
@@ -68,6 +69,12 @@ export interface ServerConfig {
   /** The peer address the others dial; outgoing peer connections bind to its host. */
   readonly advertise: HostPort;
   readonly api: HostPort;
+  /**
+   * The etcd-compatible gRPC API's listener; null: none. `explicit` when grpc_address names it:
+   * a default address that is taken (another etcd, another node on this host) is then skipped
+   * with a warning rather than stopping the node.
+   */
+  readonly grpc: { readonly address: HostPort; readonly explicit: boolean } | null;
   readonly initialCluster: readonly InitialMember[];
   readonly dataDir: string;
   readonly tls: TlsConfig;
@@ -104,6 +111,8 @@ export interface ServerConfig {
 export const defaultWatchdogTimeoutMs = 5_000;
 
 export const defaultApiPort = 8080;
+/** etcd's client port, so etcd clients find the gRPC API where they expect it. */
+export const defaultGrpcPort = 2379;
 export const defaultPeerPort = 8081;
 export const defaultRequestTimeoutMs = 5000;
 /**
@@ -157,6 +166,7 @@ const clusterSchema = z
     listen_address: z.string(),
     advertise_address: z.string().optional(),
     api_address: z.string().optional(),
+    grpc_address: z.string().optional(),
     initial_cluster: z.array(memberSchema).min(1, 'list at least this node'),
     db_root_dir: z.string().min(1),
     cluster_secret: z.string().optional(),
@@ -212,6 +222,12 @@ export function parseServerConfig(document: unknown, baseDir: string, source = '
     throw configError('cluster.advertise_address', `peers cannot dial ${advertise.host}; set advertise_address to this node's reachable IP`);
   }
   const api = cluster.api_address === undefined ? { host: advertise.host, port: defaultApiPort } : parseHostPort(cluster.api_address, 'cluster.api_address', defaultApiPort);
+  const grpc =
+    cluster.grpc_address === 'off'
+      ? null
+      : cluster.grpc_address === undefined
+        ? { address: { host: api.host, port: defaultGrpcPort }, explicit: false }
+        : { address: parseHostPort(cluster.grpc_address, 'cluster.grpc_address', defaultGrpcPort), explicit: true };
   const initialCluster = cluster.initial_cluster.map((member, i) => initialMember(member, i));
   checkMembers(initialCluster, nodeId, formatHostPort(advertise));
   const path = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
@@ -224,6 +240,7 @@ export function parseServerConfig(document: unknown, baseDir: string, source = '
     listen,
     advertise,
     api,
+    grpc,
     initialCluster,
     dataDir: join(path(cluster.db_root_dir), nodeId),
     tls: tlsConfig(cluster.cluster_secret, cluster.cluster_secret_file, tls, path),

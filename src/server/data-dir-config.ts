@@ -6,7 +6,7 @@
  */
 import type { DataDir, JoinMember, NodeIdentity } from '../cluster/data-dir.js';
 import { defaultTimings } from '../node/index.js';
-import { defaultRequestTimeoutMs, defaultSnapshotEntries, defaultSnapshotTrailingEntries, defaultWatchdogTimeoutMs, formatHostPort, type InitialMember, type ServerConfig } from './config.js';
+import { defaultGrpcPort, defaultRequestTimeoutMs, defaultSnapshotEntries, defaultSnapshotTrailingEntries, defaultWatchdogTimeoutMs, formatHostPort, type InitialMember, type ServerConfig } from './config.js';
 
 
 export function serverConfigFromDataDir(dir: DataDir, identity: NodeIdentity, initialCluster: readonly InitialMember[]): ServerConfig {
@@ -18,6 +18,7 @@ export function serverConfigFromDataDir(dir: DataDir, identity: NodeIdentity, in
     listen: peer,
     advertise: peer,
     api: { host: identity.advertise, port: identity.apiPort },
+    grpc: { address: { host: identity.advertise, port: defaultGrpcPort }, explicit: false },
     initialCluster,
     dataDir: dir.raftDir,
     tls: { kind: 'files', caFile: dir.caCertPath, certFile: dir.nodeCertPath, keyFile: dir.nodeKeyPath, caKeyFile: dir.caKeyPath },

@@ -1,7 +1,7 @@
 /** One node process: configuration, the node, and the service it offers the API layers. */
 export { ServerNode } from './node.js';
 export type { ServerNodeEvents, ServerNodeOptions, StopOptions } from './node.js';
-export { defaultApiPort, defaultPeerPort, defaultRequestTimeoutMs, defaultSnapshotEntries, defaultSnapshotTrailingEntries, defaultWatchdogTimeoutMs, formatHostPort, loadServerConfig, parseHostPort, parseServerConfig, withInsecureApi } from './config.js';
+export { defaultApiPort, defaultGrpcPort, defaultPeerPort, defaultRequestTimeoutMs, defaultSnapshotEntries, defaultSnapshotTrailingEntries, defaultWatchdogTimeoutMs, formatHostPort, isLoopback, loadServerConfig, parseHostPort, parseServerConfig, withInsecureApi } from './config.js';
 export type { HostPort, InitialMember, ServerConfig, TlsConfig, WriteQuorum } from './config.js';
 export type * from './service.js';
 export type { ClusterStatus, MemberView, NodeReport } from './cluster-status.js';

@@ -116,6 +116,11 @@ export class NodeKvService implements KvService {
     return this.routed('lease.timeToLive', { id }, () => Promise.resolve(this.timeToLiveHere(id)));
   }
 
+  async leaseIds(): Promise<number[]> {
+    await this.readBarrier();
+    return this.ctx.state.kv.leases().map((lease) => lease.id);
+  }
+
   status(): NodeStatus {
     return this.ctx.status();
   }

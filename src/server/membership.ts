@@ -93,11 +93,28 @@ export class Membership {
     this.ctx.log.log('info', 'member removed', { member: id });
   }
 
+  /**
+   * Run on the leader: promote a learner now, as an operator asks (etcd's MemberPromote), with
+   * etcd's readiness rule; the automatic round (maybePromote) would get to it later anyway.
+   */
+  async promoteNow(id: string): Promise<void> {
+    const status = this.ctx.raft.status();
+    if (status.role !== 'leader') throw new QuorateError('not_leader', `node ${status.id} is not the leader`);
+    if (status.conf.voters.includes(id)) throw new QuorateError('not_learner', `${id} is already a voter`);
+    if (!status.conf.learners.includes(id)) throw new QuorateError('not_found', `${id} is not a member of the cluster`);
+    if (!isCaughtUp(status, id)) throw new QuorateError('learner_not_ready', `${id} has not caught up with the leader's log yet`);
+    await this.proposePromotion(id);
+  }
+
+  private async proposePromotion(id: string): Promise<void> {
+    await this.ctx.raft.proposeConfChange({ type: 'promote', nodeId: id });
+    this.ctx.metrics.memberPromoted();
+    this.ctx.log.log('info', 'learner promoted to voter', { member: id });
+  }
+
   private async promote(id: string): Promise<void> {
     try {
-      await this.ctx.raft.proposeConfChange({ type: 'promote', nodeId: id });
-      this.ctx.metrics.memberPromoted();
-      this.ctx.log.log('info', 'learner promoted to voter', { member: id });
+      await this.proposePromotion(id);
     } catch (error) {
       // ConfChangePending and leadership changes are normal here; the next round retries.
       this.ctx.log.log('debug', 'promotion deferred', { member: id, reason: String(error) });

@@ -20,7 +20,7 @@ import { QuorateError } from '../util/errors.js';
 import { silentLogger, withFields, type Logger } from '../util/log.js';
 import { Prng } from '../util/prng.js';
 import { AllVotersAck } from './all-voters-ack.js';
-import { formatHostPort, parseHostPort, type ServerConfig } from './config.js';
+import { defaultApiPort, formatHostPort, parseHostPort, type ServerConfig } from './config.js';
 import { ConsensusCounters } from './counters.js';
 import { helloFrom, initialState, isFresh, type Hello } from './formation.js';
 import { NodeKvService } from './kv-service.js';
@@ -119,6 +119,8 @@ export class ServerNode {
   private agent: Agent | null = null;
   /** The certificate and trust shared by the peer transport and the API; renewed while running. */
   readonly tls: NodeTls;
+  /** The first 16 hex digits of the cluster CA's fingerprint (the etcd API's cluster_id comes from it). */
+  readonly clusterId: string;
   private readonly arbiter: boolean;
   /** This node's recent cluster events (events.ts), for GET /v1/events. */
   readonly clusterEvents: EventLog;
@@ -134,6 +136,7 @@ export class ServerNode {
   private constructor(parts: Parts) {
     this.config = parts.config;
     this.tls = parts.tls;
+    this.clusterId = parts.clusterId;
     this.id = parts.config.nodeId;
     this.storage = parts.storage;
     this.transport = parts.transport;
@@ -415,6 +418,8 @@ export class ServerNode {
         return this.report();
       case 'cluster.remove':
         return this.removeMember(memberId(body));
+      case 'cluster.promote':
+        return this.promoteMember(memberId(body));
       default:
         return this.service.handle(method, body);
     }
@@ -532,6 +537,27 @@ export class ServerNode {
     await this.service.routed('cluster.remove', { id }, () => this.membership.remove(id));
   }
 
+  /**
+   * etcd's MemberAdd: record a server at `peerAddress` under the next free numeric id and add it
+   * as a learner now, so that the node started there with that `node_id` (and `status = 0`)
+   * joins as a member already known. It is promoted like any learner once caught up.
+   */
+  async addMember(peerAddress: string): Promise<Member> {
+    const known = this.state.members.list().find((m) => m.peerAddress === peerAddress);
+    if (known !== undefined && this.status().members.some((m) => m.id === known.id)) throw new QuorateError('peer_exists', `member ${known.id} already has peer address ${peerAddress}`);
+    const taken = new Set([...this.state.members.list().map((m) => m.id), ...this.state.workload.nodes().map((n) => n.id)]);
+    let free = 1;
+    while (taken.has(String(free))) free++;
+    const member: Member = { id: String(free), peerAddress, apiAddress: formatHostPort({ host: parseHostPort(peerAddress, 'peer address').host, port: defaultApiPort }) };
+    await this.joinRequest(member);
+    return member;
+  }
+
+  /** etcd's MemberPromote: promote a caught-up learner now, through the leader. */
+  async promoteMember(id: string): Promise<void> {
+    await this.service.routed('cluster.promote', { id }, () => this.membership.promoteNow(id));
+  }
+
   /** `quorate cluster leave`: hand leadership over if this node leads, then remove itself. */
   async leave(): Promise<void> {
     const { voters } = this.raft.status().conf;
@@ -576,7 +602,7 @@ async function hello(transport: PeerTransport, address: string): Promise<Hello> 
 
 function memberId(body: unknown): string {
   const id = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).id : undefined;
-  if (typeof id !== 'string') throw new QuorateError('bad_request', 'cluster.remove needs a member id');
+  if (typeof id !== 'string') throw new QuorateError('bad_request', 'cluster.remove and cluster.promote need a member id');
   return id;
 }
 

@@ -97,6 +97,8 @@ export interface KvService {
   /** Restart the lease's countdown on the leader; resolves with the granted TTL. */
   leaseKeepAlive(id: number): Promise<LeaseStatus | KvFailure>;
   leaseTimeToLive(id: number): Promise<LeaseStatus | KvFailure>;
+  /** The ids of every lease, as of a linearizable read (etcd's LeaseLeases). */
+  leaseIds(): Promise<number[]>;
   status(): NodeStatus;
   /** Every member's own report, gathered by this node (seed 000's `cluster status`). */
   clusterStatus(): Promise<ClusterStatus>;

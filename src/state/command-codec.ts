@@ -10,7 +10,7 @@
  */
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { QuorateError } from '../util/errors.js';
-import type { KvCommand } from './types.js';
+import { txnDepthMax, type KvCommand } from './types.js';
 
 export interface KvCommandCodec {
   encode(command: KvCommand): Uint8Array;
@@ -58,10 +58,12 @@ function checkCompare(value: unknown): void {
   expectFields(value, { key: 'bytes', value: value.target === 'value' ? 'bytes' : 'number' }, { rangeEnd: 'bytes' });
 }
 
-function checkTxnOp(value: unknown): void {
+/** `depth`: how many transactions enclose the op; bounded so a crafted entry cannot recurse without end. */
+function checkTxnOp(value: unknown, depth: number): void {
   if (!isRecord(value)) bad('txn op');
-  if (value.op !== 'put' && value.op !== 'deleteRange' && value.op !== 'range') bad('txn op must be put, deleteRange or range');
-  checkRequest(value);
+  if (value.op !== 'put' && value.op !== 'deleteRange' && value.op !== 'range' && value.op !== 'txn') bad('txn op must be put, deleteRange, range or txn');
+  if (value.op === 'txn' && depth >= txnDepthMax) bad(`transactions nest at most ${txnDepthMax} deep`);
+  checkRequest(value, depth);
 }
 
 function checkList(value: unknown, check: (item: unknown) => void): void {
@@ -81,11 +83,12 @@ const schemas: Record<string, readonly [FieldKinds, FieldKinds]> = {
   compact: [{ revision: 'number' }, {}],
 };
 
-function checkRequest(record: Record_): void {
+function checkRequest(record: Record_, depth: number): void {
   if (record.op === 'txn') {
+    const checkOp = (op: unknown): void => checkTxnOp(op, depth + 1);
     checkList(record.compares, checkCompare);
-    checkList(record.success, checkTxnOp);
-    checkList(record.failure, checkTxnOp);
+    checkList(record.success, checkOp);
+    checkList(record.failure, checkOp);
     return;
   }
   const schema = typeof record.op === 'string' && Object.hasOwn(schemas, record.op) ? schemas[record.op] : undefined;
@@ -105,7 +108,7 @@ export const msgpackKvCodec: KvCommandCodec = {
       bad('not msgpack');
     }
     if (!isRecord(parsed) || parsed.op === 'range') bad('not a logged command');
-    checkRequest(parsed);
+    checkRequest(parsed, 0);
     // The checks above establish exactly the KvCommand shape.
     return parsed as unknown as KvCommand;
   },

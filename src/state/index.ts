@@ -3,7 +3,7 @@ export { KvStateMachine } from './kv-machine.js';
 export { KvStore } from './kv-store.js';
 export { msgpackKvCodec } from './command-codec.js';
 export type { KvCommandCodec } from './command-codec.js';
-export { prefixEnd } from './keys.js';
+export { prefixEnd, txnKeyRanges } from './keys.js';
 export {
   commandBytesMax,
   keyBytesMax,
@@ -11,6 +11,7 @@ export {
   leaseTtlSecondsMax,
   rangeResultsMax,
   txnComparesMax,
+  txnDepthMax,
   txnOpsMax,
   valueBytesMax,
 } from './types.js';

@@ -7,6 +7,7 @@
  * be Map and Set keys without copying or custom comparators, which Uint8Array cannot.
  */
 import { Buffer } from 'node:buffer';
+import type { TxnRequest } from './types.js';
 
 /** A half-open interval [start, end) of binary-string keys; `end === null` is unbounded. */
 export interface BinaryRange {
@@ -62,4 +63,10 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array {
 /** Bytewise comparison, as etcd compares values in a transaction's compare. */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return Buffer.compare(a, b);
+}
+
+/** Every key or range a transaction names (compares and operations, nested ones too), for access checks. */
+export function txnKeyRanges(request: TxnRequest): { readonly key: Uint8Array; readonly rangeEnd: Uint8Array | undefined }[] {
+  const ops = [...request.success, ...request.failure].flatMap((op) => (op.op === 'txn' ? txnKeyRanges(op) : [{ key: op.key, rangeEnd: op.op === 'put' ? undefined : op.rangeEnd }]));
+  return [...request.compares.map(({ key, rangeEnd }) => ({ key, rangeEnd })), ...ops];
 }

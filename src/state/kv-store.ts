@@ -54,6 +54,35 @@ export interface KvState {
 
 type WithoutRevision<T> = T extends unknown ? Omit<T, 'revision'> : never;
 
+/** A transaction whose compares are evaluated: the branch that runs, with nested txns planned too. */
+interface TxnPlan {
+  readonly succeeded: boolean;
+  readonly ops: readonly PlannedOp[];
+}
+
+type PlannedOp = Exclude<TxnOp, TxnRequest> | { readonly op: 'txn'; readonly plan: TxnPlan };
+
+/** The leaf operations a plan runs, nested ones included, in order. */
+function plannedLeaves(plan: TxnPlan): Exclude<TxnOp, TxnRequest>[] {
+  return plan.ops.flatMap((op) => (op.op === 'txn' ? plannedLeaves(op.plan) : [op]));
+}
+
+/** A transaction's response before its write is done and its revision known. */
+interface UnstampedTxn {
+  readonly ok: true;
+  readonly kind: 'txn';
+  readonly succeeded: boolean;
+  readonly responses: readonly Unstamped[];
+}
+
+type Unstamped = WithoutRevision<Exclude<TxnOpResponse, TxnResponse>> | UnstampedTxn;
+
+/** Every response of a transaction, nested ones included, carries the transaction's revision (as in etcd). */
+function stamped(response: Unstamped, revision: number): TxnOpResponse {
+  if (response.kind !== 'txn') return { ...response, revision };
+  return { ...response, revision, responses: response.responses.map((inner) => stamped(inner, revision)) };
+}
+
 function compareKv(compare: Compare, kv: StoredKv | null): boolean {
   let order: number;
   if (compare.target === 'value') {
@@ -127,22 +156,23 @@ export class KvStore {
     return this.write(() => this.execDelete(request));
   }
 
-  /** Compares, then one branch, atomically: one revision if the branch writes, none otherwise. */
+  /**
+   * Compares, then one branch, atomically: one revision if the branch writes, none otherwise.
+   * Nested transactions' compares are evaluated up front too, against the state before any op
+   * runs, as etcd does, so the whole path is known (and checked) before anything changes.
+   */
   txn(request: TxnRequest): TxnResponse | KvFailure {
     const shapeFailure = checkTxnShape(request);
     if (shapeFailure !== null) return shapeFailure;
-    const succeeded = request.compares.every((compare) => this.evaluate(compare));
-    const ops = succeeded ? request.success : request.failure;
-    const puts = ops.filter((op) => op.op === 'put').length;
-    for (const op of ops) {
+    const plan = this.plan(request);
+    const leaves = plannedLeaves(plan);
+    const puts = leaves.filter((op) => op.op === 'put').length;
+    for (const op of leaves) {
       const failure = op.op === 'put' ? this.checkPutState(op) : op.op === 'range' ? this.checkRangeState(op, puts) : null;
       if (failure !== null) return failure;
     }
-    const result = this.write(() => ({ succeeded, responses: ops.map((op) => this.execOp(op)) }));
-    const revision = result.revision;
-    // Every response of a transaction carries the transaction's revision, as in etcd.
-    const responses = result.responses.map((response): TxnOpResponse => ({ ...response, revision }));
-    return { ok: true, kind: 'txn', revision, succeeded, responses };
+    const result = this.write(() => this.execPlan(plan));
+    return { ...(stamped(result, result.revision) as TxnResponse), ok: true };
   }
 
   leaseGrant(request: LeaseGrantRequest): LeaseGrantResponse | KvFailure {
@@ -318,7 +348,17 @@ export class KvStore {
     return holds;
   }
 
-  private execOp(op: TxnOp): WithoutRevision<TxnOpResponse> {
+  private plan(request: TxnRequest): TxnPlan {
+    const succeeded = request.compares.every((compare) => this.evaluate(compare));
+    const ops = (succeeded ? request.success : request.failure).map((op): PlannedOp => (op.op === 'txn' ? { op: 'txn', plan: this.plan(op) } : op));
+    return { succeeded, ops };
+  }
+
+  private execPlan(plan: TxnPlan): UnstampedTxn {
+    return { ok: true, kind: 'txn', succeeded: plan.succeeded, responses: plan.ops.map((op) => this.execOp(op)) };
+  }
+
+  private execOp(op: PlannedOp): Unstamped {
     switch (op.op) {
       case 'put':
         return { ok: true, ...this.execPut(op) };
@@ -326,6 +366,8 @@ export class KvStore {
         return { ok: true, ...this.execDelete(op) };
       case 'range':
         return this.execRange(op);
+      case 'txn':
+        return this.execPlan(op.plan);
     }
   }
 

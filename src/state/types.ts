@@ -13,6 +13,8 @@ export const rangeResultsMax = 10_000;
 /** etcd's default --max-txn-ops. */
 export const txnOpsMax = 128;
 export const txnComparesMax = 128;
+/** How deep transactions may nest (etcd's request_txn ops); bounds the recursion of apply. */
+export const txnDepthMax = 8;
 export const leasesMax = 100_000;
 /** etcd's MaxLeaseTTL. */
 export const leaseTtlSecondsMax = 9_000_000_000;
@@ -125,7 +127,8 @@ export type Compare =
       readonly value: number;
     };
 
-export type TxnOp = PutRequest | DeleteRangeRequest | RangeRequest;
+/** A transaction's operation; a nested txn evaluates its compares against the state before the outer txn (as etcd does). */
+export type TxnOp = PutRequest | DeleteRangeRequest | RangeRequest | TxnRequest;
 
 export interface TxnRequest {
   readonly op: 'txn';
@@ -181,7 +184,7 @@ export interface RangeResponse {
   readonly more: boolean;
 }
 
-export type TxnOpResponse = PutResponse | DeleteRangeResponse | RangeResponse;
+export type TxnOpResponse = PutResponse | DeleteRangeResponse | RangeResponse | TxnResponse;
 
 export interface TxnResponse {
   readonly ok: true;

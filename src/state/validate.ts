@@ -8,6 +8,7 @@ import {
   keyBytesMax,
   kvFailure,
   txnComparesMax,
+  txnDepthMax,
   txnOpsMax,
   valueBytesMax,
   type Compare,
@@ -59,7 +60,8 @@ export function checkRangeShape(request: RangeRequest): KvFailure | null {
   return null;
 }
 
-export function checkOpShape(op: TxnOp): KvFailure | null {
+/** `depth`: how many transactions enclose the op (1 for an op of a top-level txn). */
+export function checkOpShape(op: TxnOp, depth: number): KvFailure | null {
   switch (op.op) {
     case 'put':
       return checkPutShape(op);
@@ -67,6 +69,8 @@ export function checkOpShape(op: TxnOp): KvFailure | null {
       return checkDeleteShape(op);
     case 'range':
       return checkRangeShape(op);
+    case 'txn':
+      return depth >= txnDepthMax ? kvFailure('too_many_ops', `transactions nest at most ${txnDepthMax} deep (txnDepthMax)`) : checkTxnOps(op, depth + 1);
   }
 }
 
@@ -79,29 +83,63 @@ function checkCompareShape(compare: Compare): KvFailure | null {
   return Number.isSafeInteger(compare.value) ? null : kvFailure('invalid_argument', 'compare value must be an integer');
 }
 
+interface BranchWrites {
+  readonly puts: Set<string>;
+  readonly deletes: BinaryRange[];
+}
+
+const putTwice = (): KvFailure => kvFailure('duplicate_key', 'a transaction puts the same key twice');
+const putDeleted = (): KvFailure => kvFailure('duplicate_key', 'a transaction puts a key it also deletes');
+
 /**
- * As etcd's checkTxnRequest: a branch may not put one key twice, nor put a key that one of its
- * deleteRanges covers, because each key changes at most once per revision.
+ * As etcd's checkIntervals: a branch may not put one key twice, nor put a key that one of its
+ * deleteRanges covers, because each key changes at most once per revision. A nested txn's
+ * writes count with the branch's, except that its two branches may put the same key (only
+ * one of them runs).
  */
-function checkBranchKeys(ops: readonly TxnOp[]): KvFailure | null {
+function branchWrites(ops: readonly TxnOp[]): BranchWrites | KvFailure {
   const puts = new Set<string>();
   const deletes: BinaryRange[] = [];
+  for (const op of ops) if (op.op === 'deleteRange') deletes.push(toBinaryRange(op.key, op.rangeEnd));
+  const deleted = (key: string): boolean => deletes.some((range) => inRange(range, key));
   for (const op of ops) {
-    if (op.op === 'put') {
-      const key = bytesToBinary(op.key);
-      if (puts.has(key)) return kvFailure('duplicate_key', 'a transaction puts the same key twice');
-      puts.add(key);
-    } else if (op.op === 'deleteRange') {
-      deletes.push(toBinaryRange(op.key, op.rangeEnd));
+    if (op.op !== 'txn') continue;
+    const then = branchWrites(op.success);
+    const otherwise = branchWrites(op.failure);
+    if ('ok' in then) return then;
+    if ('ok' in otherwise) return otherwise;
+    for (const key of then.puts) {
+      if (puts.has(key)) return putTwice();
+      if (deleted(key)) return putDeleted();
     }
+    for (const key of otherwise.puts) {
+      if (puts.has(key) && !then.puts.has(key)) return putTwice();
+      if (deleted(key)) return putDeleted();
+    }
+    for (const key of [...then.puts, ...otherwise.puts]) puts.add(key);
+    deletes.push(...then.deletes, ...otherwise.deletes);
   }
-  for (const key of puts) {
-    if (deletes.some((range) => inRange(range, key))) return kvFailure('duplicate_key', 'a transaction puts a key it also deletes');
+  for (const op of ops) {
+    if (op.op !== 'put') continue;
+    const key = bytesToBinary(op.key);
+    if (puts.has(key)) return putTwice();
+    if (deleted(key)) return putDeleted();
+    puts.add(key);
+  }
+  return { puts, deletes };
+}
+
+export function checkTxnShape(request: TxnRequest): KvFailure | null {
+  const failure = checkTxnOps(request, 1);
+  if (failure !== null) return failure;
+  for (const ops of [request.success, request.failure]) {
+    const writes = branchWrites(ops);
+    if ('ok' in writes) return writes;
   }
   return null;
 }
 
-export function checkTxnShape(request: TxnRequest): KvFailure | null {
+function checkTxnOps(request: TxnRequest, depth: number): KvFailure | null {
   if (request.compares.length > txnComparesMax) return kvFailure('too_many_ops', `at most ${txnComparesMax} compares (txnComparesMax)`);
   if (request.success.length > txnOpsMax || request.failure.length > txnOpsMax) {
     return kvFailure('too_many_ops', `at most ${txnOpsMax} operations per branch (txnOpsMax)`);
@@ -110,12 +148,8 @@ export function checkTxnShape(request: TxnRequest): KvFailure | null {
     const failure = checkCompareShape(compare);
     if (failure !== null) return failure;
   }
-  for (const ops of [request.success, request.failure]) {
-    for (const op of ops) {
-      const failure = checkOpShape(op);
-      if (failure !== null) return failure;
-    }
-    const failure = checkBranchKeys(ops);
+  for (const op of [...request.success, ...request.failure]) {
+    const failure = checkOpShape(op, depth);
     if (failure !== null) return failure;
   }
   return null;

@@ -14,6 +14,7 @@ export function overriding(real: KvService, overrides: Partial<KvService>): KvSe
     leaseRevoke: (id) => real.leaseRevoke(id),
     leaseKeepAlive: (id) => real.leaseKeepAlive(id),
     leaseTimeToLive: (id) => real.leaseTimeToLive(id),
+    leaseIds: () => real.leaseIds(),
     status: () => real.status(),
     clusterStatus: () => real.clusterStatus(),
     backup: () => real.backup(),
