@@ -20,7 +20,7 @@ export interface GrpcContext {
   service(): KvService;
   readonly auth: GrpcAuth;
   readonly log: Logger;
-  /** A header at `revision`, or at the node's applied revision when it is not given. */
+  /** A header at `revision`, or at the node's applied revision when it is not given; the node's term. */
   header(revision?: number): ResponseHeader;
   /** Any thrown error as the status to answer with (etcd's wording). */
   failure(error: unknown): GrpcError;
@@ -37,8 +37,9 @@ export interface GrpcContext {
 export type ServiceRegistrar = (server: Server, context: GrpcContext) => void;
 
 export function grpcContext(node: () => ServerNode, service: () => KvService, auth: GrpcAuth, log: Logger): GrpcContext {
-  // Hashing the node id on every answer would be waste; it changes only with the node.
-  let memberOf: { readonly nodeId: string; readonly memberId: string } | null = null;
+  // Hashing the node id and parsing the cluster id on every answer would be waste; both are
+  // fixed for a node object.
+  let ids: { readonly node: ServerNode; readonly clusterId: string; readonly memberId: string } | null = null;
   const context: GrpcContext = {
     node,
     service,
@@ -46,9 +47,10 @@ export function grpcContext(node: () => ServerNode, service: () => KvService, au
     log,
     header(revision) {
       const current = node();
-      if (memberOf?.nodeId !== current.id) memberOf = { nodeId: current.id, memberId: memberIdOf(current.id) };
-      const status = service().status();
-      return { cluster_id: clusterIdOf(current.clusterId), member_id: memberOf.memberId, revision: revision ?? status.revision, raft_term: status.term };
+      if (ids?.node !== current) ids = { node: current, clusterId: clusterIdOf(current.clusterId), memberId: memberIdOf(current.id) };
+      // Every answer carries a header, so it reads the two numbers directly: status() copies
+      // the member list and the leader's progress, which cost more than many a request.
+      return { cluster_id: ids.clusterId, member_id: ids.memberId, revision: revision ?? current.state.kv.revision, raft_term: current.term };
     },
     failure: (error) => toGrpcError(error, service().status().leader !== null, (message) => log.log('error', `etcd API: ${message}`)),
     unary<Request, Response>(permission: Permission | null, body: (request: Request, principal: Principal) => Promise<Response>): handleUnaryCall<Request, Response> {

@@ -47,7 +47,9 @@ export interface GrpcServer {
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
   const service = options.service ?? (() => options.node().service);
   const context = grpcContext(options.node, service, new GrpcAuth(service), options.log);
-  const server = new Server({ 'grpc.max_receive_message_length': messageBytesMax });
+  // Channelz (grpc-js's call statistics, served to channelz clients) is off: Quorate serves no
+  // channelz service, and its per-call bookkeeping would only cost time.
+  const server = new Server({ 'grpc.max_receive_message_length': messageBytesMax, 'grpc.enable_channelz': 0 });
   const watch = watchService({ ...defaultWatchOptions, ...options.watch });
   const registrars: readonly ServiceRegistrar[] = [registerKvService, watch, registerLeaseService, registerClusterService, registerMaintenanceService, registerAuthService];
   for (const register of registrars) register(server, context);

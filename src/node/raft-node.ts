@@ -59,7 +59,10 @@ interface ProposalWaiter<R> extends Waiter<R> {
   readonly term: number;
 }
 
-interface ReadWaiter extends Waiter<undefined> {
+/** One ReadIndex request to the core and the reads it answers. */
+interface ReadRound {
+  readonly waiters: Waiter<undefined>[];
+  /** The read index once the core answered; the reads go when the state machine reaches it. */
   index: number | null;
 }
 
@@ -69,7 +72,12 @@ export class RaftNode<R = unknown> {
   private readonly options: RaftNodeOptions<R>;
   private readonly timings: NodeTimings;
   private readonly proposals = new Map<number, ProposalWaiter<R>>();
-  private readonly reads = new Map<string, ReadWaiter>();
+  /** ReadIndex rounds asked of the core, by context. */
+  private readonly reads = new Map<string, ReadRound>();
+  /** Reads that arrived while a round was in flight: they go together in the next one. */
+  private readQueue: Waiter<undefined>[] = [];
+  /** The round whose answer the queued reads wait for, and when it was asked. */
+  private readInFlight: { readonly context: string; readonly startedAt: number } | null = null;
   private readCounter = 0;
   private ticker: Timer | null = null;
   private processing = false;
@@ -111,9 +119,11 @@ export class RaftNode<R = unknown> {
     this.ticker = null;
     const error = new QuorateError('Stopped', `node ${this.id} stopped before the request completed; its outcome is unknown`);
     for (const waiter of this.proposals.values()) waiter.reject(error);
-    for (const waiter of this.reads.values()) waiter.reject(error);
+    for (const waiter of [...this.reads.values()].flatMap((round) => round.waiters)) waiter.reject(error);
+    for (const waiter of this.readQueue) waiter.reject(error);
     this.proposals.clear();
     this.reads.clear();
+    this.readQueue = [];
   }
 
   /** A message from a peer, delivered by the transport. */
@@ -141,14 +151,22 @@ export class RaftNode<R = unknown> {
   /**
    * Resolves when the local state machine reflects every write committed before the call:
    * reading it then is linearizable (ReadIndex, or the leader lease when configured).
+   *
+   * Reads share ReadIndex rounds, as etcd's server does: with no round in flight a read asks
+   * for one at once (and throws ReadUnavailable here when no leader is known); otherwise it
+   * waits for the round after the one in flight, which starts after it arrived, so its index
+   * covers every write committed before the read. One round for many reads saves a heartbeat
+   * broadcast and its answers per read, and on a follower a forwarded request per read.
    */
   read(): Promise<undefined> {
     this.assertRunning();
-    const context = `${this.id}/${++this.readCounter}`;
-    this.raft.readIndex(context);
+    let waiter: Waiter<undefined> | undefined;
     const promise = new Promise<undefined>((resolve, reject) => {
-      this.reads.set(context, { resolve, reject, index: null, deadline: this.deadline() });
+      waiter = { resolve, reject, deadline: this.deadline() };
     });
+    assert(waiter !== undefined, 'a promise executor runs at once');
+    if (this.readInFlight === null) this.startReadRound([waiter]);
+    else this.readQueue.push(waiter);
     this.kick();
     return promise;
   }
@@ -201,6 +219,34 @@ export class RaftNode<R = unknown> {
     if (this.stopped) throw new QuorateError('Stopped', `node ${this.id} is stopped`);
   }
 
+  /** Ask the core for a read index for `waiters`; throws what readIndex throws, registering nothing. */
+  private startReadRound(waiters: Waiter<undefined>[]): void {
+    const context = `${this.id}/${++this.readCounter}`;
+    this.raft.readIndex(context);
+    this.reads.set(context, { waiters, index: null });
+    this.readInFlight = { context, startedAt: this.options.clock.now() };
+  }
+
+  /**
+   * Start the round the queued reads wait for, once the one in flight was answered or has taken
+   * longer than an election timeout: its request or answer may have been lost (a dropped
+   * message, a leader that stepped down), and the queued reads must not wait on it forever.
+   */
+  private maybeStartQueuedReads(): void {
+    const inFlight = this.readInFlight;
+    if (inFlight !== null && this.reads.get(inFlight.context)?.index === null && this.options.clock.now() - inFlight.startedAt < this.timings.electionMs) return;
+    this.readInFlight = null;
+    if (this.readQueue.length === 0) return;
+    const waiters = this.readQueue;
+    this.readQueue = [];
+    try {
+      this.startReadRound(waiters);
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      for (const waiter of waiters) waiter.reject(failure);
+    }
+  }
+
   private deadline(): number {
     return this.options.clock.now() + (this.options.requestTimeoutMs ?? 5000);
   }
@@ -210,6 +256,7 @@ export class RaftNode<R = unknown> {
       if (this.stopped) return;
       this.raft.tick();
       this.expireRequests();
+      this.maybeStartQueuedReads();
       this.kick();
       this.scheduleTick();
     }, delayMs);
@@ -223,11 +270,17 @@ export class RaftNode<R = unknown> {
       this.proposals.delete(index);
       waiter.reject(timeout('proposal'));
     }
-    for (const [context, waiter] of this.reads) {
-      if (waiter.deadline > now) continue;
-      this.reads.delete(context);
+    const expired = (waiter: Waiter<undefined>): boolean => {
+      if (waiter.deadline > now) return false;
       waiter.reject(timeout('read'));
+      return true;
+    };
+    for (const [context, round] of this.reads) {
+      const waiting = round.waiters.filter((waiter) => !expired(waiter));
+      if (waiting.length === 0) this.reads.delete(context);
+      else round.waiters.splice(0, round.waiters.length, ...waiting);
     }
+    this.readQueue = this.readQueue.filter((waiter) => !expired(waiter));
   }
 
   /** Run the Ready loop unless it is already running (it picks up whatever is new). */
@@ -269,6 +322,7 @@ export class RaftNode<R = unknown> {
       for (const rs of rd.readStates) this.readIndexKnown(rs.context, rs.index);
       this.raft.advance();
       this.releaseReads();
+      this.maybeStartQueuedReads();
       if (rd.snapshotDue && this.snapshotting === null) this.takeSnapshot();
     }
   }
@@ -295,16 +349,16 @@ export class RaftNode<R = unknown> {
   }
 
   private readIndexKnown(context: string, index: number): void {
-    const waiter = this.reads.get(context);
-    if (waiter !== undefined) waiter.index = index;
+    const round = this.reads.get(context);
+    if (round !== undefined) round.index = index;
   }
 
   private releaseReads(): void {
     const applied = this.raft.basicStatus().applied;
-    for (const [context, waiter] of this.reads) {
-      if (waiter.index === null || waiter.index > applied) continue;
+    for (const [context, round] of this.reads) {
+      if (round.index === null || round.index > applied) continue;
       this.reads.delete(context);
-      waiter.resolve(undefined);
+      for (const waiter of round.waiters) waiter.resolve(undefined);
     }
   }
 

@@ -52,22 +52,62 @@ export function logReaders(credentials: CredentialRegistry): LogReaders {
   return { adminTokenHash: credentials.adminTokenHash, tokens };
 }
 
+/** Tokens remembered as verified at most; the oldest is forgotten first. */
+const verifiedTokensMax = 1000;
+
+interface Verified {
+  readonly principal: Principal;
+  /** Whether the record the token was verified against is still the current one. */
+  readonly current: () => boolean;
+}
+
 const invalid = 'the token is not valid for this cluster (a mistyped token, a token of another cluster, or one that was never created)';
 
 export class AccessControl {
+  /**
+   * Tokens that checked out, by the token itself: a busy client sends the same token with every
+   * request, and hashing it each time was a visible share of the etcd API's CPU. An entry counts
+   * only while the record it was checked against is still the current one: the registry
+   * replaces a record when it is revoked and every record when a snapshot is restored, and an
+   * admin token is checked against the hash it matched, so a revocation applies at once.
+   * Failures are not remembered: each one still counts against the caller's address.
+   */
+  private readonly verified = new Map<string, Verified>();
+
   constructor(private readonly ctx: AccessContext) {}
 
   authenticate(token: string): Authentication {
-    const adminHash = this.ctx.state.credentials.adminTokenHash;
-    if (adminHash !== null && secretMatches(token, adminHash)) return { ok: true, principal: { role: 'admin', prefix: null, name: 'admin' } };
+    const known = this.verified.get(token);
+    if (known?.current() === true) return { ok: true, principal: known.principal };
+    this.verified.delete(token);
+    const result = this.verify(token);
+    if (result.ok) this.remember(token, result.verified);
+    return result.ok ? { ok: true, principal: result.verified.principal } : result;
+  }
+
+  private remember(token: string, verified: Verified): void {
+    if (this.verified.size >= verifiedTokensMax) {
+      const oldest = this.verified.keys().next().value;
+      if (oldest !== undefined) this.verified.delete(oldest);
+    }
+    this.verified.set(token, verified);
+  }
+
+  private verify(token: string): { readonly ok: true; readonly verified: Verified } | { readonly ok: false; readonly message: string } {
+    const { credentials } = this.ctx.state;
+    const adminHash = credentials.adminTokenHash;
+    if (adminHash !== null && secretMatches(token, adminHash)) {
+      return { ok: true, verified: { principal: { role: 'admin', prefix: null, name: 'admin' }, current: () => credentials.adminTokenHash === adminHash } };
+    }
     if (token.startsWith('qrt1_')) {
       return { ok: false, message: 'that is a join token: it admits a node (`quorate cluster join`, `quorate agent`) and is not an API token; create one with `quorate acl token create`' };
     }
     const parsed = parseAclToken(token);
-    const record = parsed === null ? undefined : this.ctx.state.credentials.aclToken(parsed.id);
+    const record = parsed === null ? undefined : credentials.aclToken(parsed.id);
     if (parsed === null || record === undefined || !secretMatches(parsed.secret, record.secretHash)) return { ok: false, message: invalid };
     if (record.revokedAtMs !== null) return { ok: false, message: `API token ${record.id} was revoked at ${iso(record.revokedAtMs)}` };
-    return { ok: true, principal: { role: record.role, prefix: record.prefix, name: record.id } };
+    const principal: Principal = { role: record.role, prefix: record.prefix, name: record.id };
+    return { ok: true, verified: { principal, current: () => credentials.aclToken(record.id) === record } };
   }
 
   async createToken(role: AclRole, prefix: string | null): Promise<{ readonly token: string; readonly view: AclTokenView }> {
