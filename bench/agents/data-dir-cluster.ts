@@ -35,7 +35,7 @@ export class DataDirCluster extends QuorateCluster {
   private caPem: string | undefined;
 
   constructor(hosts: readonly string[]) {
-    super(hosts, undefined, 'https');
+    super({ hosts }, 'https');
   }
 
   /** host:port of every server's API, as agents are given them (`--servers`). */

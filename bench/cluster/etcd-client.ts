@@ -3,7 +3,7 @@
  * ratio compares the servers alone, with the same protocol, encoding and connection handling
  * on both sides. The client is plain grpc-js on the etcd protocol definitions (proto/), one
  * channel per endpoint, no retries: as thin as the JSON client of the default mode. Node
- * processes, leaders and failovers stay with the wrapped target.
+ * processes, leaders, failovers, joins and profiles stay with the wrapped target.
  */
 import { credentials, Metadata, type Client, type ServiceClientConstructor, type ServiceError } from '@grpc/grpc-js';
 import { etcdPackage } from '../../src/grpc/protocol.js';
@@ -87,6 +87,22 @@ export class EtcdClientTarget implements ClusterTarget {
 
   restart(nodeIndex: number): Promise<void> {
     return this.inner.restart(nodeIndex);
+  }
+
+  join(): Promise<number> {
+    return this.inner.join();
+  }
+
+  removeJoined(): Promise<void> {
+    return this.inner.removeJoined();
+  }
+
+  pids(): Promise<readonly number[]> {
+    return this.inner.pids();
+  }
+
+  flushProfiles(): Promise<void> {
+    return this.inner.flushProfiles();
   }
 
   async stop(): Promise<void> {

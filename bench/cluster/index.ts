@@ -4,22 +4,33 @@
  * ratio Quorate/etcd. A target that is not available (etcd not installed, Quorate's target not
  * written yet) is skipped with a line saying why, and its column shows '-'.
  *
- *   npm run bench -- cluster                     3 runs of 5 s per workload, 20 leader kills
- *   npm run bench -- cluster --quick             3 runs of 1 s, 3 leader kills: a smoke run
+ *   npm run bench -- cluster                     3 runs of 5 s per workload, 20 leader kills, 3 joins
+ *                                                to a cluster holding 100 MiB, RSS idle and with
+ *                                                1 million keys
+ *   npm run bench -- cluster --quick             3 runs of 1 s, 3 leader kills, joins with 10 MiB,
+ *                                                RSS with 100k keys: a smoke run
  *   npm run bench -- cluster --runs 5 --seconds 10 --failovers 50
+ *   npm run bench -- cluster --join-mib 20 --memory-keys 200000   smaller fills (0 skips either)
  *   npm run bench -- cluster --targets etcd      one target only (quorate, etcd)
+ *   npm run bench -- cluster --etcd-plain-peers  etcd's peers on plain HTTP (default: mutual TLS,
+ *                                                as Quorate's peers always have)
  *   npm run bench -- cluster --client etcd       drive both through the same etcd v3 gRPC client
  *                                                (etcd-client.ts) instead of each one's HTTP/JSON API
- *   npm run bench -- cluster --profile DIR       V8 CPU profiles of the Quorate nodes into DIR
- *                                                (open in Chrome DevTools or summarize with
+ *   npm run bench -- cluster --profile DIR       V8 CPU profiles of the Quorate nodes into DIR: the
+ *                                                throughput workloads in n<i>-1.cpuprofile (the nodes
+ *                                                are stopped gracefully and restarted before the
+ *                                                failovers), the later phases in later files (open in
+ *                                                Chrome DevTools or summarize with
  *                                                `node dist/bench/profile-summary.js DIR`)
  */
+import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EtcdClientTarget, type EtcdGrpcAccess } from './etcd-client.js';
 import { etcdGrpcAccess, etcdInstalled, etcdTarget } from './etcd.js';
-import { rows, runTarget, type BenchConfig, type TargetReport } from './run.js';
+import { keysForMib } from './fill.js';
+import { runTarget, tableRows, type BenchConfig, type TargetReport } from './run.js';
 import { quorateGrpcAccess, quorateTarget } from './quorate.js';
 import { formatTable } from './table.js';
 import type { ClusterTarget, TargetFactory } from './target.js';
@@ -27,6 +38,8 @@ import { keyCount, valueBytes } from './workloads.js';
 
 /** The seeds' three-node layout on loopback (10.0.0.1-3 there). */
 const hosts = ['127.0.0.1', '127.0.0.2', '127.0.0.3'] as const;
+/** The node the join workload adds. */
+const joinHost = '127.0.0.4';
 const columns = ['quorate', 'etcd'] as const;
 type TargetName = (typeof columns)[number];
 type Loaded = { readonly factory: TargetFactory; readonly grpc: EtcdGrpcAccess } | { readonly skipped: string };
@@ -46,12 +59,8 @@ export async function benchCluster(argv: readonly string[]): Promise<number> {
     process.stderr.write(`bench cluster: ${parsed}\n`);
     return 2;
   }
-  const { config, targets, profileDir, client } = parsed;
-  process.stdout.write(
-    `\nCluster: 3 nodes on ${hosts.join(', ')} (${cpus().length} cores, shared with the client), ${valueBytes}-byte values over ${keyCount} keys, clients spread over the 3 endpoints\n` +
-      `median [min-max] of ${config.runs} runs of ${config.seconds}s; failover gap over ${config.failovers} leader kills; ratio = quorate/etcd\n` +
-      `client: ${client === 'etcd' ? 'the same etcd v3 gRPC client (grpc-js) for both' : "each target's own HTTP/JSON API"}\n`,
-  );
+  const { config, targets, profileDir, client, peerTls } = parsed;
+  process.stdout.write(header(config, client, peerTls, profileDir));
   const active = new Set<ClusterTarget>();
   const onSignal = (signal: NodeJS.Signals): void => {
     process.stderr.write(`\nbench cluster: ${signal}, stopping the nodes\n`);
@@ -68,7 +77,8 @@ export async function benchCluster(argv: readonly string[]): Promise<number> {
         process.stdout.write(`${name}: skipped, ${loaded.skipped}\n`);
         continue;
       }
-      const native = loaded.factory(profileDir === undefined ? { hosts } : { hosts, profileDir });
+      const options = { hosts, joinHost, peerTls };
+      const native = loaded.factory(profileDir === undefined ? options : { ...options, profileDir });
       const target = client === 'etcd' ? new EtcdClientTarget(native, loaded.grpc) : native;
       active.add(target);
       try {
@@ -82,7 +92,7 @@ export async function benchCluster(argv: readonly string[]): Promise<number> {
       process.stdout.write('no target available: nothing measured\n');
       return 0;
     }
-    process.stdout.write(`\n${formatTable(rows, columns, reports)}\n`);
+    process.stdout.write(`\n${formatTable(tableRows(config), columns, reports)}\n`);
     for (const report of reports) {
       for (const note of report.notes) process.stdout.write(`${report.name}: ${note}\n`);
       if (report.failure !== undefined) process.stdout.write(`${report.name}: FAILED, stopped early: ${report.failure}\n`);
@@ -93,7 +103,25 @@ export async function benchCluster(argv: readonly string[]): Promise<number> {
   }
 }
 
-function parseConfig(argv: readonly string[]): { config: BenchConfig; targets: TargetName[]; profileDir: string | undefined; client: ClientKind } | string {
+/** What was measured how, with the date, the machine and the commit, so that a pasted table says where it came from. */
+function header(config: BenchConfig, client: ClientKind, peerTls: boolean, profileDir: string | undefined): string {
+  const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+  const commit = git.status === 0 ? git.stdout.trim() : 'unknown (not a git checkout)';
+  const lines = [
+    '',
+    `Cluster: ${new Date().toISOString()}, commit ${commit}, ${cpus().length} cores (shared with the client)`,
+    `3 nodes on ${hosts.join(', ')}, ${valueBytes}-byte values over ${keyCount} keys, clients spread over the 3 endpoints`,
+    `median [min-max] of ${config.runs} runs of ${config.seconds}s; failover gap over ${config.failovers} leader kills; ratio = quorate/etcd`,
+    config.joinMib === 0 ? 'join: skipped (--join-mib 0)' : `join: a 4th node on ${joinHost} joins a cluster holding ${config.joinMib} MiB of values (${keysForMib(config.joinMib)} keys), median [min-max] of ${config.runs} joins`,
+    `RSS: VmRSS per node, median [min-max] of the 3 nodes, idle after start${config.memoryKeys === 0 ? '' : ` and with ${config.memoryKeys} keys of ${valueBytes} bytes`}`,
+    `client: ${client === 'etcd' ? 'the same etcd v3 gRPC client (grpc-js) for both' : "each target's own HTTP/JSON API"}`,
+    `peers: quorate mutual TLS; etcd ${peerTls ? 'mutual TLS (--peer-client-cert-auth)' : 'plain HTTP (--etcd-plain-peers)'}`,
+    ...(profileDir === undefined ? [] : [`profiles in ${profileDir}: throughput workloads in n<i>-1.cpuprofile, failover/join/memory phases in later files`]),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function parseConfig(argv: readonly string[]): { config: BenchConfig; targets: TargetName[]; profileDir: string | undefined; client: ClientKind; peerTls: boolean } | string {
   let values;
   try {
     ({ values } = parseArgs({
@@ -106,6 +134,9 @@ function parseConfig(argv: readonly string[]): { config: BenchConfig; targets: T
         targets: { type: 'string', default: columns.join(',') },
         profile: { type: 'string' },
         client: { type: 'string', default: 'native' },
+        'join-mib': { type: 'string' },
+        'memory-keys': { type: 'string' },
+        'etcd-plain-peers': { type: 'boolean', default: false },
       },
     }));
   } catch (error) {
@@ -115,15 +146,23 @@ function parseConfig(argv: readonly string[]): { config: BenchConfig; targets: T
     runs: Number(values.runs ?? 3),
     seconds: Number(values.seconds ?? (values.quick ? 1 : 5)),
     failovers: Number(values.failovers ?? (values.quick ? 3 : 20)),
+    joinMib: Number(values['join-mib'] ?? (values.quick ? 10 : 100)),
+    memoryKeys: Number(values['memory-keys'] ?? (values.quick ? 100_000 : 1_000_000)),
   };
   if (!(Number.isInteger(config.runs) && config.runs >= 1 && config.seconds > 0 && Number.isInteger(config.failovers) && config.failovers >= 0)) {
     return '--runs must be an integer >= 1, --seconds positive, --failovers an integer >= 0';
+  }
+  if (!(config.joinMib >= 0 && Number.isInteger(config.memoryKeys) && config.memoryKeys >= 0)) return '--join-mib must be >= 0, --memory-keys an integer >= 0';
+  // The fill only grows, so the memory reading comes after the joins and holds at least their keys.
+  if (config.memoryKeys !== 0 && config.memoryKeys < keysForMib(config.joinMib)) {
+    return `--memory-keys must be 0 or at least the join's ${keysForMib(config.joinMib)} keys (${config.joinMib} MiB of ${valueBytes}-byte values)`;
   }
   const targets = values.targets.split(',');
   const unknown = targets.filter((t) => !columns.some((c) => c === t));
   if (unknown.length > 0) return `unknown target ${unknown.join(', ')} (known: ${columns.join(', ')})`;
   const client = clients.find((c) => c === values.client);
   if (client === undefined) return `unknown client ${values.client} (known: ${clients.join(', ')})`;
-  return { config, targets: columns.filter((c) => targets.includes(c)), profileDir: values.profile === undefined ? undefined : resolve(values.profile), client };
+  const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
+  return { config, targets: columns.filter((c) => targets.includes(c)), profileDir, client, peerTls: !values['etcd-plain-peers'] };
 }
 

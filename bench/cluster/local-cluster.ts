@@ -1,7 +1,8 @@
 /**
  * What every benchmark target shares: one process per loopback address, a temp directory for
  * data and logs, a keep-alive agent per endpoint, and the leader found by asking every node.
- * A target says how to spawn a node, how to ask one for its status, and how to send requests.
+ * A target says how to spawn a node, how to ask one for its status, how to send requests, and
+ * how a fourth node (index hosts.length, on joinHost) joins and leaves.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { Agent } from 'node:http';
@@ -37,6 +38,8 @@ export abstract class LocalCluster implements ClusterTarget {
 
   constructor(
     protected readonly hosts: readonly string[],
+    /** Where join() starts the fourth node; undefined for a target that never joins one. */
+    private readonly joinHost: string | undefined,
     clientPort: number,
     /** When set, stop() SIGTERMs the nodes and waits this long before SIGKILL (to let them write profiles). */
     private readonly stopGraceMs?: number,
@@ -44,7 +47,7 @@ export abstract class LocalCluster implements ClusterTarget {
   ) {
     this.endpoints = hosts.map((host) => `${scheme}://${host}:${clientPort}`);
     this.agents = hosts.map(() => undefined);
-    this.processes = hosts.map(() => undefined);
+    this.processes = [...hosts, joinHost].map(() => undefined);
   }
 
   abstract put(endpointIndex: number, key: string, value: Uint8Array): Promise<void>;
@@ -52,17 +55,40 @@ export abstract class LocalCluster implements ClusterTarget {
   /** The command line of node i, whose files go into `dir`. */
   protected abstract command(i: number, dir: string): Promise<{ readonly file: string; readonly args: readonly string[] }>;
   protected abstract status(i: number): Promise<NodeStatus>;
+  abstract join(): Promise<number>;
+  /** Takes node i out of the cluster's membership (not its process: removeJoined stops that). */
+  protected abstract removeMember(i: number): Promise<void>;
+  /** Where node i keeps its data inside `dir`, deleted when it leaves so that it joins afresh. */
+  protected abstract dataPath(i: number, dir: string): string;
 
   async start(): Promise<void> {
     this.dir = await mkdtemp(join(tmpdir(), `quorate-bench-${this.name}-`));
     for (let i = 0; i < this.hosts.length; i++) await this.spawnNode(i);
-    // Every node must answer, not only a quorum: a node that lost its port to another process
-    // would otherwise pass here and stall the first request sent to it.
-    await retryUntil(`every ${this.name} node answers and one leads`, startTimeoutMs, async () => {
-      await this.throwIfAnyExited();
-      await Promise.all(this.hosts.map((_, i) => this.status(i)));
-      return this.leaderIndex();
-    });
+    await this.waitReady();
+  }
+
+  async flushProfiles(): Promise<void> {
+    if (this.stopGraceMs === undefined) return;
+    await Promise.all(this.hosts.map((_, i) => this.halt(i)));
+    for (let i = 0; i < this.hosts.length; i++) await this.spawnNode(i);
+    await this.waitReady();
+  }
+
+  async removeJoined(): Promise<void> {
+    const i = this.joinerIndex;
+    await this.removeMember(i);
+    await this.halt(i);
+    await rm(this.dataPath(i, this.requireDir()), { recursive: true, force: true });
+  }
+
+  async pids(): Promise<readonly number[]> {
+    return Promise.resolve(
+      this.hosts.map((_, i) => {
+        const pid = this.processes[i]?.pid;
+        if (pid === undefined) throw new Error(`${this.name} node ${i} is not running`);
+        return pid;
+      }),
+    );
   }
 
   async leaderIndex(): Promise<number> {
@@ -86,8 +112,7 @@ export abstract class LocalCluster implements ClusterTarget {
   }
 
   async stop(): Promise<void> {
-    const grace = this.stopGraceMs;
-    await Promise.all(this.processes.flatMap((p) => (p === undefined ? [] : [grace === undefined ? p.kill() : p.terminate(grace)])));
+    await Promise.all(this.processes.map((_, i) => this.halt(i)));
     for (const agent of this.agents) agent?.destroy();
     if (this.dir !== undefined) await rm(this.dir, { recursive: true, force: true });
     this.dir = undefined;
@@ -100,23 +125,53 @@ export abstract class LocalCluster implements ClusterTarget {
     return { agent, endpoint };
   }
 
-  /** For HTTPS endpoints: the CA their certificates chain to, asked for on the first request to each. */
-  protected trustedCa(): string | undefined {
-    return undefined;
+  /** The index of the node join() adds, after the founders'. */
+  protected get joinerIndex(): number {
+    return this.hosts.length;
   }
 
-  private async spawnNode(i: number): Promise<void> {
+  /** The address of node i, the joining node's included. */
+  protected host(i: number): string {
+    const host = i === this.joinerIndex ? this.joinHost : this.hosts[i];
+    if (host === undefined) throw new RangeError(`${this.name} has no node ${i}`);
+    return host;
+  }
+
+  protected async spawnNode(i: number): Promise<void> {
     const dir = this.requireDir();
     const { file, args } = await this.command(i, dir);
     this.processes[i] = await NodeProcess.spawn(file, args, join(dir, `n${i + 1}.log`));
   }
 
-  /** A node that died during start will not come back by waiting; say why with its log. */
-  private async throwIfAnyExited(): Promise<void> {
-    const i = this.processes.findIndex((p) => p?.alive === false);
-    if (i < 0) return;
+  /** For HTTPS endpoints: the CA their certificates chain to, asked for on the first request to each. */
+  protected trustedCa(): string | undefined {
+    return undefined;
+  }
+
+  /**
+   * Every node must answer, not only a quorum: a node that lost its port to another process
+   * would otherwise pass here and stall the first request sent to it.
+   */
+  private async waitReady(): Promise<void> {
+    await retryUntil(`every ${this.name} node answers and one leads`, startTimeoutMs, async () => {
+      for (let i = 0; i < this.hosts.length; i++) await this.throwIfExited(i);
+      await Promise.all(this.hosts.map((_, i) => this.status(i)));
+      return this.leaderIndex();
+    });
+  }
+
+  /** Stops node i if it runs: gracefully when profiling, so that it writes its profile, else with SIGKILL. */
+  private async halt(i: number): Promise<void> {
+    const node = this.processes[i];
+    if (node === undefined) return;
+    await (this.stopGraceMs === undefined ? node.kill() : node.terminate(this.stopGraceMs));
+  }
+
+  /** A node that died while it should be coming up will not come back by waiting; say why with its log. */
+  protected async throwIfExited(i: number): Promise<void> {
+    if (this.processes[i]?.alive !== false) return;
     const log = await readFile(join(this.requireDir(), `n${i + 1}.log`), 'utf8').catch(() => '');
-    throw new GiveUp(`${this.name} node ${i} exited during start; its log ends with:\n${log.slice(-logTailBytes)}`);
+    throw new GiveUp(`${this.name} node ${i} exited; its log ends with:\n${log.slice(-logTailBytes)}`);
   }
 
   private requireDir(): string {

@@ -41,6 +41,11 @@ export class NodeProcess {
     }
   }
 
+  /** Undefined when the process has exited. */
+  get pid(): number | undefined {
+    return this.alive ? this.child.pid : undefined;
+  }
+
   get alive(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }

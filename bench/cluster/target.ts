@@ -1,6 +1,6 @@
 /**
  * What the cluster benchmark needs from a system under test: three nodes on loopback that it
- * can write to, read from and crash. Every target is driven by the same client code (run.ts),
+ * can write to, read from, crash, grow by a fourth and weigh. Every target is driven by the same client code (run.ts),
  * so a difference in the table is a difference between the systems, not between two harnesses.
  */
 
@@ -23,6 +23,22 @@ export interface ClusterTarget {
   kill(nodeIndex: number): Promise<void>;
   /** Starts a killed node again on its data directory; resolves once the process runs, not once it has caught up. */
   restart(nodeIndex: number): Promise<void>;
+  /**
+   * Adds a node on the options' joinHost by the system's own procedure (it joins as a learner,
+   * catches up and is promoted) and resolves, once the cluster counts it as a voter, with the
+   * seconds from the start of the procedure (the first step the cluster accepted) to then.
+   */
+  join(): Promise<number>;
+  /** Removes the joined node from the cluster, stops it and deletes its data, so that join() can run again. */
+  removeJoined(): Promise<void>;
+  /** The process ids of the three nodes, in node order; rejects when one is not running. */
+  pids(): Promise<readonly number[]>;
+  /**
+   * When profiling: stops every node gracefully, so that each writes the profile of what it has
+   * done so far, starts them again on their data and resolves once they have a leader.
+   * Otherwise does nothing.
+   */
+  flushProfiles(): Promise<void>;
   /** Kills every node and removes the data directories; safe after a failed start and when called twice. */
   stop(): Promise<void>;
 }
@@ -31,6 +47,10 @@ export interface ClusterTarget {
 export interface TargetOptions {
   /** One loopback address per node; each target picks its own ports. */
   readonly hosts: readonly string[];
+  /** The loopback address of the node join() adds. */
+  readonly joinHost: string;
+  /** etcd only: mutual TLS between its peers, as Quorate's peers always have (false: plain HTTP). */
+  readonly peerTls: boolean;
   /**
    * Where to write a V8 CPU profile per node process (`--cpu-prof`), for targets that run on
    * Node.js; the nodes are then stopped with SIGTERM so that they write it.

@@ -54,11 +54,35 @@ export function randomKey(prng: Prng): string {
 
 /** Writes every key once, so that reads find a value and every run starts from the same data. */
 export async function preload(target: ClusterTarget): Promise<void> {
-  let next = 1;
-  const client = async (c: number): Promise<void> => {
-    for (let n = next++; n <= keyCount; n = next++) await target.put(c % target.endpoints.length, keyName(n), value);
+  await writeKeys(target, 1, keyCount, keyName, preloadClients);
+}
+
+/**
+ * Writes the value to key name(n) for every n from first to last, with closed-loop clients
+ * spread over the endpoints. A failed write is sent again up to retriesMax times (writing the
+ * same value twice is harmless), so that one stalled request need not end a long fill; resolves
+ * with the number of writes sent again.
+ */
+export async function writeKeys(target: ClusterTarget, first: number, last: number, name: (n: number) => string, clients: number, retriesMax = 0): Promise<number> {
+  let next = first;
+  let retries = 0;
+  const put = async (endpoint: number, key: string): Promise<void> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await target.put(endpoint, key, value);
+        return;
+      } catch (error) {
+        if (attempt >= retriesMax) throw error;
+        retries++;
+        await sleep(errorPauseMs);
+      }
+    }
   };
-  await Promise.all(Array.from({ length: preloadClients }, (_, c) => client(c)));
+  const client = async (c: number): Promise<void> => {
+    for (let n = next++; n <= last; n = next++) await put(c % target.endpoints.length, name(n));
+  };
+  await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
+  return retries;
 }
 
 /** Runs workload for `seconds`; `run` rotates the client-to-endpoint assignment and seeds the keys. */
