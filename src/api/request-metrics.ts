@@ -6,10 +6,9 @@
  * response is finished or cut; for streams (watches, followed logs) that is how long the stream
  * stayed open.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { exponentialBuckets, Histogram, Registry } from 'prom-client';
 import { mirror, registerOwned, type MirrorSpec, type OwnedSeries } from '../server/index.js';
-import { matchRoute } from './routes.js';
 import type { ApiCountersJson } from './wire.js';
 
 /** 0.5 ms to 16 s: a local read takes under a millisecond, a write an fsync round or more. */
@@ -22,14 +21,6 @@ export function outcomeOf(status: number): Outcome {
   if (status < 400) return 'ok';
   if (status < 500) return 'client_error';
   return status === 503 ? 'unavailable' : 'server_error';
-}
-
-/** The operation a request asked for: its route's handler name, `unknown` for no route. */
-export function operationOf(method: string, url: string): string {
-  // The path alone decides the route: the query may be malformed (that request got its 400, and
-  // parsing it again here, in a 'close' listener, would throw where nothing catches it).
-  const match = matchRoute(method, url.split('?', 1)[0] ?? url);
-  return match.kind === 'found' && match.handler.name !== '' ? match.handler.name : 'unknown';
 }
 
 function counterSpecs(counters: () => ApiCountersJson): MirrorSpec[] {
@@ -70,11 +61,14 @@ export class RequestMetrics {
     });
   }
 
-  /** Time one request until its response closes. */
-  observe(request: IncomingMessage, response: ServerResponse): void {
+  /**
+   * Time one request until its response closes; `operation` is read then: the route's handler
+   * name once the dispatch matched one (`unknown` for no route), so the route is matched once.
+   */
+  observe(response: ServerResponse, operation: () => string): void {
     const startedMs = performance.now();
     response.once('close', () => {
-      const labels = { op: operationOf(request.method ?? 'GET', request.url ?? '/'), outcome: outcomeOf(response.statusCode) };
+      const labels = { op: operation(), outcome: outcomeOf(response.statusCode) };
       this.owned.series.observe(labels, (performance.now() - startedMs) / 1000);
     });
   }

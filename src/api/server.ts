@@ -97,6 +97,7 @@ interface ApiParts {
   readonly auth: Authenticator;
   readonly counters: () => ApiCountersJson;
   readonly metrics: Registry;
+  readonly requests: RequestMetrics;
   readonly log: Logger;
 }
 
@@ -134,6 +135,8 @@ async function dispatch(parts: ApiParts, request: IncomingMessage, response: Ser
   response.setHeader(requestIdHeader, requestId);
   const log = withFields(parts.log, () => ({ requestId }));
   logWhenDone(log, request, response, method);
+  let operation = 'unknown';
+  parts.requests.observe(response, () => operation);
   try {
     const { path, query } = parseUrl(request.url ?? '/');
     const match = matchRoute(method, path);
@@ -142,6 +145,7 @@ async function dispatch(parts: ApiParts, request: IncomingMessage, response: Ser
       response.setHeader('allow', match.allowed.join(', '));
       throw new ApiError('method_not_allowed', `${method} is not allowed here (allowed: ${match.allowed.join(', ')})`);
     }
+    if (match.handler.name !== '') operation = match.handler.name;
     const principal = auth.check(request, match.access);
     const reply = await match.handler({ service, request, response, query, captures: match.captures, watches, leases, counters, metrics, principal });
     if (reply !== null) sendJson(response, reply.status, reply.body);
@@ -182,11 +186,8 @@ export async function startApiServer(service: KvService, options: ApiServerOptio
   const gate = new ConnectionGate(server, { ...defaultConnectionLimits, ...options.connections });
   const counters = (): ApiCountersJson => ({ connections: gate.counts(), authFailures: auth.refusalCounts(), watches: watches.counts(), leases: leases.counts() });
   const requests = new RequestMetrics(options.metrics, counters);
-  const parts: ApiParts = { service, watches, leases, auth, counters, metrics: requests.registry, log };
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    requests.observe(request, response);
-    void dispatch(parts, request, response);
-  });
+  const parts: ApiParts = { service, watches, leases, auth, counters, metrics: requests.registry, requests, log };
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => void dispatch(parts, request, response));
   const address = await listen(server, options.host, options.port);
   let closing: Promise<void> | null = null;
   return {

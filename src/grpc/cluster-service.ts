@@ -23,15 +23,7 @@ import type { GrpcContext, ServiceRegistrar } from './context.js';
 import { GrpcError } from './errors.js';
 import { memberIdOf } from './ids.js';
 import { etcdServices } from './protocol.js';
-import type { ResponseHeader } from './messages.js';
-
-interface MemberMessage {
-  readonly ID: string;
-  readonly name: string;
-  readonly peerURLs: readonly string[];
-  readonly clientURLs: readonly string[];
-  readonly isLearner: boolean;
-}
+import type { MemberMessage, ResponseHeader } from './messages.js';
 
 interface MembersResponse {
   readonly header: ResponseHeader;

@@ -48,7 +48,7 @@ interface Files {
 
 export class NodeTls extends EventEmitter<{ changed: [TlsMaterial] }> {
   private current: TlsMaterial;
-  private described: NodeTlsInfo;
+  private described: Described;
   private timer: NodeJS.Timeout | null = null;
   private checking: Promise<void> | null = null;
   private warnedRenewal = false;
@@ -60,11 +60,11 @@ export class NodeTls extends EventEmitter<{ changed: [TlsMaterial] }> {
     private readonly log: Logger,
     private readonly now: () => number,
     material: TlsMaterial,
-    info: NodeTlsInfo,
+    described: Described,
   ) {
     super();
     this.current = material;
-    this.described = info;
+    this.described = described;
   }
 
   static async load(config: TlsIdentityConfig, log: Logger, now: () => number = Date.now): Promise<NodeTls> {
@@ -79,7 +79,7 @@ export class NodeTls extends EventEmitter<{ changed: [TlsMaterial] }> {
   }
 
   info(): NodeTlsInfo {
-    return this.described;
+    return this.described.info;
   }
 
   /** Renew through `issuer` when this node holds no CA key of its own. */
@@ -161,38 +161,38 @@ export class NodeTls extends EventEmitter<{ changed: [TlsMaterial] }> {
       return;
     }
     await this.adopt(read);
-    this.log.log('info', 'picked up new TLS files', { notAfter: this.described.certificateNotAfter });
+    this.log.log('info', 'picked up new TLS files', { notAfter: this.described.info.certificateNotAfter });
   }
 
   private async adopt(material: TlsMaterial): Promise<void> {
-    const info = await describe(material);
+    const described = await describe(material);
     this.current = material;
-    this.described = info;
+    this.described = described;
     this.warnedRenewal = false;
     this.emit('changed', material);
   }
 
   private async renewIfDue(): Promise<void> {
-    const cert = await certInfo(this.current.certPem);
-    const lifetime = cert.notAfter.getTime() - cert.notBefore.getTime();
-    const left = cert.notAfter.getTime() - this.now();
-    if (left >= Math.min(renewBeforeMs, lifetime / 3)) return;
+    // Checked every few seconds: the validity was read from the certificate when it was adopted.
+    const { notBeforeMs, notAfterMs } = this.described;
+    const left = notAfterMs - this.now();
+    if (left >= Math.min(renewBeforeMs, (notAfterMs - notBeforeMs) / 3)) return;
     const ca = await this.signingCa();
     if (ca === null && this.issuer !== null) {
       await this.install({ caPem: this.current.caPem, issued: await this.issuer() });
-      this.log.log('info', "renewed this node's certificate through the leader", { notAfter: this.described.certificateNotAfter });
+      this.log.log('info', "renewed this node's certificate through the leader", { notAfter: this.described.info.certificateNotAfter });
       return;
     }
     if (ca === null) {
       if (!this.warnedRenewal) {
-        this.log.log('warn', `this node's certificate expires at ${cert.notAfter.toISOString()} and it holds no CA key to renew it itself: a worker gets a new one from the leader with a heartbeat, other nodes need new certificate files`);
+        this.log.log('warn', `this node's certificate expires at ${this.described.info.certificateNotAfter} and it holds no CA key to renew it itself: a worker gets a new one from the leader with a heartbeat, other nodes need new certificate files`);
       }
       this.warnedRenewal = true;
       return;
     }
     const issued = await issueNodeCert(ca, { nodeId: this.config.nodeId, ...certNames(this.config) });
     await this.install({ caPem: this.current.caPem, issued });
-    this.log.log('info', 'renewed this node\'s certificate', { notAfter: this.described.certificateNotAfter });
+    this.log.log('info', 'renewed this node\'s certificate', { notAfter: this.described.info.certificateNotAfter });
   }
 }
 
@@ -201,17 +201,25 @@ function filesOf(config: TlsIdentityConfig): Files | null {
   return tls.kind === 'files' ? { ca: tls.caFile, cert: tls.certFile, key: tls.keyFile, caKey: tls.caKeyFile ?? null } : null;
 }
 
-async function describe(material: TlsMaterial): Promise<NodeTlsInfo> {
+/** What the node reports about its material, and its certificate's validity for the renewal check. */
+interface Described {
+  readonly info: NodeTlsInfo;
+  readonly notBeforeMs: number;
+  readonly notAfterMs: number;
+}
+
+async function describe(material: TlsMaterial): Promise<Described> {
   const cas = splitCertificates(material.caPem);
   const cert = await certInfo(material.certPem);
   const caExpiries = await Promise.all(cas.map(async (ca) => (await certInfo(ca)).notAfter.getTime()));
   const issuer = cas.find((ca) => issuedBy(material.certPem, ca));
-  return {
+  const info = {
     certificateNotAfter: cert.notAfter.toISOString(),
     certificateIssuer: issuer === undefined ? null : certFingerprint(issuer),
     trustedCas: cas.map(certFingerprint),
     caNotAfter: new Date(Math.min(...caExpiries)).toISOString(),
   };
+  return { info, notBeforeMs: cert.notBefore.getTime(), notAfterMs: cert.notAfter.getTime() };
 }
 
 const next = (path: string): string => `${path}.next`;
