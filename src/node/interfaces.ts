@@ -3,7 +3,7 @@
  * with files, TCP and the system clock; the simulator with virtual disks, a virtual network and
  * virtual time. The driver is the same code in both, so simulation tests the real glue.
  */
-import type { Entry, HardState, Message, Snapshot } from '../raft/index.js';
+import type { Entry, HardState, Message, Snapshot, SnapshotMeta } from '../raft/index.js';
 
 export interface Timer {
   cancel(): void;
@@ -42,6 +42,12 @@ export interface LogStorage {
    * calls proceed (the driver does not wait for it before appending more).
    */
   saveSnapshot(snapshot: Snapshot): Promise<void>;
+  /**
+   * Optional: read back a snapshot saved with saveSnapshot, or null if it is no longer kept.
+   * Storage that has it lets the driver drop the bytes of its own snapshots from memory once
+   * they are durable, and read them only to send one to a follower.
+   */
+  loadSnapshot?(meta: SnapshotMeta): Promise<Snapshot | null>;
   /** Drop entries up to and including `index`; a snapshot covering them is already saved. */
   compact(index: number): Promise<void>;
 }
@@ -58,5 +64,11 @@ export interface Transport {
 export interface StateMachine<Result = unknown> {
   apply(entry: Entry): Result;
   snapshot(): Uint8Array;
+  /**
+   * Optional: the same bytes snapshot() would return now, with the state captured during the
+   * call but encoded over later turns of the event loop, while apply goes on. The driver uses
+   * it for the periodic snapshots of a large state, which would otherwise stall the node.
+   */
+  snapshotInBackground?(): Promise<Uint8Array>;
   restore(data: Uint8Array): void;
 }

@@ -9,7 +9,7 @@
 import { assert } from '../util/assert.js';
 import { QuorateError } from '../util/errors.js';
 import type { Prng } from '../util/prng.js';
-import { Raft, RaftError, sendableBeforePersist, type ConfChange, type Proposed, type Entry, type Message, type NodeId, type RaftConfig, type Ready, type Snapshot } from '../raft/index.js';
+import { Raft, RaftError, sendableBeforePersist, type ConfChange, type Proposed, type Entry, type Message, type NodeId, type RaftConfig, type Ready, type Snapshot, type SnapshotMeta } from '../raft/index.js';
 import type { Clock, LogStorage, PersistedState, StateMachine, Timer, Transport } from './interfaces.js';
 
 export interface NodeTimings {
@@ -32,6 +32,8 @@ export interface NodeObserver {
   ready?(id: NodeId, rd: Ready): void;
   applied?(id: NodeId, entry: Entry): void;
   restored?(id: NodeId, snapshot: Snapshot): void;
+  /** A stored snapshot could not be read back to send it to a follower; it is offered again later. */
+  snapshotUnreadable?(id: NodeId, error: unknown): void;
   fatal?(id: NodeId, error: unknown): void;
 }
 
@@ -290,6 +292,8 @@ export class RaftNode<R = unknown> {
     this.processReadies().then(
       () => {
         this.processing = false;
+        // A snapshot that became durable as the loop was finishing waits for no Ready.
+        this.recordOwnSnapshot();
         // Work that arrived after the loop's last check (a client proposing again as soon as
         // its previous proposal resolved) would otherwise wait for the next tick.
         if (!this.stopped && this.raft.hasReady()) this.kick();
@@ -302,25 +306,34 @@ export class RaftNode<R = unknown> {
     );
   }
 
-  /** The background persistence of the last snapshot taken, while it runs. */
+  /** The background encoding and persistence of the last snapshot taken, while it runs. */
   private snapshotting: Promise<void> | null = null;
+  /**
+   * Own snapshots recorded in the core without their bytes, which are durable in storage:
+   * they are read back only when one is sent to a follower. At a million keys the bytes are
+   * 270 MB that would otherwise stay in memory beside the state they encode.
+   */
+  private readonly dataOnDisk = new WeakSet<Snapshot>();
+  /** An own snapshot, durable, waiting for the Ready loop to record it in the core (keepSnapshot). */
+  private ownSnapshot: { readonly snapshot: Snapshot; readonly recorded: (compactIndex: number) => void } | null = null;
 
   private async processReadies(): Promise<void> {
     while (!this.stopped && this.raft.hasReady()) {
       const rd = this.raft.ready();
       this.options.observer?.ready?.(this.id, rd);
       const early = rd.messages.filter(sendableBeforePersist);
-      this.options.transport.send(early);
+      this.send(early);
       if (rd.hardState !== null || rd.entries.length > 0 || rd.snapshot !== null) {
         await this.options.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, sync: rd.mustSync });
         // stop() may have run while the write was in flight.
         if (this.isStopped()) return;
       }
-      this.options.transport.send(early.length === 0 ? rd.messages : rd.messages.filter((m) => !sendableBeforePersist(m)));
+      this.send(early.length === 0 ? rd.messages : rd.messages.filter((m) => !sendableBeforePersist(m)));
       if (rd.snapshot !== null) this.restoreSnapshot(rd.snapshot);
       for (const entry of rd.committedEntries) this.applyEntry(entry);
       for (const rs of rd.readStates) this.readIndexKnown(rs.context, rs.index);
       this.raft.advance();
+      this.recordOwnSnapshot();
       this.releaseReads();
       this.maybeStartQueuedReads();
       if (rd.snapshotDue && this.snapshotting === null) this.takeSnapshot();
@@ -363,18 +376,20 @@ export class RaftNode<R = unknown> {
   }
 
   /**
-   * The core asked for a snapshot: hand it the state now (it must be the state at the applied
-   * index), then persist it and compact the stored log in the background. The Ready loop does
-   * not wait: on a loaded leader, writing and fsyncing a large snapshot in line paused every
-   * write for hundreds of milliseconds. Until the snapshot is durable the stored log still
-   * holds every entry it covers, so a crash in between loses nothing. A snapshot that comes
-   * due while one is being written waits for the next Ready after it.
+   * The core asked for a snapshot: capture the state now (it must be the state at the applied
+   * index), then encode and persist it, record it in the core and compact the stored log, all
+   * in the background. The Ready loop does not wait: on a loaded leader, encoding a million
+   * keys took seconds and writing and fsyncing the file hundreds of milliseconds, during
+   * which no heartbeat went out. Until the snapshot is recorded the core and the stored log
+   * keep every entry it covers, so a crash in between loses nothing. A snapshot that comes due
+   * while one is under way waits for the next Ready after it.
    */
   private takeSnapshot(): void {
-    const snapshot = this.raft.compact(() => this.options.stateMachine.snapshot());
-    if (snapshot === null) return;
-    const compactIndex = this.raft.firstIndex() - 1;
-    this.snapshotting = this.persistSnapshot(snapshot, compactIndex).then(
+    const meta = this.raft.snapshotPoint();
+    if (meta === null) return;
+    const machine = this.options.stateMachine;
+    const encoding = machine.snapshotInBackground?.() ?? Promise.resolve(machine.snapshot());
+    this.snapshotting = this.keepSnapshot(meta, encoding).then(
       () => {
         this.snapshotting = null;
       },
@@ -386,10 +401,50 @@ export class RaftNode<R = unknown> {
     );
   }
 
-  private async persistSnapshot(snapshot: Snapshot, compactIndex: number): Promise<void> {
-    await this.options.storage.saveSnapshot(snapshot);
+  private async keepSnapshot(meta: SnapshotMeta, encoding: Promise<Uint8Array>): Promise<void> {
+    const snapshot: Snapshot = { meta, data: await encoding };
+    if (this.isStopped()) return;
+    const storage = this.options.storage;
+    await storage.saveSnapshot(snapshot);
+    if (this.isStopped()) return;
+    const kept: Snapshot = storage.loadSnapshot === undefined ? snapshot : { meta, data: new Uint8Array(0) };
+    if (kept !== snapshot) this.dataOnDisk.add(kept);
+    const compactIndex = await new Promise<number>((recorded) => {
+      this.ownSnapshot = { snapshot: kept, recorded };
+      // The core must not change between ready() and advance(). The Ready loop only ever
+      // waits there (on storage), so while it runs it records the snapshot after advance().
+      if (!this.processing) this.recordOwnSnapshot();
+    });
     if (this.isStopped()) return;
     await this.options.storage.compact(compactIndex);
+  }
+
+  private send(messages: readonly Message[]): void {
+    const stored = messages.filter((m) => m.snapshot !== null && this.dataOnDisk.has(m.snapshot));
+    this.options.transport.send(stored.length === 0 ? messages : messages.filter((m) => !stored.includes(m)));
+    for (const m of stored) void this.sendStoredSnapshot(m);
+  }
+
+  /** A MsgSnap for a snapshot whose bytes are in storage: read them, then send. */
+  private async sendStoredSnapshot(m: Message): Promise<void> {
+    let loaded: Snapshot | null = null;
+    try {
+      if (m.snapshot !== null) loaded = (await this.options.storage.loadSnapshot?.(m.snapshot.meta)) ?? null;
+    } catch (error) {
+      this.options.observer?.snapshotUnreadable?.(this.id, error);
+    }
+    if (this.isStopped()) return;
+    // Gone (a newer snapshot replaced it) or unreadable: the core tries again later with its latest.
+    if (loaded === null) this.reportSnapshot(m.to, false);
+    else this.options.transport.send([{ ...m, snapshot: loaded }]);
+  }
+
+  private recordOwnSnapshot(): void {
+    const own = this.ownSnapshot;
+    if (own === null) return;
+    this.ownSnapshot = null;
+    this.raft.compactTo(own.snapshot);
+    own.recorded(this.raft.firstIndex() - 1);
   }
 }
 

@@ -28,6 +28,7 @@ import {
   type Ready,
   type Role,
   type Snapshot,
+  type SnapshotMeta,
   type SoftState,
 } from './types.js';
 
@@ -259,16 +260,34 @@ export class Raft {
    * flight): the applied index is then no longer in the log, and the next Ready installs the
    * newer state anyway.
    */
-  compact(takeData: () => Uint8Array, compactIndex = this.log.applied - this.config.snapshotTrailingEntries): Snapshot | null {
+  compact(takeData: () => Uint8Array, compactIndex?: number): Snapshot | null {
+    const meta = this.snapshotPoint();
+    if (meta === null) return null;
+    const snapshot: Snapshot = { meta, data: takeData() };
+    this.compactTo(snapshot, compactIndex);
+    return snapshot;
+  }
+
+  /**
+   * compact() in two steps, for state that takes a while to encode: snapshotPoint() says what
+   * a snapshot of the applied state taken now stands for (null as for compact()), and
+   * compactTo() records it once its data is ready, later, between Readies. Entries up to
+   * that point are committed, so no leader can have changed them meanwhile; a leader's newer
+   * snapshot installed meanwhile makes compactTo() a no-op.
+   */
+  snapshotPoint(): SnapshotMeta | null {
     const index = this.log.applied;
     const term = this.log.term(index);
     if (term === undefined) {
       assert(this.log.unstableSnapshot() !== null, `applied index ${index} is not in the log`);
       return null;
     }
-    const snapshot: Snapshot = { meta: { index, term, conf: this.tracker.confState() }, data: takeData() };
-    this.log.compact(snapshot, Math.min(compactIndex, index));
-    return snapshot;
+    return { index, term, conf: this.tracker.confState() };
+  }
+
+  compactTo(snapshot: Snapshot, compactIndex = snapshot.meta.index - this.config.snapshotTrailingEntries): void {
+    assert(this.readyInProgress === null, 'compactTo() between ready() and advance()');
+    this.log.compact(snapshot, Math.min(compactIndex, snapshot.meta.index));
   }
 
   // ---------------------------------------------------------------------------------------------

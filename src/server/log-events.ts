@@ -57,6 +57,10 @@ export class EventingStateMachine implements StateMachine<ClusterApplyResult> {
     return this.state.snapshot();
   }
 
+  snapshotInBackground(): Promise<Uint8Array> {
+    return this.state.snapshotInBackground();
+  }
+
   restore(data: Uint8Array): void {
     this.state.restore(data);
   }

@@ -1,7 +1,7 @@
 /**
  * The series that mirror a node's live state, read from the node at each scrape: Raft's term,
  * role and indexes, the leader's view of each peer, the proposals in flight, the replicated
- * job registry, and the certificates' expiry. Counts the driver already keeps
+ * job registry, the certificates' expiry, and the process's memory. Counts the driver already keeps
  * (ConsensusCounters) are mirrored as counters.
  */
 import type { Registry } from 'prom-client';
@@ -66,6 +66,14 @@ export function registerNodeGauges(registry: Registry, source: () => MetricsSour
       labelNames: ['certificate'],
       read: read((s) => certificateExpiry(s.tls(), Date.now()), []),
     },
+    {
+      name: 'quorate_process_memory_bytes',
+      help: "The process's memory: resident set (rss), V8 heap in use and reserved (heap_used, heap_total), and outside the heap (external, of it array_buffers).",
+      type: 'gauge',
+      labelNames: ['kind'],
+      // Process-wide, not per node: several nodes in one process (the library) all report it.
+      read: () => processMemory(),
+    },
   ];
   return specs.map((spec) => mirror(registry, spec));
 }
@@ -83,6 +91,17 @@ function allocationsByState(allocations: readonly Allocation[]): [Labels, number
   const counts = new Map(allocationStates.map((state) => [state, 0]));
   for (const allocation of allocations) counts.set(allocation.status, (counts.get(allocation.status) ?? 0) + 1);
   return [...counts].map(([state, count]) => [{ state }, count]);
+}
+
+function processMemory(): [Labels, number][] {
+  const usage = process.memoryUsage();
+  return [
+    [{ kind: 'rss' }, usage.rss],
+    [{ kind: 'heap_used' }, usage.heapUsed],
+    [{ kind: 'heap_total' }, usage.heapTotal],
+    [{ kind: 'external' }, usage.external],
+    [{ kind: 'array_buffers' }, usage.arrayBuffers],
+  ];
 }
 
 function certificateExpiry(info: NodeTlsInfo, nowMs: number): [Labels, number][] {

@@ -316,6 +316,7 @@ export class ServerNode {
             if (rd.softState !== null) holder.node?.observeLeadership();
           },
           restored: (_id: string, snapshot: Snapshot) => log.log('info', 'installed a snapshot from the leader', { index: snapshot.meta.index, snapshotTerm: snapshot.meta.term }),
+          snapshotUnreadable: (_id: string, error: unknown) => log.log('warn', 'could not read a stored snapshot to send it to a follower; will try again', { error: String(error) }),
           fatal: (_id: string, error: unknown) => {
             log.log('error', 'the Raft driver stopped on an error; restart the node', { error: String(error) });
             holder.node?.events.emit('fatal', error);

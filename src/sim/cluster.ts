@@ -59,7 +59,8 @@ export class SimCluster {
     const slot = this.slot(id);
     if (slot.node !== null || slot.retired) return;
     const clock = this.scheduler.clock();
-    slot.machine = new RegisterMachine();
+    // Encoding a snapshot takes up to 40 simulated ms, during which the node goes on applying.
+    slot.machine = new RegisterMachine((done) => this.scheduler.after(this.prng.int(0, 40), done));
     // The new incarnation re-applies from its snapshot; the checker must know before it does.
     this.checker.restarted(id, slot.disk.snapshotIndex());
     const node = await RaftNode.start({

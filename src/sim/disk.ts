@@ -6,7 +6,7 @@
  */
 import { assert } from '../util/assert.js';
 import type { Prng } from '../util/prng.js';
-import type { Entry, HardState, Snapshot } from '../raft/index.js';
+import type { Entry, HardState, Snapshot, SnapshotMeta } from '../raft/index.js';
 import type { LogStorage, LogUpdate, PersistedState } from '../node/index.js';
 import type { Scheduler } from './scheduler.js';
 
@@ -61,6 +61,20 @@ export class VirtualDisk implements LogStorage {
   saveSnapshot(snapshot: Snapshot): Promise<void> {
     return this.afterFsync(() => {
       if (this.snapshot === null || snapshot.meta.index > this.snapshot.meta.index) this.snapshot = snapshot;
+    });
+  }
+
+  /** Takes as long as an fsync; only the one snapshot this disk keeps can be read back. */
+  loadSnapshot(meta: SnapshotMeta): Promise<Snapshot | null> {
+    const incarnation = this.incarnation;
+    const delay = this.timings.fsyncMinMs + this.prng.next() * (this.timings.fsyncMaxMs - this.timings.fsyncMinMs);
+    return new Promise((resolve) => {
+      this.scheduler.after(delay, () => {
+        // As for writes, a crashed incarnation's read is abandoned with the node.
+        if (incarnation !== this.incarnation) return;
+        const kept = this.snapshot;
+        resolve(kept?.meta.index === meta.index && kept.meta.term === meta.term ? kept : null);
+      });
     });
   }
 

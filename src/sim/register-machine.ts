@@ -22,6 +22,13 @@ export class RegisterMachine implements StateMachine<RegisterResult> {
   private values = new Map<string, string>();
   appliedIndex = 0;
 
+  /**
+   * `defer` stands for the time a large state takes to encode: snapshotInBackground captures
+   * the state at once and hands it over when `defer` calls back (the simulator draws that time
+   * from its PRNG), so the driver's background snapshot path runs under every fault schedule.
+   */
+  constructor(private readonly defer: (done: () => void) => void = (done) => done()) {}
+
   apply(entry: Entry): RegisterResult {
     this.appliedIndex = entry.index;
     if (entry.type !== 'normal' || entry.data.byteLength === 0) return { kind: 'none' };
@@ -42,6 +49,11 @@ export class RegisterMachine implements StateMachine<RegisterResult> {
 
   snapshot(): Uint8Array {
     return encoder.encode(JSON.stringify([...this.values].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+  }
+
+  snapshotInBackground(): Promise<Uint8Array> {
+    const data = this.snapshot();
+    return new Promise((resolve) => this.defer(() => resolve(data)));
   }
 
   restore(data: Uint8Array): void {

@@ -115,19 +115,23 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
    * equal bytes (replicas are compared by snapshot bytes).
    */
   snapshot(): Uint8Array {
+    return joinSnapshot(this.clusterTables(), this.kv.snapshot());
+  }
+
+  /** The tables are small and encoded at once; the KV part in slices (KvStateMachine). */
+  async snapshotInBackground(): Promise<Uint8Array> {
+    const tables = this.clusterTables();
+    return joinSnapshot(tables, await this.kv.snapshotInBackground());
+  }
+
+  private clusterTables(): Buffer {
     const cluster = {
       members: this.members.list().map((m) => [m.id, m.peerAddress, m.apiAddress, ...memberFlags(m)]),
       credentials: this.credentials.state(),
       workload: this.workload.state(),
       fencing: this.fencing.state(),
     };
-    const members = Buffer.from(JSON.stringify(cluster));
-    const kv = this.kv.snapshot();
-    const data = Buffer.alloc(4 + members.byteLength + kv.byteLength);
-    data.writeUInt32BE(members.byteLength, 0);
-    members.copy(data, 4);
-    data.set(kv, 4 + members.byteLength);
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return Buffer.from(JSON.stringify(cluster));
   }
 
   restore(data: Uint8Array): void {
@@ -166,6 +170,14 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
     const command = decodeJsonCommand(body, isMemberSet, 'member');
     return 'op' in command ? this.members.set(command) : command;
   }
+}
+
+function joinSnapshot(tables: Buffer, kv: Uint8Array): Uint8Array {
+  const data = Buffer.allocUnsafe(4 + tables.byteLength + kv.byteLength);
+  data.writeUInt32BE(tables.byteLength, 0);
+  tables.copy(data, 4);
+  data.set(kv, 4 + tables.byteLength);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** Member and credential commands are JSON; a malformed one is a typed failure on every replica alike. */

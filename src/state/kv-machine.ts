@@ -9,7 +9,7 @@ import type { StateMachine } from '../node/index.js';
 import { isQuorateError } from '../util/errors.js';
 import { msgpackKvCodec, type KvCommandCodec } from './command-codec.js';
 import { KvStore } from './kv-store.js';
-import { decodeKvSnapshot, encodeKvSnapshot } from './snapshot-codec.js';
+import { decodeKvSnapshot, encodeKvSnapshot, encodeKvSnapshotInSlices } from './snapshot-codec.js';
 import {
   commandBytesMax,
   kvFailure,
@@ -94,6 +94,11 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
 
   snapshot(): Uint8Array {
     return encodeKvSnapshot(this.store.exportState());
+  }
+
+  /** The state now, encoded over later turns of the event loop (StateMachine.snapshotInBackground). */
+  snapshotInBackground(): Promise<Uint8Array> {
+    return encodeKvSnapshotInSlices(this.store.exportState());
   }
 
   restore(data: Uint8Array): void {

@@ -5,9 +5,9 @@
  * KvStateMachine (kv-machine.ts) feeds it the commands of committed log entries.
  */
 import { assert } from '../util/assert.js';
-import { bytesToBinary, compareBytes, inRange, toBinaryRange } from './keys.js';
+import { bytesToBinary, inRange, toBinaryRange } from './keys.js';
 import { LeaseTable } from './leases.js';
-import { MvccStore, toKeyValue, type KeyRevision, type StoredKv } from './mvcc-store.js';
+import { MvccStore, toKeyValue, type FrozenMvcc, type KeyRevision, type StoredKv } from './mvcc-store.js';
 import {
   kvFailure,
   leasesMax,
@@ -45,11 +45,18 @@ import {
 import { checkDeleteShape, checkPutShape, checkRangeShape, checkTxnShape } from './validate.js';
 
 /** Everything a snapshot holds; lease-to-key links are derived from the keys' lease field. */
-export interface KvState {
+export interface SnapshotState {
   readonly revision: number;
   readonly compactRevision: number;
-  readonly histories: Iterable<readonly [string, KeyRevision[]]>;
+  /** How many entries `histories` yields. */
+  readonly keyCount: number;
+  readonly histories: Iterable<readonly [string, readonly KeyRevision[]]>;
   readonly leases: readonly { readonly id: number; readonly ttlSeconds: number }[];
+}
+
+/** A decoded snapshot: the store takes its history arrays over. */
+export interface KvState extends SnapshotState {
+  readonly histories: Iterable<readonly [string, KeyRevision[]]>;
 }
 
 type WithoutRevision<T> = T extends unknown ? Omit<T, 'revision'> : never;
@@ -87,7 +94,9 @@ function compareKv(compare: Compare, kv: StoredKv | null): boolean {
   let order: number;
   if (compare.target === 'value') {
     assert(kv !== null, 'value compare on a missing key');
-    order = compareBytes(kv.value, compare.value);
+    const wanted = bytesToBinary(compare.value);
+    // Binary strings compare code unit by code unit, which is bytewise order (keys.ts).
+    order = kv.value < wanted ? -1 : kv.value > wanted ? 1 : 0;
   } else {
     const field = compare.target === 'lease' ? 'lease' : compare.target;
     order = Math.sign((kv?.[field] ?? 0) - compare.value);
@@ -259,9 +268,14 @@ export class KvStore {
     }, compacted, start);
   }
 
-  exportState(): KvState {
+  /**
+   * The state now, frozen (MvccStore.freeze): writes applied afterwards do not change what its
+   * histories yield, so a snapshot can be encoded from it over several turns of the event loop.
+   */
+  exportState(): SnapshotState {
     const leases = this.leaseTable.list().map(({ id, ttlSeconds }) => ({ id, ttlSeconds }));
-    return { revision: this.revision, compactRevision: this.compactRevision, histories: this.mvcc.histories(), leases };
+    const frozen: FrozenMvcc = this.mvcc.freeze();
+    return { revision: frozen.revision, compactRevision: frozen.compactRevision, keyCount: frozen.keyCount, histories: frozen.histories(), leases };
   }
 
   /**
@@ -374,8 +388,8 @@ export class KvStore {
   private execPut(request: PutRequest): { readonly kind: 'put'; readonly prevKv?: KeyValue } {
     const key = bytesToBinary(request.key);
     const current = this.mvcc.latest(key);
-    // Copies, so a caller reusing its buffers cannot change stored history.
-    const value = request.ignoreValue === true && current !== null ? current.value : new Uint8Array(request.value);
+    // A string is a copy, so a caller reusing its buffers cannot change stored history.
+    const value = request.ignoreValue === true && current !== null ? current.value : bytesToBinary(request.value);
     const lease = request.ignoreLease === true && current !== null ? current.lease : (request.lease ?? 0);
     const { prev } = this.mvcc.put(key, value, lease);
     if (prev !== null && prev.lease !== 0 && prev.lease !== lease) this.leaseTable.detach(prev.lease, key);

@@ -18,33 +18,51 @@ import type { KeyValue, KvEvent } from './types.js';
 const BTree = BTreeModule.default;
 type KeyIndex = InstanceType<typeof BTree<string, KeyRevision[]>>;
 
-/** A key's state at one revision; the key itself is the index key. */
-export interface StoredKv {
-  readonly value: Uint8Array;
-  readonly createRevision: number;
+/**
+ * One change of one key: a put (`value` holds the bytes) or a delete (`value` null, a tombstone,
+ * with the other fields 0). `modRevision` is etcd's main revision of the change.
+ *
+ * One object per change, with the value as a latin1 string: a stored Uint8Array brings its
+ * own ArrayBuffer and backing store, some 200 bytes beyond the data, where a string costs 16.
+ * At a million keys that was most of the difference between etcd's footprint and ours.
+ */
+export interface KeyRevision {
   readonly modRevision: number;
+  readonly sub: number;
+  readonly value: string | null;
+  readonly createRevision: number;
   readonly version: number;
   readonly lease: number;
 }
 
-/** One change of one key: a put (kv) or a delete (kv === null, a tombstone). */
-export interface KeyRevision {
-  readonly main: number;
-  readonly sub: number;
-  readonly kv: StoredKv | null;
+/** A key's state at one revision when it exists: a put. */
+export interface StoredKv extends KeyRevision {
+  readonly value: string;
 }
 
+function isLive(change: KeyRevision | undefined): change is StoredKv {
+  return change !== undefined && change.value !== null;
+}
+
+/** A watch event waiting in the log: its key and its change (the previous state is found in the key's history). */
 interface LoggedEvent {
   readonly key: string;
-  readonly main: number;
-  readonly sub: number;
-  readonly event: KvEvent;
+  readonly change: KeyRevision;
+}
+
+/** The whole state as of one revision, unaffected by later writes and compactions (see freeze). */
+export interface FrozenMvcc {
+  readonly revision: number;
+  readonly compactRevision: number;
+  readonly keyCount: number;
+  /** Every key's history up to `revision`, in key order; a history's later changes are left out. */
+  histories(): IterableIterator<[string, readonly KeyRevision[]]>;
 }
 
 export function toKeyValue(key: string, kv: StoredKv, keysOnly = false): KeyValue {
   return {
     key: binaryToBytes(key),
-    value: keysOnly ? new Uint8Array(0) : kv.value,
+    value: keysOnly ? new Uint8Array(0) : binaryToBytes(kv.value),
     createRevision: kv.createRevision,
     modRevision: kv.modRevision,
     version: kv.version,
@@ -52,28 +70,38 @@ export function toKeyValue(key: string, kv: StoredKv, keysOnly = false): KeyValu
   };
 }
 
-function buildEvent(key: string, change: KeyRevision, prev: StoredKv | null): KvEvent {
-  const kv: KeyValue =
-    change.kv === null
-      ? { key: binaryToBytes(key), value: new Uint8Array(0), createRevision: 0, modRevision: change.main, version: 0, lease: 0 }
-      : toKeyValue(key, change.kv);
-  const type = change.kv === null ? 'delete' : 'put';
-  return prev === null ? { type, kv } : { type, kv, prevKv: toKeyValue(key, prev) };
+function buildEvent(key: string, change: KeyRevision, prev: KeyRevision | undefined): KvEvent {
+  const kv: KeyValue = isLive(change)
+    ? toKeyValue(key, change)
+    : { key: binaryToBytes(key), value: new Uint8Array(0), createRevision: 0, modRevision: change.modRevision, version: 0, lease: 0 };
+  const type = isLive(change) ? 'put' : 'delete';
+  return isLive(prev) ? { type, kv, prevKv: toKeyValue(key, prev) } : { type, kv };
 }
 
-/** The entry visible at `revision`: the last one with main <= revision (binary search). */
-function visibleAt(history: readonly KeyRevision[], revision: number): StoredKv | null {
+/** How many changes of `history` have modRevision <= revision (binary search). */
+function countThrough(history: readonly KeyRevision[], revision: number): number {
   let low = 0;
   let high = history.length;
   while (low < high) {
     const mid = (low + high) >>> 1;
-    if ((history[mid]?.main ?? 0) <= revision) low = mid + 1;
+    if ((history[mid]?.modRevision ?? 0) <= revision) low = mid + 1;
     else high = mid;
   }
-  return low === 0 ? null : (history[low - 1]?.kv ?? null);
+  return low;
+}
+
+/** The state visible at `revision`: the last change with modRevision <= revision, if a put. */
+function visibleAt(history: readonly KeyRevision[], revision: number): StoredKv | null {
+  const change = history[countThrough(history, revision) - 1];
+  return isLive(change) ? change : null;
 }
 
 export class MvccStore {
+  /**
+   * Key -> history. A history array only ever grows at its end; compaction replaces it with a
+   * new array, and the tree is copy-on-write (sorted-btree's clone), so a frozen view keeps
+   * seeing exactly the state it was taken at.
+   */
   private index: KeyIndex = new BTree<string, KeyRevision[]>();
   private log: LoggedEvent[] = [];
   private revision = 1;
@@ -100,7 +128,8 @@ export class MvccStore {
   /** The latest state of a key, including writes of the transaction in progress. */
   latest(key: string): StoredKv | null {
     const history = this.index.get(key);
-    return history?.[history.length - 1]?.kv ?? null;
+    const last = history?.[history.length - 1];
+    return isLive(last) ? last : null;
   }
 
   /**
@@ -111,7 +140,8 @@ export class MvccStore {
   scan(range: BinaryRange, revision: number | null, visit: (key: string, kv: StoredKv) => boolean): void {
     for (const [key, history] of this.index.entries(range.start)) {
       if (range.end !== null && key >= range.end) return;
-      const kv = revision === null ? (history[history.length - 1]?.kv ?? null) : visibleAt(history, revision);
+      const last = history[history.length - 1];
+      const kv = revision === null ? (isLive(last) ? last : null) : visibleAt(history, revision);
       if (kv !== null && !visit(key, kv)) return;
     }
   }
@@ -121,17 +151,19 @@ export class MvccStore {
     this.pending = [];
   }
 
-  put(key: string, value: Uint8Array, lease: number): { readonly kv: StoredKv; readonly prev: StoredKv | null } {
-    const main = this.writeRevision;
+  /** `value` is the bytes as a latin1 string (keys.ts bytesToBinary). */
+  put(key: string, value: string, lease: number): { readonly kv: StoredKv; readonly prev: StoredKv | null } {
+    const modRevision = this.writeRevision;
     const prev = this.latest(key);
     const kv: StoredKv = {
+      modRevision,
+      sub: this.pending?.length ?? 0,
       value,
-      createRevision: prev === null ? main : prev.createRevision,
-      modRevision: main,
+      createRevision: prev === null ? modRevision : prev.createRevision,
       version: prev === null ? 1 : prev.version + 1,
       lease,
     };
-    this.record(key, { main, sub: 0, kv }, prev);
+    this.record(key, kv, prev);
     return { kv, prev };
   }
 
@@ -139,7 +171,7 @@ export class MvccStore {
   delete(key: string): StoredKv {
     const prev = this.latest(key);
     assert(prev !== null, 'delete of a missing key');
-    this.record(key, { main: this.writeRevision, sub: 0, kv: null }, prev);
+    this.record(key, { modRevision: this.writeRevision, sub: this.pending?.length ?? 0, value: null, createRevision: 0, version: 0, lease: 0 }, prev);
     return prev;
   }
 
@@ -155,15 +187,13 @@ export class MvccStore {
   private record(key: string, change: KeyRevision, prev: StoredKv | null): void {
     const pending = this.pending;
     assert(pending !== null, 'change outside a write');
-    const entry: KeyRevision = { ...change, sub: pending.length };
     const history = this.index.get(key);
     // The txn validation forbids touching one key twice in a transaction (as etcd does).
-    assert(history?.[history.length - 1]?.main !== entry.main, 'key changed twice in one revision');
-    if (history === undefined) this.index.set(key, [entry]);
-    else history.push(entry);
-    const event = buildEvent(key, entry, prev);
-    pending.push(event);
-    this.log.push({ key, main: entry.main, sub: entry.sub, event });
+    assert(history?.[history.length - 1]?.modRevision !== change.modRevision, 'key changed twice in one revision');
+    if (history === undefined) this.index.set(key, [change]);
+    else history.push(change);
+    pending.push(buildEvent(key, change, prev ?? undefined));
+    this.log.push({ key, change });
   }
 
   /** Events with revision >= from in `range`, in revision order. The caller checks `from`. */
@@ -172,46 +202,76 @@ export class MvccStore {
     let high = this.log.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if ((this.log[mid]?.main ?? 0) < from) low = mid + 1;
+      if ((this.log[mid]?.change.modRevision ?? 0) < from) low = mid + 1;
       else high = mid;
     }
     const events: KvEvent[] = [];
     for (let i = low; i < this.log.length; i++) {
       const logged = this.log[i];
-      if (logged !== undefined && logged.main <= this.revision && inRange(range, logged.key)) events.push(logged.event);
+      if (logged === undefined || logged.change.modRevision > this.revision || !inRange(range, logged.key)) continue;
+      events.push(this.eventOf(logged));
     }
     return events;
+  }
+
+  /** A logged change as a watch event, with the key's state before it (if it existed). */
+  private eventOf({ key, change }: LoggedEvent): KvEvent {
+    const history = this.index.get(key);
+    assert(history !== undefined, 'logged event of a key not in the index');
+    const at = countThrough(history, change.modRevision) - 1;
+    return buildEvent(key, change, history[at - 1]);
   }
 
   /**
    * Drop history at or below `revision`, keeping each key's state as of `revision` (if it
    * exists then) so that reads at `revision` and later stay exact. Linear in the number of
-   * keys, as etcd's compaction is.
+   * keys, as etcd's compaction is. Shortened histories are new arrays (see `index`).
    */
   compact(revision: number): void {
     assert(revision > this.compacted && revision <= this.revision && this.pending === null, 'bad compaction');
     const emptied: string[] = [];
+    const shortened: [string, KeyRevision[]][] = [];
     this.index.forEach((history, key) => {
-      let keep = 0;
-      while (keep < history.length && (history[keep]?.main ?? 0) <= revision) keep++;
-      // history[keep - 1] is the state at `revision`: keep it if it is a live value.
-      if (keep > 0 && history[keep - 1]?.kv !== null) keep--;
-      history.splice(0, keep);
+      let drop = countThrough(history, revision);
+      // history[drop - 1] is the state at `revision`: keep it if it is a live value.
+      if (isLive(history[drop - 1])) drop--;
+      const first = history[drop];
       // The order of changes inside a compacted revision is no longer observable (its events
       // are gone); zeroing `sub` keeps snapshots canonical for states that differ only there.
-      const first = history[0];
-      if (first !== undefined && first.main <= revision) history[0] = { ...first, sub: 0 };
-      if (history.length === 0) emptied.push(key);
+      const resub = first !== undefined && first.modRevision <= revision && first.sub !== 0;
+      if (drop === 0 && !resub) return;
+      const kept = history.slice(drop);
+      if (kept.length === 0) return void emptied.push(key);
+      if (resub && first !== undefined) kept[0] = { ...first, sub: 0 };
+      shortened.push([key, kept]);
     });
     for (const key of emptied) this.index.delete(key);
-    const firstKept = this.log.findIndex((logged) => logged.main > revision);
+    for (const [key, kept] of shortened) this.index.set(key, kept);
+    const firstKept = this.log.findIndex((logged) => logged.change.modRevision > revision);
     this.log.splice(0, firstKept === -1 ? this.log.length : firstKept);
     this.compacted = revision;
   }
 
-  /** Every key's history, in key order: what a snapshot stores. */
-  histories(): IterableIterator<[string, KeyRevision[]]> {
-    return this.index.entries();
+  /**
+   * The state as it is now, for a snapshot encoded over several turns of the event loop while
+   * writes go on. O(1): the tree is cloned copy-on-write, and changes appended to a shared
+   * history later are cut off by revision.
+   */
+  freeze(): FrozenMvcc {
+    assert(this.pending === null, 'freeze during a write');
+    const index = this.index.clone();
+    const revision = this.revision;
+    return {
+      revision,
+      compactRevision: this.compacted,
+      keyCount: index.size,
+      *histories() {
+        for (const [key, history] of index.entries()) {
+          const through = countThrough(history, revision);
+          yield [key, through === history.length ? history : history.slice(0, through)];
+        }
+      },
+    };
   }
 
   /** Replace the whole state; the event log is rebuilt from the histories. */
@@ -221,12 +281,9 @@ export class MvccStore {
     const log: LoggedEvent[] = [];
     for (const [key, history] of histories) {
       this.index.set(key, history);
-      history.forEach((change, i) => {
-        const prev = i === 0 ? null : (history[i - 1]?.kv ?? null);
-        if (change.main > compactRevision) log.push({ key, main: change.main, sub: change.sub, event: buildEvent(key, change, prev) });
-      });
+      for (const change of history) if (change.modRevision > compactRevision) log.push({ key, change });
     }
-    log.sort((a, b) => a.main - b.main || a.sub - b.sub);
+    log.sort((a, b) => a.change.modRevision - b.change.modRevision || a.change.sub - b.change.sub);
     this.log = log;
     this.revision = revision;
     this.compacted = compactRevision;

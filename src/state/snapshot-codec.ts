@@ -9,53 +9,80 @@
  *   u8 format (2), uint revision, uint compactRevision,
  *   uint key count, then per key: latin1 key, uint history length, then per revision:
  *     uint main, uint sub, u8 0 (deleted) | 1 (put) followed by
- *     bytes value, uint createRevision, uint version, uint lease;
+ *     latin1 value (its bytes), uint createRevision, uint version, uint lease;
  *   uint lease count, then per lease: uint id, uint ttlSeconds.
  * A put's modRevision is its `main`, so it is not stored twice. Format 1 was JSON with base64,
  * which cost a 64-client write load several percent of its CPU and stalled the event loop.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { assert } from '../util/assert.js';
 import { ByteReader, ByteWriter } from '../util/bytes.js';
-import type { KvState } from './kv-store.js';
+import type { KvState, SnapshotState } from './kv-store.js';
 import type { KeyRevision } from './mvcc-store.js';
 
 const formatVersion = 2;
 const deleted = 0;
 const put = 1;
+/** Keys encoded between two looks at the clock while encoding in slices. */
+const keysPerStep = 512;
+/** Work per turn of the event loop while encoding in slices: well under a heartbeat interval. */
+const sliceMs = 8;
 
-export function encodeKvSnapshot(state: KvState): Uint8Array {
+export function encodeKvSnapshot(state: SnapshotState): Uint8Array {
   const out = new ByteWriter();
+  for (const _step of encodeSteps(state, out));
+  return out.finish();
+}
+
+/**
+ * The same bytes as encodeKvSnapshot, produced over as many turns of the event loop as it
+ * takes, so that a large state (a million keys take seconds) does not stall heartbeats, apply
+ * and client I/O. `state` must be frozen (KvStore.exportState), since writes go on meanwhile.
+ */
+export async function encodeKvSnapshotInSlices(state: SnapshotState): Promise<Uint8Array> {
+  const out = new ByteWriter();
+  let sliceStart = performance.now();
+  for (const _step of encodeSteps(state, out)) {
+    if (performance.now() - sliceStart < sliceMs) continue;
+    await nextTurn();
+    sliceStart = performance.now();
+  }
+  return out.finish();
+}
+
+/** Writes the snapshot into `out`, pausing (yielding) every keysPerStep keys. */
+function* encodeSteps(state: SnapshotState, out: ByteWriter): Generator<void> {
   out.u8(formatVersion);
   out.uint(state.revision);
   out.uint(state.compactRevision);
-  const histories = [...state.histories];
-  out.uint(histories.length);
-  for (const [key, history] of histories) {
+  out.uint(state.keyCount);
+  let keys = 0;
+  for (const [key, history] of state.histories) {
     out.latin1(key);
     out.uint(history.length);
     for (const change of history) encodeRevision(out, change);
+    if (++keys % keysPerStep === 0) yield;
   }
+  assert(keys === state.keyCount, `KV snapshot: ${keys} keys where ${state.keyCount} were announced`);
   out.uint(state.leases.length);
   for (const { id, ttlSeconds } of state.leases) {
     out.uint(id);
     out.uint(ttlSeconds);
   }
-  return out.finish();
 }
 
 function encodeRevision(out: ByteWriter, change: KeyRevision): void {
-  out.uint(change.main);
+  out.uint(change.modRevision);
   out.uint(change.sub);
-  const kv = change.kv;
-  if (kv === null) {
+  if (change.value === null) {
     out.u8(deleted);
     return;
   }
   out.u8(put);
-  out.bytes(kv.value);
-  out.uint(kv.createRevision);
-  out.uint(kv.version);
-  out.uint(kv.lease);
+  out.latin1(change.value);
+  out.uint(change.createRevision);
+  out.uint(change.version);
+  out.uint(change.lease);
 }
 
 /** Snapshots are checksummed by storage, so a malformed one is a bug: it fails an assertion. */
@@ -75,15 +102,15 @@ export function decodeKvSnapshot(data: Uint8Array): KvState {
   const leases: { id: number; ttlSeconds: number }[] = [];
   for (let n = input.uint(); n > 0; n--) leases.push({ id: input.uint(), ttlSeconds: input.uint() });
   assert(input.done, 'KV snapshot: bytes after the lease table');
-  return { revision, compactRevision, histories, leases };
+  return { revision, compactRevision, keyCount: histories.length, histories, leases };
 }
 
 function decodeRevision(input: ByteReader): KeyRevision {
-  const main = input.uint();
+  const modRevision = input.uint();
   const sub = input.uint();
   const kind = input.u8();
-  if (kind === deleted) return { main, sub, kv: null };
+  if (kind === deleted) return { modRevision, sub, value: null, createRevision: 0, version: 0, lease: 0 };
   assert(kind === put, `KV snapshot: unknown revision kind ${kind}`);
-  const value = input.bytes();
-  return { main, sub, kv: { value, createRevision: input.uint(), modRevision: main, version: input.uint(), lease: input.uint() } };
+  const value = input.latin1();
+  return { modRevision, sub, value, createRevision: input.uint(), version: input.uint(), lease: input.uint() };
 }

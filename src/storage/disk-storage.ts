@@ -13,7 +13,7 @@
  * WAL in one write and one fdatasync.
  */
 import { join } from 'node:path';
-import type { Entry, HardState, Snapshot } from '../raft/index.js';
+import type { Entry, HardState, Snapshot, SnapshotMeta } from '../raft/index.js';
 import type { LogStorage, LogUpdate, PersistedState } from '../node/index.js';
 import { RecordType, type WalRecord } from './codec.js';
 import { StorageError, corruptionAdvice } from './errors.js';
@@ -132,6 +132,11 @@ export class DiskStorage implements LogStorage {
   /** Runs beside save(): appends keep flowing while the snapshot is written and fsynced. */
   saveSnapshot(snapshot: Snapshot): Promise<void> {
     return this.saveSnapshotFile(snapshot);
+  }
+
+  /** Serialized with snapshot writes, so it never reads a file being replaced or removed. */
+  loadSnapshot(meta: SnapshotMeta): Promise<Snapshot | null> {
+    return this.serializeSnapshots(() => this.snapshots.load(meta));
   }
 
   compact(index: number): Promise<void> {

@@ -18,12 +18,15 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Write `data` to `path` so that after a crash the file is either the old or the new one. */
-export async function writeFileAtomic(path: string, data: Uint8Array, dir: string): Promise<void> {
+/**
+ * Write `data` (or its parts, one after the other) to `path` so that after a crash the file
+ * is either the old or the new one.
+ */
+export async function writeFileAtomic(path: string, data: Uint8Array | readonly Uint8Array[], dir: string): Promise<void> {
   const temp = `${path}${tempSuffix}`;
   const handle = await open(temp, 'w', 0o600);
   try {
-    await handle.writeFile(data);
+    for (const part of data instanceof Uint8Array ? [data] : data) await handle.writeFile(part);
     await handle.sync();
   } finally {
     await handle.close();

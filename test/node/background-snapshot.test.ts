@@ -2,7 +2,9 @@
  * The node driver persists its own snapshots beside the Ready loop: while a snapshot is being
  * written (here: held back until the test releases it), proposals keep committing, and the
  * stored log is compacted only after the snapshot is durable. A loaded leader that waited for
- * its snapshot file paused every write for hundreds of milliseconds.
+ * its snapshot file paused every write for hundreds of milliseconds. The state machine may
+ * encode in the background too (snapshotInBackground), and then the snapshot must hold the
+ * state of the index it came due at.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -63,6 +65,60 @@ test('proposals commit while a snapshot is written; compaction waits for it', as
     assert.equal(durable, `snapshot ${index} durable`);
     assert.equal(compacted, `compact ${index - 2}`, 'the log is compacted behind the durable snapshot, keeping the trailing entries');
     assert.ok(events.length >= 4, `a later snapshot was taken once the first finished: ${events.join(', ')}`);
+  } finally {
+    node.stop();
+  }
+});
+
+/** Storage that keeps what it is given and persists at once. */
+class RecordingStorage implements LogStorage {
+  readonly snapshots: Snapshot[] = [];
+  readonly compactions: number[] = [];
+
+  constructor(private readonly initial: PersistedState) {}
+
+  load(): Promise<PersistedState> {
+    return Promise.resolve(this.initial);
+  }
+
+  save(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  saveSnapshot(snapshot: Snapshot): Promise<void> {
+    this.snapshots.push(snapshot);
+    return Promise.resolve();
+  }
+
+  compact(index: number): Promise<void> {
+    this.compactions.push(index);
+    return Promise.resolve();
+  }
+}
+
+test('a snapshot encoded in the background holds the state of its index, not of when it was done', async () => {
+  const held: (() => void)[] = [];
+  const machine = new RegisterMachine((done) => held.push(done));
+  const storage = new RecordingStorage(bootstrapState(['n1'], machine.snapshot()));
+  const node = await startSingleVoter(storage, machine, { snapshotEntries: 10, snapshotTrailingEntries: 2 });
+  try {
+    const deadline = Date.now() + 5_000;
+    while (node.basicStatus().role !== 'leader') {
+      assert.ok(Date.now() < deadline, 'a single voter elects itself');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    for (let i = 0; i < 40; i++) await node.propose(encodeCommand({ op: 'put', key: `k${i}`, value: 'v' }));
+    assert.equal(held.length, 1, 'one encoding under way while 40 proposals commit');
+    assert.equal(storage.snapshots.length, 0, 'nothing persisted before the encoding is done');
+    held[0]?.();
+    for (let i = 40; i < 45; i++) await node.propose(encodeCommand({ op: 'put', key: `k${i}`, value: 'v' }));
+    const [snapshot] = storage.snapshots;
+    assert.ok(snapshot !== undefined, 'the snapshot was persisted once encoded');
+    const keys = (JSON.parse(new TextDecoder().decode(snapshot.data)) as [string, string][]).map(([key]) => key);
+    // Index 1 is the bootstrap snapshot and index 2 the leader's no-op: puts start at index 3.
+    assert.deepEqual(keys.sort(), Array.from({ length: snapshot.meta.index - 2 }, (_, i) => `k${i}`).sort());
+    assert.ok(keys.length < 40, `taken at the point it came due (${keys.length} keys), not at release`);
+    assert.equal(storage.compactions[0], snapshot.meta.index - 2, 'compacted behind the snapshot, keeping the trailing entries');
   } finally {
     node.stop();
   }

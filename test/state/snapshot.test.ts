@@ -85,3 +85,33 @@ test('two machines applying the same entries agree on every result and snapshot'
     assert.deepEqual(left.machine.snapshot(), right.machine.snapshot());
   }
 });
+
+test('a background snapshot encodes the state of the moment it was asked for, whatever is applied meanwhile', async () => {
+  const driver = new Driver();
+  // Enough keys for the encoding to take several slices, so writes land between them.
+  for (let i = 0; i < 100_000; i++) driver.apply({ op: 'put', key: b(`bulk/${String(i).padStart(5, '0')}`), value: new Uint8Array(64).fill(i % 251) });
+  for (const command of workload()) driver.apply(command);
+  const expected = driver.machine.snapshot();
+  const encoding = driver.machine.snapshotInBackground();
+  // Overwrites (pushes onto shared histories), new keys, deletes, a lease revoke and a
+  // compaction (which rebuilds histories) all happen while the encoding runs.
+  const later: KvCommand[] = [
+    { op: 'put', key: b('bulk/00001'), value: b('changed') },
+    { op: 'put', key: b('new'), value: b('n') },
+    { op: 'deleteRange', key: b('bulk/1'), rangeEnd: b('bulk/2') },
+    { op: 'leaseRevoke', id: 9 },
+    { op: 'compact', revision: driver.machine.revision },
+  ];
+  let pending = true;
+  void encoding.finally(() => (pending = false));
+  for (const command of later) {
+    await new Promise((resolve) => setImmediate(resolve));
+    driver.apply(command);
+  }
+  assert.ok(pending, 'the writes landed while the encoding was still running');
+  assert.deepEqual(await encoding, expected);
+  assert.notDeepEqual(driver.machine.snapshot(), expected);
+  const restored = new Driver(new KvStateMachine());
+  restored.machine.restore(await encoding);
+  assert.deepEqual(restored.machine.snapshot(), expected);
+});
