@@ -8,6 +8,7 @@
  */
 import { assert } from '../util/assert.js';
 import { QuorateError } from '../util/errors.js';
+import { joinChunks } from '../util/bytes.js';
 import type { Prng } from '../util/prng.js';
 import { Raft, RaftError, sendableBeforePersist, type ConfChange, type Proposed, type Entry, type Message, type NodeId, type RaftConfig, type Ready, type Snapshot, type SnapshotMeta } from '../raft/index.js';
 import type { Clock, LogStorage, PersistedState, StateMachine, Timer, Transport } from './interfaces.js';
@@ -388,8 +389,8 @@ export class RaftNode<R = unknown> {
     const meta = this.raft.snapshotPoint();
     if (meta === null) return;
     const machine = this.options.stateMachine;
-    const encoding = machine.snapshotInBackground?.() ?? Promise.resolve(machine.snapshot());
-    this.snapshotting = this.keepSnapshot(meta, encoding).then(
+    const chunks = machine.snapshotInBackground?.() ?? oneChunk(machine.snapshot());
+    this.snapshotting = this.keepSnapshot(meta, chunks).then(
       () => {
         this.snapshotting = null;
       },
@@ -401,14 +402,19 @@ export class RaftNode<R = unknown> {
     );
   }
 
-  private async keepSnapshot(meta: SnapshotMeta, encoding: Promise<Uint8Array>): Promise<void> {
-    const snapshot: Snapshot = { meta, data: await encoding };
-    if (this.isStopped()) return;
+  private async keepSnapshot(meta: SnapshotMeta, chunks: AsyncIterable<Uint8Array>): Promise<void> {
     const storage = this.options.storage;
-    await storage.saveSnapshot(snapshot);
+    let kept: Snapshot;
+    if (storage.saveSnapshotChunks !== undefined && storage.loadSnapshot !== undefined) {
+      await storage.saveSnapshotChunks(meta, chunks);
+      kept = { meta, data: new Uint8Array(0) };
+      this.dataOnDisk.add(kept);
+    } else {
+      kept = { meta, data: await joinChunks(chunks) };
+      if (this.isStopped()) return;
+      await storage.saveSnapshot(kept);
+    }
     if (this.isStopped()) return;
-    const kept: Snapshot = storage.loadSnapshot === undefined ? snapshot : { meta, data: new Uint8Array(0) };
-    if (kept !== snapshot) this.dataOnDisk.add(kept);
     const compactIndex = await new Promise<number>((recorded) => {
       this.ownSnapshot = { snapshot: kept, recorded };
       // The core must not change between ready() and advance(). The Ready loop only ever
@@ -446,6 +452,10 @@ export class RaftNode<R = unknown> {
     this.raft.compactTo(own.snapshot);
     own.recorded(this.raft.firstIndex() - 1);
   }
+}
+
+async function* oneChunk(data: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield data;
 }
 
 function replaced(index: number): RaftError {

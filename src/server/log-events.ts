@@ -57,7 +57,7 @@ export class EventingStateMachine implements StateMachine<ClusterApplyResult> {
     return this.state.snapshot();
   }
 
-  snapshotInBackground(): Promise<Uint8Array> {
+  snapshotInBackground(): AsyncIterable<Uint8Array> {
     return this.state.snapshotInBackground();
   }
 

@@ -99,12 +99,8 @@ export class NodeMetrics implements StorageObserver {
       ...(inBackground === undefined
         ? {}
         : {
-            snapshotInBackground: async () => {
-              const startedMs = performance.now();
-              const data = await inBackground();
-              snapshotCreate.observe((performance.now() - startedMs) / 1000);
-              return data;
-            },
+            // inBackground() runs at the call, capturing the state; the timing spans the chunks.
+            snapshotInBackground: () => timedChunks(snapshotCreate, performance.now(), inBackground()),
           }),
       restore: (data) => machine.restore(data),
     };
@@ -133,6 +129,11 @@ export class NodeMetrics implements StorageObserver {
     this.otlp = null;
     this.owned.unregister();
   }
+}
+
+async function* timedChunks(histogram: Histogram, startedMs: number, chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield* chunks;
+  histogram.observe((performance.now() - startedMs) / 1000);
 }
 
 function timeSeconds<T>(histogram: Histogram, run: () => T): T {

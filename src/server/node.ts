@@ -626,11 +626,13 @@ function allocationRoot(config: ServerConfig): string {
 }
 
 /** Hand RaftNode the state this module already loaded (or made), instead of reading it twice. */
-function preloaded(storage: LogStorage, state: PersistedState): LogStorage {
+function preloaded(storage: DiskStorage, state: PersistedState): LogStorage {
   return {
     load: () => Promise.resolve(state),
     save: (update) => storage.save(update),
     saveSnapshot: (snapshot) => storage.saveSnapshot(snapshot),
+    saveSnapshotChunks: (meta, chunks) => storage.saveSnapshotChunks(meta, chunks),
+    loadSnapshot: (meta) => storage.loadSnapshot(meta),
     compact: (index) => storage.compact(index),
   };
 }

@@ -5,6 +5,7 @@
  * the real WAL's own tests cover torn tails.
  */
 import { assert } from '../util/assert.js';
+import { joinChunks } from '../util/bytes.js';
 import type { Prng } from '../util/prng.js';
 import type { Entry, HardState, Snapshot, SnapshotMeta } from '../raft/index.js';
 import type { LogStorage, LogUpdate, PersistedState } from '../node/index.js';
@@ -62,6 +63,10 @@ export class VirtualDisk implements LogStorage {
     return this.afterFsync(() => {
       if (this.snapshot === null || snapshot.meta.index > this.snapshot.meta.index) this.snapshot = snapshot;
     });
+  }
+
+  async saveSnapshotChunks(meta: SnapshotMeta, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    await this.saveSnapshot({ meta, data: await joinChunks(chunks) });
   }
 
   /** Takes as long as an fsync; only the one snapshot this disk keeps can be read back. */

@@ -51,9 +51,13 @@ export class RegisterMachine implements StateMachine<RegisterResult> {
     return encoder.encode(JSON.stringify([...this.values].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
   }
 
-  snapshotInBackground(): Promise<Uint8Array> {
+  snapshotInBackground(): AsyncIterable<Uint8Array> {
     const data = this.snapshot();
-    return new Promise((resolve) => this.defer(() => resolve(data)));
+    const defer = this.defer;
+    return (async function* () {
+      await new Promise<void>((resolve) => defer(resolve));
+      yield data;
+    })();
   }
 
   restore(data: Uint8Array): void {

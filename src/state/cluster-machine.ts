@@ -115,15 +115,15 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
    * equal bytes (replicas are compared by snapshot bytes).
    */
   snapshot(): Uint8Array {
-    return joinSnapshot(this.clusterTables(), this.kv.snapshot());
+    return this.kv.snapshot(this.clusterTables());
   }
 
   /** The tables are small and encoded at once; the KV part in slices (KvStateMachine). */
-  async snapshotInBackground(): Promise<Uint8Array> {
-    const tables = this.clusterTables();
-    return joinSnapshot(tables, await this.kv.snapshotInBackground());
+  snapshotInBackground(): AsyncIterable<Uint8Array> {
+    return this.kv.snapshotInBackground(this.clusterTables());
   }
 
+  /** [u32 length][cluster JSON]: what goes in front of the KV snapshot. */
   private clusterTables(): Buffer {
     const cluster = {
       members: this.members.list().map((m) => [m.id, m.peerAddress, m.apiAddress, ...memberFlags(m)]),
@@ -131,7 +131,11 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
       workload: this.workload.state(),
       fencing: this.fencing.state(),
     };
-    return Buffer.from(JSON.stringify(cluster));
+    const json = Buffer.from(JSON.stringify(cluster));
+    const tables = Buffer.allocUnsafe(4 + json.byteLength);
+    tables.writeUInt32BE(json.byteLength, 0);
+    json.copy(tables, 4);
+    return tables;
   }
 
   restore(data: Uint8Array): void {
@@ -170,14 +174,6 @@ export class ClusterStateMachine implements StateMachine<ClusterApplyResult> {
     const command = decodeJsonCommand(body, isMemberSet, 'member');
     return 'op' in command ? this.members.set(command) : command;
   }
-}
-
-function joinSnapshot(tables: Buffer, kv: Uint8Array): Uint8Array {
-  const data = Buffer.allocUnsafe(4 + tables.byteLength + kv.byteLength);
-  data.writeUInt32BE(tables.byteLength, 0);
-  tables.copy(data, 4);
-  data.set(kv, 4 + tables.byteLength);
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** Member and credential commands are JSON; a malformed one is a typed failure on every replica alike. */

@@ -9,7 +9,7 @@ import type { StateMachine } from '../node/index.js';
 import { isQuorateError } from '../util/errors.js';
 import { msgpackKvCodec, type KvCommandCodec } from './command-codec.js';
 import { KvStore } from './kv-store.js';
-import { decodeKvSnapshot, encodeKvSnapshot, encodeKvSnapshotInSlices } from './snapshot-codec.js';
+import { decodeKvSnapshot, encodeKvSnapshot, encodeKvSnapshotChunks } from './snapshot-codec.js';
 import {
   commandBytesMax,
   kvFailure,
@@ -92,13 +92,15 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
     return this.store.leaseTtls();
   }
 
-  snapshot(): Uint8Array {
-    return encodeKvSnapshot(this.store.exportState());
+  /** `prefix`: bytes to put in front, in the same buffer (saves copying a large snapshot to prepend them). */
+  snapshot(prefix?: Uint8Array): Uint8Array {
+    return encodeKvSnapshot(this.store.exportState(), prefix);
   }
 
-  /** The state now, encoded over later turns of the event loop (StateMachine.snapshotInBackground). */
-  snapshotInBackground(): Promise<Uint8Array> {
-    return encodeKvSnapshotInSlices(this.store.exportState());
+  /** The state now, encoded in chunks over later turns of the event loop (StateMachine.snapshotInBackground). */
+  snapshotInBackground(prefix?: Uint8Array): AsyncIterable<Uint8Array> {
+    // exportState runs now, at the call; the generator's body only when iterated.
+    return encodeKvSnapshotChunks(this.store.exportState(), prefix);
   }
 
   restore(data: Uint8Array): void {

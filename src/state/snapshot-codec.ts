@@ -27,27 +27,34 @@ const put = 1;
 const keysPerStep = 512;
 /** Work per turn of the event loop while encoding in slices: well under a heartbeat interval. */
 const sliceMs = 8;
+const noPrefix: Uint8Array = new Uint8Array(0);
 
-export function encodeKvSnapshot(state: SnapshotState): Uint8Array {
+/** `prefix` goes in front of the snapshot in the same buffer (the cluster tables: cluster-machine.ts). */
+export function encodeKvSnapshot(state: SnapshotState, prefix = noPrefix): Uint8Array {
   const out = new ByteWriter();
+  out.raw(prefix);
   for (const _step of encodeSteps(state, out));
   return out.finish();
 }
 
 /**
- * The same bytes as encodeKvSnapshot, produced over as many turns of the event loop as it
- * takes, so that a large state (a million keys take seconds) does not stall heartbeats, apply
- * and client I/O. `state` must be frozen (KvStore.exportState), since writes go on meanwhile.
+ * The same bytes as encodeKvSnapshot, in chunks, produced over as many turns of the event loop
+ * as it takes, so that a large state (a million keys take seconds) neither stalls heartbeats,
+ * apply and client I/O nor has to be held whole in memory. `state` must be frozen
+ * (KvStore.exportState), since writes go on meanwhile.
  */
-export async function encodeKvSnapshotInSlices(state: SnapshotState): Promise<Uint8Array> {
+export async function* encodeKvSnapshotChunks(state: SnapshotState, prefix = noPrefix): AsyncGenerator<Uint8Array> {
   const out = new ByteWriter();
+  out.raw(prefix);
   let sliceStart = performance.now();
   for (const _step of encodeSteps(state, out)) {
     if (performance.now() - sliceStart < sliceMs) continue;
+    yield* out.takeFull();
     await nextTurn();
     sliceStart = performance.now();
   }
-  return out.finish();
+  yield* out.takeFull();
+  yield out.finish();
 }
 
 /** Writes the snapshot into `out`, pausing (yielding) every keysPerStep keys. */

@@ -29,12 +29,12 @@ const [T0, T1, T2, T3, T4, T5, T6, T7] = tables as [Uint32Array, Uint32Array, Ui
 const sliceBytes = 4 * 1024 * 1024;
 
 /**
- * The CRC-32C of `parts` one after the other, computed a slice at a time with a turn of the
+ * The CRC-32C of `parts` one after the other (continuing from `from`), computed a slice at a time with a turn of the
  * event loop between slices: a 256 MiB snapshot takes half a second, which in one piece
  * would hold back heartbeats past an election timeout.
  */
-export async function crc32cInSlices(parts: readonly Uint8Array[]): Promise<number> {
-  let crc = 0;
+export async function crc32cInSlices(parts: readonly Uint8Array[], from = 0): Promise<number> {
+  let crc = from;
   let sliced = 0;
   for (const part of parts) {
     for (let at = 0; at < part.byteLength; at += sliceBytes) {

@@ -134,6 +134,15 @@ export class DiskStorage implements LogStorage {
     return this.saveSnapshotFile(snapshot);
   }
 
+  /** Runs beside save() as saveSnapshot does. */
+  saveSnapshotChunks(meta: SnapshotMeta, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    return this.serializeSnapshots(async () => {
+      const startedMs = performance.now();
+      const bytes = await this.snapshots.saveChunks(meta, chunks);
+      this.options.observer?.snapshotSaved(elapsedMs(startedMs), bytes);
+    });
+  }
+
   /** Serialized with snapshot writes, so it never reads a file being replaced or removed. */
   loadSnapshot(meta: SnapshotMeta): Promise<Snapshot | null> {
     return this.serializeSnapshots(() => this.snapshots.load(meta));

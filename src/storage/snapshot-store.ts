@@ -5,12 +5,12 @@
  * Loading verifies the checksum and refuses a damaged file instead of falling back to an
  * older snapshot, whose log prefix may already be gone.
  */
-import { readFile, readdir, rm } from 'node:fs/promises';
+import { open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Snapshot, SnapshotMeta } from '../raft/index.js';
 import { crc32c, crc32cInSlices } from './crc32c.js';
 import { StorageError, corruptionAdvice } from './errors.js';
-import { fsyncDir, readWhole, writeFileAtomic } from './files.js';
+import { fsyncDir, readWhole, tempSuffix, writeFileAtomic } from './files.js';
 
 const magic = 0x314e5351; // "QSN1"
 const headerBytes = 12;
@@ -19,19 +19,21 @@ export function snapshotFileName(meta: SnapshotMeta): string {
   return `${meta.index.toString(16).padStart(16, '0')}-${meta.term.toString(16).padStart(16, '0')}.snap`;
 }
 
-/**
- * The file as two parts, header with metadata and then the data itself, so that the data (a
- * million keys make 270 MB) is neither copied nor checksummed in one go on the event loop.
- */
-async function encodeSnapshot(snapshot: Snapshot): Promise<readonly Uint8Array[]> {
-  const meta = new TextEncoder().encode(JSON.stringify(snapshot.meta));
-  const head = new Uint8Array(headerBytes + meta.byteLength);
+/** Magic, room for the CRC, and the metadata: what precedes the data. */
+function snapshotHead(meta: SnapshotMeta): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(meta));
+  const head = new Uint8Array(headerBytes + json.byteLength);
   const view = new DataView(head.buffer);
   view.setUint32(0, magic, true);
-  view.setUint32(8, meta.byteLength, true);
-  head.set(meta, headerBytes);
-  view.setUint32(4, await crc32cInSlices([head.subarray(8), snapshot.data]), true);
-  return [head, snapshot.data];
+  view.setUint32(8, json.byteLength, true);
+  head.set(json, headerBytes);
+  return head;
+}
+
+function crcBytes(crc: number): Uint8Array {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setUint32(0, crc, true);
+  return bytes;
 }
 
 export function decodeSnapshot(bytes: Uint8Array, path: string): Snapshot {
@@ -64,13 +66,41 @@ export class SnapshotStore {
 
   /** Write the snapshot atomically, then remove all but the newest `keep` snapshots; answers the file's size. */
   async save(snapshot: Snapshot): Promise<number> {
-    const parts = await encodeSnapshot(snapshot);
-    await writeFileAtomic(join(this.dir, snapshotFileName(snapshot.meta)), parts, this.dir);
-    const names = await this.names();
-    const old = names.slice(0, Math.max(0, names.length - this.keep));
-    for (const name of old) await rm(join(this.dir, name), { force: true });
-    if (old.length > 0) await fsyncDir(this.dir);
-    return parts.reduce((sum, part) => sum + part.byteLength, 0);
+    const head = snapshotHead(snapshot.meta);
+    head.set(crcBytes(await crc32cInSlices([head.subarray(8), snapshot.data])), 4);
+    await writeFileAtomic(join(this.dir, snapshotFileName(snapshot.meta)), [head, snapshot.data], this.dir);
+    await this.prune();
+    return head.byteLength + snapshot.data.byteLength;
+  }
+
+  /**
+   * save() for data that arrives in chunks: each is checksummed and written as it comes, so
+   * the snapshot is never whole in memory. Atomic as save() is: the file gets its name only
+   * once complete and fsynced.
+   */
+  async saveChunks(meta: SnapshotMeta, chunks: AsyncIterable<Uint8Array>): Promise<number> {
+    const path = join(this.dir, snapshotFileName(meta));
+    const temp = `${path}${tempSuffix}`;
+    const head = snapshotHead(meta);
+    const handle = await open(temp, 'w', 0o600);
+    let bytes = head.byteLength;
+    try {
+      await handle.write(head, 0, head.byteLength, 0);
+      let crc = crc32c(head, 8);
+      for await (const chunk of chunks) {
+        crc = await crc32cInSlices([chunk], crc);
+        await handle.write(chunk, 0, chunk.byteLength, bytes);
+        bytes += chunk.byteLength;
+      }
+      await handle.write(crcBytes(crc), 0, 4, 4);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+    await fsyncDir(this.dir);
+    await this.prune();
+    return bytes;
   }
 
   /**
@@ -101,6 +131,14 @@ export class SnapshotStore {
       throw new StorageError('CorruptSnapshot', `snapshot ${path} holds index ${snapshot.meta.index} term ${snapshot.meta.term}, which does not match its name. ${corruptionAdvice}`);
     }
     return snapshot;
+  }
+
+  /** Remove all but the newest `keep` snapshots. */
+  private async prune(): Promise<void> {
+    const names = await this.names();
+    const old = names.slice(0, Math.max(0, names.length - this.keep));
+    for (const name of old) await rm(join(this.dir, name), { force: true });
+    if (old.length > 0) await fsyncDir(this.dir);
   }
 
   /** Snapshot file names, oldest first. */

@@ -11,10 +11,15 @@ import { Buffer } from 'node:buffer';
 import { assert } from './assert.js';
 
 const initialBytes = 64 * 1024;
+/** Chunks double up to this size: growing by copying one buffer left half a 500 MB snapshot as garbage. */
+const chunkBytesMax = 4 * 1024 * 1024;
 /** ceil(53 / 7): a varint of a safe integer never needs more bytes. */
 const varintBytesMax = 8;
 
+/** Writes into a list of chunks, so that growing never copies; finish() joins them once. */
 export class ByteWriter {
+  private readonly full: Buffer[] = [];
+  private fullBytes = 0;
   private buffer = Buffer.allocUnsafe(initialBytes);
   private length = 0;
 
@@ -34,11 +39,16 @@ export class ByteWriter {
     this.buffer[this.length++] = rest;
   }
 
-  bytes(value: Uint8Array): void {
-    this.uint(value.byteLength);
+  /** Bytes as they are, without a length in front. */
+  raw(value: Uint8Array): void {
     this.reserve(value.byteLength);
     this.buffer.set(value, this.length);
     this.length += value.byteLength;
+  }
+
+  bytes(value: Uint8Array): void {
+    this.uint(value.byteLength);
+    this.raw(value);
   }
 
   /** A string of code units below 256 (the store's binary keys), one byte each. */
@@ -48,17 +58,45 @@ export class ByteWriter {
     this.length += this.buffer.write(value, this.length, 'latin1');
   }
 
-  /** The bytes written, as a view; the writer must not be used afterwards. */
+  /** The bytes written, in one buffer of exactly their size; the writer must not be used afterwards. */
   finish(): Uint8Array {
-    return new Uint8Array(this.buffer.buffer, this.buffer.byteOffset, this.length);
+    const last = new Uint8Array(this.buffer.buffer, this.buffer.byteOffset, this.length);
+    return this.full.length === 0 ? last : concat([...this.full, last]);
   }
 
+  /** The chunks filled so far, handed over (finish() then joins only what follows). */
+  takeFull(): Uint8Array[] {
+    const full = this.full.splice(0);
+    this.fullBytes = 0;
+    return full;
+  }
+
+  /** Room for `bytes` more in the current chunk: a new chunk if it lacks it (the rest of the old one stays unused). */
   private reserve(bytes: number): void {
     if (this.length + bytes <= this.buffer.byteLength) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buffer.byteLength * 2, this.length + bytes));
-    this.buffer.copy(grown, 0, 0, this.length);
-    this.buffer = grown;
+    this.full.push(this.buffer.subarray(0, this.length));
+    this.fullBytes += this.length;
+    this.buffer = Buffer.allocUnsafe(Math.max(Math.min(this.buffer.byteLength * 2, chunkBytesMax), bytes));
+    this.length = 0;
   }
+}
+
+/** Every chunk of `chunks`, joined. */
+export async function joinChunks(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of chunks) parts.push(chunk);
+  return parts.length === 1 && parts[0] !== undefined ? parts[0] : concat(parts);
+}
+
+/** A plain Uint8Array (not a Buffer, so it compares equal to what the sync encoders give). */
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
 }
 
 export class ByteReader {

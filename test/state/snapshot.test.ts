@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KvStateMachine, type KvCommand } from '../../src/state/index.js';
+import { joinChunks } from '../../src/util/bytes.js';
 import { b, Driver } from './helpers.js';
 
 const all = [new Uint8Array([0]), new Uint8Array([0])] as const;
@@ -92,7 +93,7 @@ test('a background snapshot encodes the state of the moment it was asked for, wh
   for (let i = 0; i < 100_000; i++) driver.apply({ op: 'put', key: b(`bulk/${String(i).padStart(5, '0')}`), value: new Uint8Array(64).fill(i % 251) });
   for (const command of workload()) driver.apply(command);
   const expected = driver.machine.snapshot();
-  const encoding = driver.machine.snapshotInBackground();
+  const encoding = joinChunks(driver.machine.snapshotInBackground());
   // Overwrites (pushes onto shared histories), new keys, deletes, a lease revoke and a
   // compaction (which rebuilds histories) all happen while the encoding runs.
   const later: KvCommand[] = [

@@ -14,6 +14,8 @@ function driven(disk: VirtualDisk, scheduler: Scheduler): LogStorage {
     const tracked = promise.finally(() => {
       done = true;
     });
+    // A call may first await promise jobs (reading chunks) before it schedules its fsync.
+    await new Promise((resolve) => setImmediate(resolve));
     await scheduler.runUntil(scheduler.now() + 1000, () => done);
     return tracked;
   };
@@ -21,6 +23,8 @@ function driven(disk: VirtualDisk, scheduler: Scheduler): LogStorage {
     load: () => settle(disk.load()),
     save: (update) => settle(disk.save(update)),
     saveSnapshot: (snapshot) => settle(disk.saveSnapshot(snapshot)),
+    saveSnapshotChunks: (meta, chunks) => settle(disk.saveSnapshotChunks(meta, chunks)),
+    loadSnapshot: (meta) => settle(disk.loadSnapshot(meta)),
     compact: (index) => settle(disk.compact(index)),
   };
 }
