@@ -102,8 +102,9 @@ export function decodeKvSnapshot(data: Uint8Array): KvState {
   const histories: [string, KeyRevision[]][] = [];
   for (let keys = input.uint(); keys > 0; keys--) {
     const key = input.latin1();
-    const history: KeyRevision[] = [];
-    for (let n = input.uint(); n > 0; n--) history.push(decodeRevision(input));
+    // Sized up front: pushing would leave room for 17 in every key's list.
+    const history = new Array<KeyRevision>(input.uint());
+    for (let i = 0; i < history.length; i++) history[i] = decodeRevision(input);
     histories.push([key, history]);
   }
   const leases: { id: number; ttlSeconds: number }[] = [];
