@@ -31,7 +31,7 @@ export interface ServeOptions {
 /** Runs a node with its API until a signal; resolves once it has stopped. */
 export async function serve(options: ServeOptions): Promise<void> {
   const { config } = options;
-  const { ServerNode, formatHostPort, goOnAlone, switchableService } = await import('../server/index.js');
+  const { ServerNode, formatHostPort, goOnAlone, switchableService, watchHeapMode } = await import('../server/index.js');
   const { startApiServer } = await import('../api/index.js');
   const { startNodeGrpc } = await import('../grpc/index.js');
   const { stderrLogger, withFields } = await import('../util/log.js');
@@ -63,6 +63,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   node.tls.on('changed', renewed);
   serveLog.log('info', `listening on ${api.url} (API)${grpc === null ? '' : `, ${grpc.address} (etcd gRPC API)`} and ${formatHostPort(config.listen)} (peers)`);
   const signal = untilSignal();
+  const stopHeapWatch = watchHeapMode(serveLog);
   let failure: unknown = null;
   try {
     await options.started?.({ apiUrl: api.url });
@@ -91,6 +92,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       serveLog.log('warn', 'two_node: restarted as the only voter; the fenced peer must be wiped and joined again', { peer: stopped.peer });
     }
   } finally {
+    stopHeapWatch();
     await grpc?.close();
     await api.close();
     await node.stop({ transferLeadership: failure === null });

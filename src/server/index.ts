@@ -25,3 +25,4 @@ export { otlpTarget, OtlpExporter } from './otlp-exporter.js';
 export type { OtlpTarget } from './otlp-exporter.js';
 export { clusterEventTypes } from './events.js';
 export type { ClusterEvent, ClusterEventType, EventFeed, EventPage } from './events.js';
+export { watchHeapMode } from './heap-mode.js';
