@@ -389,8 +389,8 @@ export class RaftNode<R = unknown> {
     const meta = this.raft.snapshotPoint();
     if (meta === null) return;
     const machine = this.options.stateMachine;
-    const chunks = machine.snapshotInBackground?.() ?? oneChunk(machine.snapshot());
-    this.snapshotting = this.keepSnapshot(meta, chunks).then(
+    const encoded = machine.snapshotInBackground?.() ?? machine.snapshot();
+    this.snapshotting = this.keepSnapshot(meta, encoded).then(
       () => {
         this.snapshotting = null;
       },
@@ -402,18 +402,24 @@ export class RaftNode<R = unknown> {
     );
   }
 
-  private async keepSnapshot(meta: SnapshotMeta, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+  private async keepSnapshot(meta: SnapshotMeta, encoded: AsyncIterable<Uint8Array> | Uint8Array): Promise<void> {
     const storage = this.options.storage;
-    let kept: Snapshot;
-    if (storage.saveSnapshotChunks !== undefined && storage.loadSnapshot !== undefined) {
-      await storage.saveSnapshotChunks(meta, chunks);
-      kept = { meta, data: new Uint8Array(0) };
-      this.dataOnDisk.add(kept);
+    const onDisk = storage.saveSnapshotChunks !== undefined && storage.loadSnapshot !== undefined;
+    if (onDisk && !(encoded instanceof Uint8Array)) {
+      await storage.saveSnapshotChunks?.(meta, encoded);
     } else {
-      kept = { meta, data: await joinChunks(chunks) };
+      const data = encoded instanceof Uint8Array ? encoded : await joinChunks(encoded);
       if (this.isStopped()) return;
-      await storage.saveSnapshot(kept);
+      await storage.saveSnapshot({ meta, data });
+      if (!onDisk) return this.recordOwnSnapshotSoon({ meta, data });
     }
+    const kept: Snapshot = { meta, data: new Uint8Array(0) };
+    this.dataOnDisk.add(kept);
+    return this.recordOwnSnapshotSoon(kept);
+  }
+
+  /** Record the snapshot in the core between Readies, then compact the stored log behind it. */
+  private async recordOwnSnapshotSoon(kept: Snapshot): Promise<void> {
     if (this.isStopped()) return;
     const compactIndex = await new Promise<number>((recorded) => {
       this.ownSnapshot = { snapshot: kept, recorded };
@@ -452,10 +458,6 @@ export class RaftNode<R = unknown> {
     this.raft.compactTo(own.snapshot);
     own.recorded(this.raft.firstIndex() - 1);
   }
-}
-
-async function* oneChunk(data: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield data;
 }
 
 function replaced(index: number): RaftError {

@@ -292,7 +292,7 @@ export class MvccStore {
       if (drop === 0 && !resub) return;
       const kept = history.slice(drop);
       if (kept.length === 0) return void emptied.push(key);
-      if (resub && first !== undefined) kept[0] = { ...first, sub: 0 };
+      if (resub) kept[0] = { ...first, sub: 0 };
       shortened.push([key, fromList(kept)]);
     });
     for (const key of emptied) this.index.delete(key);
