@@ -440,7 +440,8 @@ export class Raft {
     this.leader = null;
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
-    this.randomizedElectionTimeout = this.config.electionTicks + this.prng.int(0, this.config.electionTicks);
+    const spread = Math.max(1, Math.round(this.config.electionTicks * this.config.electionJitter));
+    this.randomizedElectionTimeout = this.config.electionTicks + this.prng.int(0, spread);
     this.leadTransferee = null;
     this.tracker.resetVotes();
     this.tracker.resetProgress(this.log.lastIndex());

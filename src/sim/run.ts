@@ -62,6 +62,8 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     // couple of appends in flight, which also separates a new leader's no-op from older entries.
     appendBytesMax: prng.pick([1, 256, 1024 * 1024]),
     inflightMessagesMax: prng.pick([1, 4, 256]),
+    // Narrow spreads make followers time out together more often: the PreVote tie-break's case.
+    electionJitter: prng.pick([0.1, 0.5, 1]),
     // Simulated snapshots are small; resend a lost one after a second rather than 30.
     snapshotTicksMax: 100,
     // Snapshots every few dozen entries, so installs and compaction happen many times a run.

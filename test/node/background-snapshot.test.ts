@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { bootstrapState, type LogStorage, type PersistedState } from '../../src/node/index.js';
 import type { Snapshot } from '../../src/raft/index.js';
 import { RegisterMachine, encodeCommand } from '../../src/sim/register-machine.js';
-import { startSingleVoter } from './single-voter.js';
+import { startSingleVoter, untilLeader } from './single-voter.js';
 
 class HeldSnapshotStorage implements LogStorage {
   readonly events: string[] = [];
@@ -49,11 +49,7 @@ test('proposals commit while a snapshot is written; compaction waits for it', as
   const storage = new HeldSnapshotStorage(bootstrapState(['n1'], machine.snapshot()));
   const node = await startSingleVoter(storage, machine, { snapshotEntries: 10, snapshotTrailingEntries: 2 });
   try {
-    const deadline = Date.now() + 5_000;
-    while (node.basicStatus().role !== 'leader') {
-      assert.ok(Date.now() < deadline, 'a single voter elects itself');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await untilLeader(node);
     for (let i = 0; i < 40; i++) await node.propose(encodeCommand({ op: 'put', key: 'k', value: String(i) }));
     assert.equal(storage.events.length, 1, `one snapshot started and none finished: ${storage.events.join(', ')}`);
     assert.match(storage.events[0] ?? '', /^snapshot \d+ started$/);
@@ -102,11 +98,7 @@ test('a snapshot encoded in the background holds the state of its index, not of 
   const storage = new RecordingStorage(bootstrapState(['n1'], machine.snapshot()));
   const node = await startSingleVoter(storage, machine, { snapshotEntries: 10, snapshotTrailingEntries: 2 });
   try {
-    const deadline = Date.now() + 5_000;
-    while (node.basicStatus().role !== 'leader') {
-      assert.ok(Date.now() < deadline, 'a single voter elects itself');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await untilLeader(node);
     for (let i = 0; i < 40; i++) await node.propose(encodeCommand({ op: 'put', key: `k${i}`, value: 'v' }));
     assert.equal(held.length, 1, 'one encoding under way while 40 proposals commit');
     assert.equal(storage.snapshots.length, 0, 'nothing persisted before the encoding is done');
