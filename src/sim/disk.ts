@@ -72,9 +72,8 @@ export class VirtualDisk implements LogStorage {
   /** Takes as long as an fsync; only the one snapshot this disk keeps can be read back. */
   loadSnapshot(meta: SnapshotMeta): Promise<Snapshot | null> {
     const incarnation = this.incarnation;
-    const delay = this.timings.fsyncMinMs + this.prng.next() * (this.timings.fsyncMaxMs - this.timings.fsyncMinMs);
     return new Promise((resolve) => {
-      this.scheduler.after(delay, () => {
+      this.scheduler.after(this.fsyncDelay(this.timings.fsyncMaxMs), () => {
         // As for writes, a crashed incarnation's read is abandoned with the node.
         if (incarnation !== this.incarnation) return;
         const kept = this.snapshot;
@@ -117,12 +116,14 @@ export class VirtualDisk implements LogStorage {
     this.stallMs = maxMs;
   }
 
+  private fsyncDelay(maxMs: number): number {
+    return this.timings.fsyncMinMs + this.prng.next() * (maxMs - this.timings.fsyncMinMs);
+  }
+
   private afterFsync(write: () => void): Promise<void> {
     const incarnation = this.incarnation;
-    const maxMs = this.stallMs ?? this.timings.fsyncMaxMs;
-    const delay = this.timings.fsyncMinMs + this.prng.next() * (maxMs - this.timings.fsyncMinMs);
     return new Promise((resolve) => {
-      this.scheduler.after(delay, () => {
+      this.scheduler.after(this.fsyncDelay(this.stallMs ?? this.timings.fsyncMaxMs), () => {
         // A crashed incarnation's write never completes; its promise is abandoned with the node.
         if (incarnation !== this.incarnation) return;
         this.fsyncs++;

@@ -29,20 +29,17 @@ const [T0, T1, T2, T3, T4, T5, T6, T7] = tables as [Uint32Array, Uint32Array, Ui
 const sliceBytes = 4 * 1024 * 1024;
 
 /**
- * The CRC-32C of `parts` one after the other (continuing from `from`), computed a slice at a time with a turn of the
- * event loop between slices: a 256 MiB snapshot takes half a second, which in one piece
+ * crc32c of all of `bytes` (continuing from `crc`), computed a slice at a time with a turn of
+ * the event loop between slices: a 256 MiB snapshot takes half a second, which in one piece
  * would hold back heartbeats past an election timeout.
  */
-export async function crc32cInSlices(parts: readonly Uint8Array[], from = 0): Promise<number> {
-  let crc = from;
-  let sliced = 0;
-  for (const part of parts) {
-    for (let at = 0; at < part.byteLength; at += sliceBytes) {
-      if (sliced++ > 0) await new Promise((resolve) => setImmediate(resolve));
-      crc = crc32c(part, at, Math.min(part.byteLength, at + sliceBytes), crc);
-    }
+export async function crc32cInSlices(bytes: Uint8Array, crc = 0): Promise<number> {
+  let sum = crc;
+  for (let at = 0; at < bytes.byteLength; at += sliceBytes) {
+    if (at > 0) await new Promise((resolve) => setImmediate(resolve));
+    sum = crc32c(bytes, at, Math.min(bytes.byteLength, at + sliceBytes), sum);
   }
-  return crc;
+  return sum;
 }
 
 /** The CRC-32C of `bytes[start, end)`, continuing from `crc` (0 for a fresh checksum). */

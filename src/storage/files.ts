@@ -4,7 +4,7 @@
  * a crash leaves either the old or the new file, never a mix), directory fsyncs after creating
  * or removing files, and clean-up of temp files a crash left behind.
  */
-import { open, readdir, rename, rm, mkdir } from 'node:fs/promises';
+import { open, readdir, rename, rm, mkdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const tempSuffix = '.tmp';
@@ -18,15 +18,17 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/**
- * Write `data` (or its parts, one after the other) to `path` so that after a crash the file
- * is either the old or the new one.
- */
-export async function writeFileAtomic(path: string, data: Uint8Array | readonly Uint8Array[], dir: string): Promise<void> {
+/** Write `data` to `path` so that after a crash the file is either the old or the new one. */
+export async function writeFileAtomic(path: string, data: Uint8Array, dir: string): Promise<void> {
+  await writeFileAtomicWith(path, dir, (handle) => handle.writeFile(data));
+}
+
+/** writeFileAtomic for contents that `write` produces on the open file, in pieces or out of order. */
+export async function writeFileAtomicWith(path: string, dir: string, write: (handle: FileHandle) => Promise<void>): Promise<void> {
   const temp = `${path}${tempSuffix}`;
   const handle = await open(temp, 'w', 0o600);
   try {
-    for (const part of data instanceof Uint8Array ? [data] : data) await handle.writeFile(part);
+    await write(handle);
     await handle.sync();
   } finally {
     await handle.close();

@@ -5,12 +5,12 @@
  * Loading verifies the checksum and refuses a damaged file instead of falling back to an
  * older snapshot, whose log prefix may already be gone.
  */
-import { open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Snapshot, SnapshotMeta } from '../raft/index.js';
 import { crc32c, crc32cInSlices } from './crc32c.js';
 import { StorageError, corruptionAdvice } from './errors.js';
-import { fsyncDir, readWhole, tempSuffix, writeFileAtomic } from './files.js';
+import { fsyncDir, readWhole, writeFileAtomicWith } from './files.js';
 
 const magic = 0x314e5351; // "QSN1"
 const headerBytes = 12;
@@ -65,12 +65,8 @@ export class SnapshotStore {
   ) {}
 
   /** Write the snapshot atomically, then remove all but the newest `keep` snapshots; answers the file's size. */
-  async save(snapshot: Snapshot): Promise<number> {
-    const head = snapshotHead(snapshot.meta);
-    head.set(crcBytes(await crc32cInSlices([head.subarray(8), snapshot.data])), 4);
-    await writeFileAtomic(join(this.dir, snapshotFileName(snapshot.meta)), [head, snapshot.data], this.dir);
-    await this.prune();
-    return head.byteLength + snapshot.data.byteLength;
+  save(snapshot: Snapshot): Promise<number> {
+    return this.saveChunks(snapshot.meta, [snapshot.data]);
   }
 
   /**
@@ -78,27 +74,20 @@ export class SnapshotStore {
    * the snapshot is never whole in memory. Atomic as save() is: the file gets its name only
    * once complete and fsynced.
    */
-  async saveChunks(meta: SnapshotMeta, chunks: AsyncIterable<Uint8Array>): Promise<number> {
-    const path = join(this.dir, snapshotFileName(meta));
-    const temp = `${path}${tempSuffix}`;
+  async saveChunks(meta: SnapshotMeta, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<number> {
     const head = snapshotHead(meta);
-    const handle = await open(temp, 'w', 0o600);
     let bytes = head.byteLength;
-    try {
+    await writeFileAtomicWith(join(this.dir, snapshotFileName(meta)), this.dir, async (handle) => {
       await handle.write(head, 0, head.byteLength, 0);
       let crc = crc32c(head, 8);
       for await (const chunk of chunks) {
-        crc = await crc32cInSlices([chunk], crc);
+        crc = await crc32cInSlices(chunk, crc);
         await handle.write(chunk, 0, chunk.byteLength, bytes);
         bytes += chunk.byteLength;
       }
+      // The checksum covers everything after it, so it is written last, into its place.
       await handle.write(crcBytes(crc), 0, 4, 4);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-    await fsyncDir(this.dir);
+    });
     await this.prune();
     return bytes;
   }
@@ -117,7 +106,7 @@ export class SnapshotStore {
       throw error;
     }
     const header = checkHeader(bytes, path);
-    if ((await crc32cInSlices([bytes.subarray(8)])) !== header.crc) throw header.corrupt(8, `checksum mismatch over bytes 8 to ${bytes.byteLength}`);
+    if ((await crc32cInSlices(bytes.subarray(8))) !== header.crc) throw header.corrupt(8, `checksum mismatch over bytes 8 to ${bytes.byteLength}`);
     return readBody(bytes, header.metaBytes);
   }
 
