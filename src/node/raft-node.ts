@@ -17,7 +17,7 @@ export interface NodeTimings {
   /** The core's unit of time. Smaller ticks randomize election timeouts more finely. */
   readonly tickMs: number;
   readonly heartbeatMs: number;
-  /** Base election timeout; the actual one is random in [electionMs, 2 * electionMs). */
+  /** Base election timeout; the actual one is random in [electionMs, electionMs * (1 + electionJitter)). */
   readonly electionMs: number;
 }
 

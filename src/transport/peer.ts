@@ -3,9 +3,14 @@
  * tick, one outbound connection dialed lazily and kept, a reconnect loop with exponential
  * backoff and jitter, and at most one snapshot stream at a time.
  *
- * States: idle (no connection, none wanted yet) -> dialing -> connected; any close leads to
- * backoff, during which messages are dropped (Raft retries them), then back to idle. Leaving
- * idle takes work: a message, a snapshot or a request, so a peer nobody talks to is not dialed.
+ * States: dialing -> connected; any close leads to backoff, during which messages are dropped
+ * (Raft retries them), then dialing again. The connection is dialed as soon as the peer is
+ * known (constructed) and redialed whenever it is lost, whether or not anything waits to go: followers
+ * send each other nothing until an election, and an election whose first pre-vote waits for a
+ * TCP and TLS handshake (7-22 ms measured between loaded loopback nodes) loses that time in
+ * every failover, and worse, two pre-candidates that started a tick apart no longer see each
+ * other in time to break their tie (see losesPreVoteTie in the core), split the vote and wait a
+ * whole new election timeout. etcd keeps its peer streams up the same way.
  */
 import { performance } from 'node:perf_hooks';
 import type { Message } from '../raft/index.js';
@@ -39,7 +44,7 @@ interface ConnectWaiter {
 
 export class Peer {
   readonly counters: PeerCounters = { dials: 0, framesSent: 0, messagesSent: 0, droppedQueueFull: 0, droppedDisconnected: 0, droppedTooLarge: 0 };
-  private state: 'idle' | 'dialing' | 'connected' | 'backoff' | 'closed' = 'idle';
+  private state: 'dialing' | 'connected' | 'backoff' | 'closed' = 'dialing';
   private conn: Connection | null = null;
   private connectedAt = 0;
   private queue: Message[] = [];
@@ -62,7 +67,9 @@ export class Peer {
     private readonly log: TransportLog,
     private readonly dial: PeerDial,
     private readonly snapshotStatus: (ok: boolean) => void,
-  ) {}
+  ) {
+    this.connect();
+  }
 
   get connected(): boolean {
     return this.state === 'connected';
@@ -84,17 +91,14 @@ export class Peer {
     }
     this.queue.push(m);
     this.queueBytes += bytes;
-    if (this.state === 'idle') this.connect();
-    else if (this.state === 'connected') this.scheduleFlush();
+    if (this.state === 'connected') this.scheduleFlush();
   }
 
   /** The established connection, dialing if needed; rejects `unreachable` if the dial fails. */
   connection(): Promise<Connection> {
     if (this.state === 'connected' && this.conn !== null) return Promise.resolve(this.conn);
     if (this.state === 'closed') return Promise.reject(new QuorateError('unreachable', `node "${this.nodeId}" is no longer a peer`));
-    const connected = new Promise<Connection>((resolve, reject) => this.connectWaiters.push({ resolve, reject }));
-    if (this.state === 'idle') this.connect();
-    return connected;
+    return new Promise<Connection>((resolve, reject) => this.connectWaiters.push({ resolve, reject }));
   }
 
   /** Stop for good: the peer was removed or the transport is closing; waiting requests get `error`. */
@@ -122,8 +126,7 @@ export class Peer {
     // A newer snapshot supersedes one that has not started streaming yet.
     if (this.snapshotWaiting !== null) this.reportSnapshot(false);
     this.snapshotWaiting = m;
-    if (this.state === 'idle') this.connect();
-    else if (this.state === 'connected') this.startStream();
+    if (this.state === 'connected') this.startStream();
   }
 
   private startStream(): void {
@@ -204,8 +207,7 @@ export class Peer {
     // Jitter keeps the nodes of a cluster that lost a peer together from redialing in step.
     this.backoffTimer = setTimeout(() => {
       this.backoffTimer = null;
-      this.state = 'idle';
-      if (this.connectWaiters.length > 0) this.connect();
+      this.connect();
     }, delayMs * (0.5 + Math.random() * 0.5));
   }
 

@@ -1,7 +1,7 @@
 /**
  * The peer transport: the node driver's `Transport` over TCP with mutual TLS.
  *
- * Each node dials every peer it sends to and keeps that one outbound connection (see peer.ts);
+ * Each node dials every peer and keeps that one outbound connection up (see peer.ts);
  * it receives on the connections its peers dialed. A request's response comes back on the
  * connection the request went out on, so a node that knows only an address (a joiner) can ask
  * and be answered. Every connection is authenticated twice: TLS checks the certificate against
