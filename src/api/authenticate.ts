@@ -1,7 +1,8 @@
 /**
  * Every request's credentials, checked before its handler runs (issue 9): `Authorization:
  * Bearer <token>` with the admin token or an API token whose role grants what the route needs.
- * No token: 401; a token that is not valid, or a role too small: 403; after too many failed
+ * No token: 401; a token that is not valid, or a role too small: 403; a node that has not yet
+ * received the cluster state (joining) cannot tell, and answers 503 not_ready; after too many failed
  * attempts from one address (failed-attempts.ts), that address gets 429 until the window has
  * passed, so tokens cannot be guessed at the speed of the network. Every refusal is counted by
  * its code (GET /v1/status shows them as `api.authFailures`), so an operator sees guessing, or a
@@ -39,7 +40,9 @@ export class Authenticator {
       throw this.refuse('unauthorized', 'this request needs a token (Authorization: Bearer <token>): the admin token (on a server the CLI reads it from admin.token in the data directory) or an API token from `quorate acl token create`');
     }
     const token = /^Bearer (\S+)$/.exec(header)?.[1];
-    const result = token === undefined ? { ok: false as const, message: 'the Authorization header must be "Bearer <token>"' } : this.service.authenticate(token);
+    const result = token === undefined ? { ok: false as const, caughtUp: true, message: 'the Authorization header must be "Bearer <token>"' } : this.service.authenticate(token);
+    // Not the caller's failure: counting it would lock out every client of a joining node.
+    if (!result.ok && !result.caughtUp) throw new ApiError('not_ready', result.message);
     if (!result.ok) {
       this.failures.fail(address);
       throw this.refuse('forbidden', result.message);

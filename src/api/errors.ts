@@ -18,6 +18,7 @@ export type ApiOwnErrorCode =
   | 'compare_failed'
   | 'no_leader'
   | 'not_member'
+  | 'not_ready'
   | 'unauthorized'
   | 'forbidden'
   | 'too_many_attempts'
@@ -44,6 +45,7 @@ const statusByCode: Readonly<Record<ApiErrorCode, number>> = {
   compare_failed: 412,
   no_leader: 503,
   not_member: 503,
+  not_ready: 503,
   unauthorized: 401,
   forbidden: 403,
   too_many_attempts: 429,

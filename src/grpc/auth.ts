@@ -55,6 +55,7 @@ export class GrpcAuth {
     const address = hostOf(caller.getPeer());
     if (this.failures.blockedFor(address) !== null) throw etcdErrors.tooManyRequests();
     const result = this.service().authenticate(token);
+    if (!result.ok && !result.caughtUp) throw etcdErrors.notReady();
     if (!result.ok) {
       this.failures.fail(address);
       throw refusal();

@@ -37,6 +37,8 @@ export const etcdErrors = {
   requestTooLarge: () => etcd(status.INVALID_ARGUMENT, 'etcdserver: request is too large'),
   tooManyRequests: () => etcd(status.RESOURCE_EXHAUSTED, 'etcdserver: too many requests'),
   noLeader: () => etcd(status.UNAVAILABLE, 'etcdserver: no leader'),
+  /** Quorate's own: a joining node that has not received the cluster state cannot check tokens. */
+  notReady: () => etcd(status.UNAVAILABLE, 'quorate: this node has not received the cluster state yet (it is joining); try again or use another endpoint'),
   timeout: () => etcd(status.UNAVAILABLE, 'etcdserver: request timed out'),
   timeoutLeaderFail: () => etcd(status.UNAVAILABLE, 'etcdserver: request timed out, possibly due to previous leader failure'),
   stopped: () => etcd(status.UNAVAILABLE, 'etcdserver: server stopped'),

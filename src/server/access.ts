@@ -20,7 +20,12 @@ export interface Principal {
   readonly name: string;
 }
 
-export type Authentication = { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly message: string };
+/**
+ * `caughtUp: false`: this node cannot judge the token yet, because it has not received the
+ * cluster's state (it is joining, and the tokens come with the leader's snapshot). That is no
+ * failed attempt of the caller's: the APIs answer "unavailable, try again", not "forbidden".
+ */
+export type Authentication = { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly message: string; readonly caughtUp: boolean };
 
 export interface AclTokenView {
   readonly id: string;
@@ -61,6 +66,7 @@ interface Verified {
   readonly current: () => boolean;
 }
 
+const notCaughtUp = 'this node has not received the cluster state yet (it is joining), so it cannot check tokens; try again in a moment, or ask another node';
 const invalid = 'the token is not valid for this cluster (a mistyped token, a token of another cluster, or one that was never created)';
 
 export class AccessControl {
@@ -82,7 +88,10 @@ export class AccessControl {
     this.verified.delete(token);
     const result = this.verify(token);
     if (result.ok) this.remember(token, result.verified);
-    return result.ok ? { ok: true, principal: result.verified.principal } : result;
+    if (result.ok) return { ok: true, principal: result.verified.principal };
+    // A node joining the cluster knows no members until the leader's snapshot arrives.
+    if (this.ctx.state.members.list().length === 0) return { ok: false, caughtUp: false, message: notCaughtUp };
+    return { ok: false, caughtUp: true, message: result.message };
   }
 
   private remember(token: string, verified: Verified): void {

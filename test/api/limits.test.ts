@@ -6,7 +6,7 @@
  * a slot comes back when a stream closes or a lease is revoked or expires; a watch reader that
  * never reads is cut off while large writes keep being acknowledged promptly; a client that
  * sends its headers or body too slowly is cut off by requestTimeoutMs; and refused credentials
- * are counted in GET /v1/status. Sources other than 127.0.0.1 are 127.0.51.x only.
+ * are counted in GET /v1/status, except by a node that cannot check them yet. Sources other than 127.0.0.1 are 127.0.51.x only.
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
@@ -18,6 +18,9 @@ import { startApiServer, type ApiCountersJson, type ApiServer, type ApiServerOpt
 import { createCa, issueNodeCert } from '../../src/cluster/certs.js';
 import { raw, type RawAnswer } from './raw-http.js';
 import { SingleNode, singleNodeAdminToken } from './single-node.js';
+import { overriding } from './overriding-service.js';
+import { AccessControl } from '../../src/server/access.js';
+import { ClusterStateMachine } from '../../src/state/index.js';
 import { createLogger, silentLogger } from '../../src/util/log.js';
 
 const admin = { authorization: `Bearer ${singleNodeAdminToken}` };
@@ -272,20 +275,10 @@ test('refused credentials are counted by code in GET /v1/status', async (t) => {
   assert.equal((await raw(api.url, 'GET', '/v1/kv/x', undefined, { authorization: 'Bearer nonsense' })).status, 403);
   const reader = (await raw(api.url, 'POST', '/v1/acl/tokens', JSON.stringify({ role: 'read' }), admin)).json.token as string;
   assert.equal((await raw(api.url, 'PUT', '/v1/kv/x', 'v', { authorization: `Bearer ${reader}` })).status, 403, 'too small a role');
-  const guess = (): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const url = new URL(api.url);
-      const req = request({ host: url.hostname, port: url.port, path: '/v1/status', agent: false, localAddress: '127.0.51.8', headers: { authorization: 'Bearer guess' } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
-      req.on('error', reject);
-      req.end();
-    });
   let status = 0;
   let guesses = 0;
   while (status !== 429 && guesses < 30) {
-    status = await guess();
+    status = (await statusFrom(api, '127.0.51.8', 'guess')).status;
     guesses++;
   }
   assert.equal(status, 429);
@@ -295,3 +288,37 @@ test('refused credentials are counted by code in GET /v1/status', async (t) => {
     { unauthorized: 1, forbidden: 2 + guesses - 1, too_many_attempts: 1 },
   );
 });
+
+test('a node that has not received the cluster state answers 503 not_ready and counts no failed attempt', async (t) => {
+  // A joining node's state before the leader's snapshot: no members, no tokens. Its clients
+  // (often one load balancer address) must not be locked out for what is no mistake of theirs.
+  const joining = new ClusterStateMachine();
+  const access = new AccessControl({ state: joining, propose: () => Promise.reject(new Error('not used')), now: () => 0 });
+  const api = await startApiServer(overriding(server.node.service, { authenticate: (token) => access.authenticate(token) }), { host: '127.0.0.1', port: 0, log: silentLogger });
+  t.after(() => api.close());
+  for (let i = 0; i < 30; i++) {
+    const answer = await statusFrom(api, '127.0.51.9', singleNodeAdminToken);
+    assert.equal(answer.status, 503, `request ${i + 1}`);
+    assert.equal(answer.code, 'not_ready');
+  }
+  assert.match((await statusFrom(api, '127.0.51.9', singleNodeAdminToken)).message, /has not received the cluster state yet/);
+  assert.equal((await raw(api.url, 'GET', '/v1/kv/x')).status, 401, 'no token is still the caller\'s mistake');
+});
+
+/** GET /v1/status from `localAddress` with `token`: the status code and the error's code and message. */
+function statusFrom(api: ApiServer, localAddress: string, token: string): Promise<{ status: number; code: string; message: string }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(api.url);
+    const req = request({ host: url.hostname, port: url.port, path: '/v1/status', agent: false, localAddress, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => {
+        const error = JSON.parse(body) as { code?: string; message?: string };
+        resolve({ status: res.statusCode ?? 0, code: error.code ?? '', message: error.message ?? '' });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

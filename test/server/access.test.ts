@@ -40,3 +40,13 @@ test('a remembered admin token is refused once another admin token is set, and a
   state.restore(before);
   assert.equal(access.authenticate('admin-token-two-0123456789').ok, false);
 });
+
+test('a node without the cluster state (joining) says it cannot check tokens yet, not that they are wrong', () => {
+  const state = new ClusterStateMachine();
+  const access = new AccessControl({ state, propose: committer(state), now: () => 1_000 });
+  const joining = access.authenticate('any-token-0123456789');
+  assert.deepEqual(joining.ok ? null : joining.caughtUp, false);
+  state.members.replace([{ id: 'n1', peerAddress: '127.0.0.1:8081', apiAddress: '127.0.0.1:8080' }]);
+  const member = access.authenticate('any-token-0123456789');
+  assert.deepEqual(member.ok ? null : { caughtUp: member.caughtUp, message: member.message }, { caughtUp: true, message: 'the token is not valid for this cluster (a mistyped token, a token of another cluster, or one that was never created)' });
+});
