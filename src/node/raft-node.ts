@@ -1,7 +1,8 @@
 /**
  * The node driver: the only code that connects the consensus core to storage, transport, clock
- * and state machine. It runs the Ready loop (persist, send, apply, advance), turns proposals
- * and reads into promises, takes snapshots, and converts milliseconds into core ticks.
+ * and state machine. It runs the Ready loop (persist, send, apply, advance; what may overlap
+ * is in Ready's comment), turns proposals and reads into promises, takes snapshots, and
+ * converts milliseconds into core ticks.
  *
  * While one Ready is being persisted, new messages and proposals keep stepping into the core;
  * the next Ready carries all of them, so one fsync covers many proposals (group commit).
@@ -324,6 +325,14 @@ export class RaftNode<R = unknown> {
       this.options.observer?.ready?.(this.id, rd);
       const early = rd.messages.filter(sendableBeforePersist);
       this.send(early);
+      // Committed entries that were durable here before this Ready are applied while it is
+      // persisted: applying a committed entry depends on nothing this Ready writes. On a leader
+      // the Ready that carries a new commit index writes only that index (no fsync), and
+      // applying after it held every acknowledgement for a WAL write (0.2-0.3 ms of a 1.6 ms
+      // write at 1 client). Entries this Ready itself persists still wait for it.
+      const firstUnstable = rd.entries[0]?.index ?? Infinity;
+      const applyNow = rd.snapshot === null ? rd.committedEntries.filter((entry) => entry.index < firstUnstable) : [];
+      for (const entry of applyNow) this.applyEntry(entry);
       if (rd.hardState !== null || rd.entries.length > 0 || rd.snapshot !== null) {
         await this.options.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, sync: rd.mustSync });
         // stop() may have run while the write was in flight.
@@ -331,7 +340,7 @@ export class RaftNode<R = unknown> {
       }
       this.send(early.length === 0 ? rd.messages : rd.messages.filter((m) => !sendableBeforePersist(m)));
       if (rd.snapshot !== null) this.restoreSnapshot(rd.snapshot);
-      for (const entry of rd.committedEntries) this.applyEntry(entry);
+      for (const entry of rd.committedEntries.slice(applyNow.length)) this.applyEntry(entry);
       for (const rs of rd.readStates) this.readIndexKnown(rs.context, rs.index);
       this.raft.advance();
       this.recordOwnSnapshot();

@@ -166,7 +166,7 @@ export class RaftLog {
 
   /**
    * Committed entries not yet handed out for applying, bounded in bytes. Some may still be
-   * unstable here; the Ready contract has them persisted before they are applied.
+   * unstable here; the Ready contract has them persisted before they are applied (types.ts).
    */
   nextCommittedEntries(bytesMax: number, sizeOf: (entry: Entry) => number): Entry[] {
     if (this.pendingSnapshot !== null || this.applied >= this.committed) return [];

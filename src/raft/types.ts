@@ -138,6 +138,10 @@ export interface SoftState {
  * writes are durable, so the leader's fsync overlaps the followers' (thesis section 10.2.1):
  * the leader counts its own entries toward a majority only once `advance()` says they are
  * durable. Responses and votes must wait: they promise state that must survive a crash.
+ *
+ * Committed entries that are not among this Ready's `entries` (durable since an earlier Ready)
+ * may be applied before the writes finish, when there is no `snapshot`: applying a committed
+ * entry depends on nothing this Ready writes. Those among `entries` wait for them.
  */
 export interface Ready {
   readonly softState: SoftState | null;
