@@ -1,6 +1,7 @@
 /**
  * The cluster's certificate authority and the node certificates the peer transport's mutual
- * TLS runs on, all ECDSA P-256 with SHA-256 (@peculiar/x509 over Node's WebCrypto).
+ * TLS runs on, all ECDSA P-256 with SHA-256: keys and signatures from node:crypto, the
+ * certificates encoded by ./x509.js.
  *
  * Two ways to get a CA:
  * - `createCa`: a fresh random key, kept by `cluster init` and handed to joiners.
@@ -11,10 +12,11 @@
  *   extensions) is fixed too, and its signature is deterministic (RFC 6979), so the certificate
  *   is byte-identical on every node and has one fingerprint.
  */
-import { KeyObject, X509Certificate, createECDH, createHash, createHmac, createPrivateKey, hkdfSync, webcrypto } from 'node:crypto';
+import { X509Certificate, createECDH, createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPair, hkdf, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
-import type * as X509 from '@peculiar/x509';
+import { promisify } from 'node:util';
 import { QuorateError } from '../util/errors.js';
+import * as x509 from './x509.js';
 
 export interface CertAndKey {
   readonly certPem: string;
@@ -45,44 +47,31 @@ export interface CertInfo {
 /** Below this the secret could be guessed, and whoever guesses it can join the cluster. */
 export const clusterSecretLengthMin = 16;
 
-const ecdsa = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const signingAlgorithm = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const dayMs = 24 * 60 * 60 * 1000;
 /** Certificates start an hour in the past, so that a peer whose clock is behind accepts them. */
 const clockSkewMs = 60 * 60 * 1000;
 /** The order of the P-256 group: private scalars lie in [1, n - 1]. */
 const p256Order = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 
-let x509Module: Promise<typeof X509> | null = null;
-
-/**
- * @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata API
- * (reflect-metadata) loaded first. Both load on first use, so CLI commands that never touch
- * certificates do not pay for them.
- */
-function loadX509(): Promise<typeof X509> {
-  x509Module ??= import('reflect-metadata').then(() => import('@peculiar/x509'));
-  return x509Module;
-}
+/** Off the event loop: a server issues certificates while it serves. */
+const generateP256 = (): Promise<{ publicKey: KeyObject; privateKey: KeyObject }> => promisify(generateKeyPair)('ec', { namedCurve: 'P-256' });
 
 /** A new CA with a random key, valid for ten years. */
 export async function createCa(commonName: string): Promise<CertAndKey> {
-  const x509 = await loadX509();
-  const keys = await webcrypto.subtle.generateKey(ecdsa, true, ['sign', 'verify']);
+  const { publicKey, privateKey } = await generateP256();
+  const spki = spkiOf(publicKey);
+  const name = x509.name([['CN', commonName]]);
   const now = Date.now();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned(
-    {
-      name: [{ CN: [commonName] }],
-      keys,
-      serialNumber: randomSerial(),
-      notBefore: new Date(now - clockSkewMs),
-      notAfter: new Date(now + 3652 * dayMs),
-      signingAlgorithm,
-      extensions: await caExtensions(x509, keys.publicKey),
-    },
-    webcrypto,
-  );
-  return { certPem: cert.toString('pem'), keyPem: exportKeyPem(keys.privateKey) };
+  const tbs = x509.tbsCertificate({
+    serial: serialFrom(randomBytes(16)),
+    issuer: name,
+    subject: name,
+    notBefore: new Date(now - clockSkewMs),
+    notAfter: new Date(now + 3652 * dayMs),
+    spki,
+    extensions: caExtensions(spki),
+  });
+  return { certPem: certificatePem(x509.signedCertificate(tbs, sign('sha256', tbs, privateKey))), keyPem: pkcs8Pem(privateKey) };
 }
 
 /**
@@ -97,28 +86,23 @@ export async function deriveCa(secret: string, clusterId: string): Promise<CertA
     );
   }
   if (clusterId === '') throw new QuorateError('invalid_config', 'deriving the cluster CA needs a cluster id');
-  const x509 = await loadX509();
-  const { privateRaw, keys } = await derivedKeyPair(secret, clusterId);
-  const spki = await webcrypto.subtle.exportKey('spki', keys.publicKey);
-  // WebCrypto's ECDSA signs with a random nonce, which would give every node a CA certificate
+  const { privateRaw, privateKey } = await derivedKey(secret, clusterId);
+  const spki = spkiOf(createPublicKey(privateKey));
+  const name = x509.name([['CN', 'Quorate cluster CA'], ['OU', clusterId]]);
+  const tbs = x509.tbsCertificate({
+    serial: serialFrom(createHash('sha256').update(spki).digest()),
+    issuer: name,
+    subject: name,
+    notBefore: new Date(Date.UTC(2020, 0, 1)),
+    notAfter: new Date(Date.UTC(2120, 0, 1)),
+    spki,
+    extensions: caExtensions(spki),
+  });
+  // node:crypto signs ECDSA with a random nonce, which would give every node a CA certificate
   // with its own signature and so its own fingerprint. Signing with the RFC 6979 nonce makes
   // the certificate byte-identical on every node, so a fingerprint pins it wherever it is read.
-  const deterministic = { subtle: { sign: (_algorithm: unknown, _key: unknown, tbs: ArrayBuffer) => Promise.resolve(ecdsaSignDeterministic(privateRaw, new Uint8Array(tbs))) } };
-  const cert = await x509.X509CertificateGenerator.create(
-    {
-      subject: derivedCaName(clusterId),
-      issuer: derivedCaName(clusterId),
-      publicKey: spki,
-      signingKey: keys.privateKey,
-      serialNumber: serialFrom(createHash('sha256').update(new Uint8Array(spki)).digest()),
-      notBefore: new Date(Date.UTC(2020, 0, 1)),
-      notAfter: new Date(Date.UTC(2120, 0, 1)),
-      signingAlgorithm,
-      extensions: await caExtensions(x509, keys.publicKey),
-    },
-    deterministic,
-  );
-  return { certPem: cert.toString('pem'), keyPem: exportKeyPem(keys.privateKey) };
+  const signature = x509.ecdsaSigValue(ecdsaSignDeterministic(privateRaw, tbs));
+  return { certPem: certificatePem(x509.signedCertificate(tbs, signature)), keyPem: pkcs8Pem(privateKey) };
 }
 
 /** A certificate for one node, for both ends of a TLS connection, signed by `ca`. */
@@ -127,34 +111,31 @@ export async function issueNodeCert(ca: CertAndKey, request: NodeCertRequest): P
   if (nodeId === '') throw new QuorateError('invalid_config', 'a node certificate needs a node id');
   for (const ip of ipAddresses) if (isIP(ip) === 0) throw new QuorateError('invalid_address', `"${ip}" is not an IP address; put host names in dnsNames`);
   if (!Number.isSafeInteger(validityDays) || validityDays <= 0) throw new QuorateError('invalid_config', `validityDays must be a positive integer, got ${validityDays}`);
-  const x509 = await loadX509();
-  const caCert = new x509.X509Certificate(ca.certPem);
-  const caKey = await webcrypto.subtle.importKey('pkcs8', createPrivateKey(ca.keyPem).export({ type: 'pkcs8', format: 'der' }), ecdsa, false, ['sign']);
-  const keys = await webcrypto.subtle.generateKey(ecdsa, true, ['sign', 'verify']);
-  const names: X509.JsonGeneralName[] = [...ipAddresses.map((value) => ({ type: 'ip' as const, value })), ...dnsNames.map((value) => ({ type: 'dns' as const, value }))];
+  const caFields = x509.readCertificate(new X509Certificate(ca.certPem).raw);
+  const caKey = createPrivateKey(ca.keyPem);
+  // The certificate names ECDSA with SHA-256 as its signature algorithm, so no other CA key may sign it.
+  if (caKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new QuorateError('invalid_certificate', 'the CA key is not an ECDSA P-256 key, the only kind that signs node certificates');
+  const { publicKey, privateKey } = await generateP256();
+  const spki = spkiOf(publicKey);
   const now = Date.now();
-  const cert = await x509.X509CertificateGenerator.create(
-    {
-      subject: [{ CN: [nodeId] }],
-      issuer: caCert.subjectName,
-      publicKey: keys.publicKey,
-      signingKey: caKey,
-      serialNumber: randomSerial(),
-      notBefore: new Date(now - clockSkewMs),
-      notAfter: new Date(now + validityDays * dayMs),
-      signingAlgorithm,
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-        ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names)] : []),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, webcrypto),
-        await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey, false, webcrypto),
-      ],
-    },
-    webcrypto,
-  );
-  return { certPem: cert.toString('pem'), keyPem: exportKeyPem(keys.privateKey) };
+  const tbs = x509.tbsCertificate({
+    serial: serialFrom(randomBytes(16)),
+    issuer: caFields.subject,
+    subject: x509.name([['CN', nodeId]]),
+    notBefore: new Date(now - clockSkewMs),
+    notAfter: new Date(now + validityDays * dayMs),
+    spki,
+    extensions: [
+      x509.basicConstraints(false),
+      x509.keyUsage('digitalSignature'),
+      x509.extendedKeyUsage('serverAuth', 'clientAuth'),
+      ...(ipAddresses.length + dnsNames.length > 0 ? [x509.subjectAltName(ipAddresses, dnsNames)] : []),
+      x509.subjectKeyIdentifier(x509.keyIdentifier(spki)),
+      // The CA's own identifier, which chain building matches; a CA without one gets the one it would have.
+      x509.authorityKeyIdentifier(x509.subjectKeyIdentifierOf(caFields) ?? x509.keyIdentifier(caFields.spki)),
+    ],
+  });
+  return { certPem: certificatePem(x509.signedCertificate(tbs, sign('sha256', tbs, caKey))), keyPem: pkcs8Pem(privateKey) };
 }
 
 /** The certificates of a PEM bundle (a trust file may hold several CAs during a rotation), each as its own PEM. */
@@ -187,60 +168,47 @@ export function certFingerprint(pem: string): string {
   return `sha256:${createHash('sha256').update(pemToDer(pem)).digest('hex')}`;
 }
 
+/** A promise, as it was when it loaded a parser first: callers need not change. */
 export async function certInfo(pem: string): Promise<CertInfo> {
-  const x509 = await loadX509();
-  const cert = new x509.X509Certificate(pem);
-  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
-  const sanValues = (type: string): string[] => san?.names.toJSON().filter((n) => n.type === type).map((n) => n.value) ?? [];
-  return {
-    commonName: cert.subjectName.getField('CN')[0] ?? null,
-    issuer: cert.issuer,
-    serialNumber: cert.serialNumber,
-    notBefore: cert.notBefore,
-    notAfter: cert.notAfter,
-    isCa: cert.getExtension(x509.BasicConstraintsExtension)?.ca ?? false,
-    ipAddresses: sanValues('ip'),
-    dnsNames: sanValues('dns'),
+  const cert = new X509Certificate(pem);
+  // The legacy object has the name's values unescaped; a value that repeats comes as an array.
+  const commonName = cert.toLegacyObject().subject.CN;
+  return Promise.resolve({
+    commonName: (Array.isArray(commonName) ? commonName[0] : commonName) ?? null,
+    issuer: cert.issuer.split('\n').join(', '),
+    serialNumber: cert.serialNumber.toLowerCase(),
+    notBefore: new Date(cert.validFrom),
+    notAfter: new Date(cert.validTo),
+    isCa: cert.ca,
+    ...x509.subjectAltNamesOf(x509.readCertificate(cert.raw)),
     fingerprint: certFingerprint(pem),
-  };
+  });
 }
 
-async function caExtensions(x509: typeof X509, publicKey: webcrypto.CryptoKey): Promise<X509.Extension[]> {
-  return [
-    // pathLength 0: the CA signs node certificates only, never another CA.
-    new x509.BasicConstraintsExtension(true, 0, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
-    await x509.SubjectKeyIdentifierExtension.create(publicKey, false, webcrypto),
-  ];
-}
-
-function derivedCaName(clusterId: string): X509.JsonName {
-  return [{ CN: ['Quorate cluster CA'] }, { OU: [clusterId] }];
+function caExtensions(spki: Buffer): Buffer[] {
+  return [x509.basicConstraints(true), x509.keyUsage('keyCertSign', 'cRLSign', 'digitalSignature'), x509.subjectKeyIdentifier(x509.keyIdentifier(spki))];
 }
 
 /**
  * HKDF-SHA256(secret, salt = cluster id) gives 48 bytes, reduced into [1, n - 1]: 128 bits
  * more than the group order, so the reduction's bias is negligible (FIPS 186-5, A.2.1).
  */
-async function derivedKeyPair(secret: string, clusterId: string): Promise<{ privateRaw: Buffer; keys: webcrypto.CryptoKeyPair }> {
-  const okm = Buffer.from(hkdfSync('sha256', secret, clusterId, 'quorate cluster CA key v1', 48));
+async function derivedKey(secret: string, clusterId: string): Promise<{ privateRaw: Buffer; privateKey: KeyObject }> {
+  const okm = Buffer.from(await promisify(hkdf)('sha256', secret, clusterId, 'quorate cluster CA key v1', 48));
   const privateRaw = toBytes32((toBigInt(okm) % (p256Order - 1n)) + 1n);
   const ecdh = createECDH('prime256v1');
   ecdh.setPrivateKey(privateRaw);
   const point = ecdh.getPublicKey(); // uncompressed: 0x04 || x || y
-  const jwk = { kty: 'EC', crv: 'P-256', x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33, 65).toString('base64url') };
-  const keys = {
-    privateKey: await webcrypto.subtle.importKey('jwk', { ...jwk, d: privateRaw.toString('base64url') }, ecdsa, true, ['sign']),
-    publicKey: await webcrypto.subtle.importKey('jwk', jwk, ecdsa, true, ['verify']),
-  };
-  return { privateRaw, keys };
+  const jwk = { kty: 'EC', crv: 'P-256', x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33, 65).toString('base64url'), d: privateRaw.toString('base64url') };
+  return { privateRaw, privateKey: createPrivateKey({ key: jwk, format: 'jwk' }) };
 }
 
 /**
  * ECDSA over P-256 with SHA-256 and the nonce of RFC 6979 (section 3.2): the same key and
- * message always give the same signature, `r || s` as WebCrypto returns it. The scalar
- * multiplication k*G is OpenSSL's (an ECDH public key is exactly that); the rest is modular
- * arithmetic on BigInts, which is not constant-time: it runs once per node start, locally.
+ * message always give the same signature, `r || s` (x509.ecdsaSigValue encodes it for a
+ * certificate). The scalar multiplication k*G is OpenSSL's (an ECDH public key is exactly
+ * that); the rest is modular arithmetic on BigInts, which is not constant-time: it runs once
+ * per node start, locally.
  */
 export function ecdsaSignDeterministic(privateKey: Uint8Array, message: Uint8Array): Uint8Array {
   const n = p256Order;
@@ -288,19 +256,23 @@ function toBytes32(value: bigint): Buffer {
   return Buffer.from(value.toString(16).padStart(64, '0'), 'hex');
 }
 
-function exportKeyPem(key: webcrypto.CryptoKey): string {
-  return KeyObject.from(key).export({ type: 'pkcs8', format: 'pem' }).toString();
+function spkiOf(publicKey: KeyObject): Buffer {
+  return publicKey.export({ type: 'spki', format: 'der' });
+}
+
+function pkcs8Pem(privateKey: KeyObject): string {
+  return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+function certificatePem(der: Buffer): string {
+  return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}(?!$)/g, '$&\n')}\n-----END CERTIFICATE-----`;
 }
 
 /** 16 bytes as a positive DER integer with no leading zero byte (RFC 5280 allows up to 20). */
-function serialFrom(bytes: Uint8Array): string {
+function serialFrom(bytes: Uint8Array): Buffer {
   const serial = Buffer.from(bytes.subarray(0, 16));
   serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x40;
-  return serial.toString('hex');
-}
-
-function randomSerial(): string {
-  return serialFrom(webcrypto.getRandomValues(new Uint8Array(16)));
+  return serial;
 }
 
 function pemToDer(pem: string): Buffer {

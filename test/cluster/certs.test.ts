@@ -4,10 +4,11 @@
  * the RFC's own test vector), and certificates each issues for itself pass a real mutual TLS
  * handshake on loopback with the other; a CA derived from another secret (or cluster id) is
  * refused; a short secret is refused with the reason; fingerprints are sha256 of the DER and
- * stable; random CAs and node certificates carry the fields the transport relies on.
+ * stable, and a derived CA's is pinned to the value earlier versions derived; random CAs and
+ * node certificates carry the fields the transport relies on, and only a P-256 CA key signs them.
  */
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, generateKeyPairSync } from 'node:crypto';
 import * as tls from 'node:tls';
 import { test } from 'node:test';
 import { certFingerprint, certInfo, createCa, deriveCa, ecdsaSignDeterministic, issueNodeCert, type CertAndKey } from '../../src/cluster/certs.js';
@@ -64,6 +65,14 @@ test('two derivations of one secret give one CA whose certificates trust each ot
   assert.deepEqual([info.notBefore.toISOString(), info.notAfter.toISOString()], ['2020-01-01T00:00:00.000Z', '2120-01-01T00:00:00.000Z']);
 });
 
+test('a derived CA is the one earlier versions derived', async () => {
+  // Nodes of a cluster derive the CA each on its own, and join tokens and --ca-pin pin its
+  // fingerprint: the certificate must stay byte-identical across versions and nodes, or a node
+  // on a new version would not trust its peers and existing pins would stop matching.
+  const ca = await deriveCa(secret, 'quorate');
+  assert.equal(certFingerprint(ca.certPem), 'sha256:3bd4ba73eac79f555ad5a45145065f9aeddee118f97b2b3e996d0923ef6e943e');
+});
+
 test('a CA derived from another secret or cluster id is refused', async () => {
   const ours = await nodeSide(await deriveCa(secret, 'prod'), 'node-1');
   for (const theirs of [await deriveCa('another secret of enough length', 'prod'), await deriveCa(secret, 'staging')]) {
@@ -106,6 +115,8 @@ test('a random CA issues node certificates for server and client use', async () 
   assert.deepEqual(x509.keyUsage, ['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2'], 'serverAuth and clientAuth');
   assert.deepEqual(await handshake(await nodeSide(ca, 'a'), await nodeSide(ca, 'b')), { serverSaw: 'b', clientSaw: 'a' });
   await assert.rejects(issueNodeCert(ca, { nodeId: 'n8', ipAddresses: ['n8.example'] }), (e) => isQuorateError(e, 'invalid_address'));
+  const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  await assert.rejects(issueNodeCert({ certPem: ca.certPem, keyPem: p384 }, { nodeId: 'n9', ipAddresses: [] }), (e) => isQuorateError(e, 'invalid_certificate'));
 });
 
 test('deterministic ECDSA matches RFC 6979 (A.2.5, P-256 with SHA-256, "sample")', () => {
