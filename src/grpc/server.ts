@@ -3,7 +3,7 @@
  * Maintenance and Auth.Authenticate on one port (2379 by default), beside the HTTP API. It
  * serves the node's certificate, following renewals without a restart (credentials.ts), or
  * plaintext where the HTTP API may (--insecure-api on loopback). close() ends every open stream
- * and waits for the listener to go.
+ * and connection and stops listening.
  */
 import { Server } from '@grpc/grpc-js';
 import type { KvService, ServerNode, TlsMaterial } from '../server/index.js';
@@ -66,10 +66,14 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     },
     // Watch and keep-alive streams never end by themselves: cancelling every call ends them
     // (their handlers release their subscriptions and timers on cancellation), and clients fail
-    // over to another endpoint, as they do when an etcd member stops.
+    // over to another endpoint, as they do when an etcd member stops. forceShutdown() alone
+    // (grpc-js 1.14) ends only the connections it tracks for channelz, which is off, so a
+    // connected client kept a stopping server alive: drain() with no grace ends them all.
     close() {
+      server.drain(`${host}:${port}`, 0);
       server.forceShutdown();
-      return Promise.resolve();
+      // drain() destroys the connections on a timer of 0 ms.
+      return new Promise((resolve) => setTimeout(resolve, 0));
     },
   };
 }
