@@ -42,9 +42,14 @@ test('a node on disk snapshots, compacts, restarts and restores its state machin
     await Promise.all(Array.from({ length: 400 }, (_, i) => node.propose(encodeCommand({ op: 'put', key: `k${i % 37}`, value: `v${i}` }))));
     const stats = storage.walStats();
     assert.ok(stats.fdatasyncs < 400, `group commit: ${stats.fdatasyncs} fdatasyncs for 400 proposals`);
+    // Snapshots are written in the background, and a proposal resolves once it is applied,
+    // which may be before the snapshot it made due is on disk: wait for one (beside the
+    // bootstrap snapshot) before stopping.
+    const snapshotFiles = async (): Promise<number> => (await readdir(join(dir, 'snap'))).length;
+    for (let i = 0; i < 250 && (await snapshotFiles()) < 2; i++) await new Promise((r) => setTimeout(r, 20));
     node.stop();
     await storage.close();
-    assert.ok((await readdir(join(dir, 'snap'))).length >= 2, 'snapshots were taken');
+    assert.ok((await snapshotFiles()) >= 2, 'snapshots were taken');
 
     const after = new RegisterMachine();
     const restarted = await startNode(dir, after);
