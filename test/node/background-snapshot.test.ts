@@ -57,7 +57,8 @@ test('proposals commit while a snapshot is written; compaction waits for it', as
     // The finished snapshot is recorded and the log compacted in the background, between
     // Readies; a proposal resolves as soon as it is applied, possibly before. Proposals go on
     // until the next snapshot has come due and started (or give up after 100).
-    for (let i = 40; i < 140 && storage.events.length < 4; i++) await node.propose(encodeCommand({ op: 'put', key: 'k', value: String(i) }));
+    const eventCount = (): number => storage.events.length;
+    for (let i = 40; i < 140 && eventCount() < 4; i++) await node.propose(encodeCommand({ op: 'put', key: 'k', value: String(i) }));
     const events = [...storage.events];
     const [started, durable, compacted] = events;
     const index = Number(/\d+/.exec(started ?? '')?.[0]);
