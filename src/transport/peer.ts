@@ -54,6 +54,8 @@ export class Peer {
   /** Dials that failed (or connections that died young) in a row; sets the next delay. */
   private failures = 0;
   private connectWaiters: ConnectWaiter[] = [];
+  /** Why the last connection or dial ended, for requests refused during the backoff after it. */
+  private lastFailure = 'not connected';
   private snapshotWaiting: Message | null = null;
   private streaming = false;
   private nextStream = 1;
@@ -94,10 +96,17 @@ export class Peer {
     if (this.state === 'connected') this.scheduleFlush();
   }
 
-  /** The established connection, dialing if needed; rejects `unreachable` if the dial fails. */
+  /**
+   * The established connection, or the dial under way; rejects `unreachable` if that dial fails,
+   * and at once while the peer is backing off after a failure. A request waiting for the next
+   * dial would wait for the backoff (up to reconnectDelayMsMax): after a leader was killed, a
+   * write forwarded to it stalled for hundreds of milliseconds after its successor was elected,
+   * where failing lets the caller look for the leader again (leader-route.ts, every 20 ms).
+   */
   connection(): Promise<Connection> {
     if (this.state === 'connected' && this.conn !== null) return Promise.resolve(this.conn);
     if (this.state === 'closed') return Promise.reject(new QuorateError('unreachable', `node "${this.nodeId}" is no longer a peer`));
+    if (this.state === 'backoff') return Promise.reject(new QuorateError('unreachable', `cannot reach node "${this.nodeId}" at ${this.address}: ${this.lastFailure}`));
     return new Promise<Connection>((resolve, reject) => this.connectWaiters.push({ resolve, reject }));
   }
 
@@ -190,6 +199,7 @@ export class Peer {
     // that accepts and then refuses us) must not be redialed every reconnectDelayMs.
     if (wasConnected && performance.now() - this.connectedAt >= this.limits.reconnectDelayMsMax) this.failures = 0;
     const reason = conn.closeReason ?? 'closed';
+    this.lastFailure = reason;
     if (wasConnected) {
       this.log('info', `lost the connection to node "${this.nodeId}": ${reason}`, { peer: this.nodeId });
     } else {
