@@ -87,8 +87,10 @@ export class AccessControl {
     if (known?.current() === true) return { ok: true, principal: known.principal };
     this.verified.delete(token);
     const result = this.verify(token);
-    if (result.ok) this.remember(token, result.verified);
-    if (result.ok) return { ok: true, principal: result.verified.principal };
+    if (result.ok) {
+      this.remember(token, result.verified);
+      return { ok: true, principal: result.verified.principal };
+    }
     // A node joining the cluster knows no members until the leader's snapshot arrives.
     if (this.ctx.state.members.list().length === 0) return { ok: false, caughtUp: false, message: notCaughtUp };
     return { ok: false, caughtUp: true, message: result.message };

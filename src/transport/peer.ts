@@ -1,16 +1,17 @@
 /**
  * The sending side towards one peer: a bounded queue of raft messages flushed as one frame per
- * tick, one outbound connection dialed lazily and kept, a reconnect loop with exponential
- * backoff and jitter, and at most one snapshot stream at a time.
+ * tick, one outbound connection kept up, a reconnect loop with exponential backoff and jitter,
+ * and at most one snapshot stream at a time.
  *
  * States: dialing -> connected; any close leads to backoff, during which messages are dropped
- * (Raft retries them), then dialing again. The connection is dialed as soon as the peer is
- * known (constructed) and redialed whenever it is lost, whether or not anything waits to go: followers
- * send each other nothing until an election, and an election whose first pre-vote waits for a
- * TCP and TLS handshake (7-22 ms measured between loaded loopback nodes) loses that time in
- * every failover, and worse, two pre-candidates that started a tick apart no longer see each
- * other in time to break their tie (see losesPreVoteTie in the core), split the vote and wait a
- * whole new election timeout. etcd keeps its peer streams up the same way.
+ * (Raft retries them) and requests fail at once, then dialing again. The connection is dialed
+ * as soon as the peer is known (constructed) and redialed whenever it is lost, whether or not
+ * anything waits to go: followers send each other nothing until an election, and an election
+ * whose first pre-vote waits for a TCP and TLS handshake (7-22 ms measured between loaded
+ * loopback nodes) loses that time in every failover; worse, two pre-candidates that started a
+ * tick apart no longer see each other in time to break their tie (see losesPreVoteTie in the
+ * core), split the vote and wait a whole new election timeout. etcd keeps its peer streams up
+ * the same way.
  */
 import { performance } from 'node:perf_hooks';
 import type { Message } from '../raft/index.js';
