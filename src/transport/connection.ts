@@ -9,10 +9,10 @@ import type { TLSSocket } from 'node:tls';
 import { assert } from '../util/assert.js';
 import { QuorateError, isQuorateError } from '../util/errors.js';
 import { formatHostPort } from './address.js';
-import { FrameDecoder, encodeFrame } from './frame-codec.js';
+import { FrameDecoder, encodeFrame, encodeFrameWithTail } from './frame-codec.js';
 import type { TransportLimits } from './limits.js';
 import type { TransportLog, TransportLogLevel } from './log.js';
-import { frameFromWire, frameToWire, helloMismatch, protocolVersion, type Frame, type HelloFrame } from './protocol.js';
+import { frameFromWire, frameToWire, helloMismatch, protocolVersion, snapshotChunkHead, type Frame, type HelloFrame } from './protocol.js';
 import { protocolError } from './wire-values.js';
 
 export interface ConnectionEvents {
@@ -104,10 +104,13 @@ export class Connection {
   send(frame: Frame): boolean {
     if (this.state === 'closed') throw new QuorateError('unreachable', `the connection to ${this.peerName} is closed: ${this.closeReason ?? ''}`);
     assert(this.state === 'established' || frame.kind === 'hello', () => `a ${frame.kind} frame sent before the hello exchange`);
-    const bytes = encodeFrame(frameToWire(frame), this.options.limits.frameBytesMax);
+    const max = this.options.limits.frameBytesMax;
+    const parts = frame.kind === 'snapshot' ? encodeFrameWithTail(snapshotChunkHead(frame), 'data', frame.data, max) : [encodeFrame(frameToWire(frame), max)];
     this.lastSentAt = performance.now();
     this.corkUntilTick();
-    return this.options.socket.write(bytes);
+    let room = true;
+    for (const part of parts) room = this.options.socket.write(part);
+    return room;
   }
 
   /**

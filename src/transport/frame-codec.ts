@@ -12,16 +12,51 @@ import { msgpackBoundsProblem } from './msgpack-bounds.js';
 
 export const frameHeaderBytes = 4;
 
+const noBytes = new Uint8Array(0);
+/** msgpack's encoding of an empty byte string (a bin 8 header), and the bin 32 header that replaces it. */
+const emptyBin = Uint8Array.of(0xc4, 0x00);
+const bin32 = 0xc6;
+const bin32HeaderBytes = 5;
+
 /** Encode one frame; a payload above `frameBytesMax` is refused before anything is written. */
 export function encodeFrame(value: unknown, frameBytesMax: number): Buffer {
   const payload = encode(value);
-  if (payload.length > frameBytesMax) {
-    throw new QuorateError('frame_too_large', `a frame of ${payload.length} bytes exceeds frameBytesMax (${frameBytesMax} bytes)`);
-  }
+  checkPayloadBytes(payload.length, frameBytesMax);
   const frame = Buffer.allocUnsafe(frameHeaderBytes + payload.length);
   frame.writeUInt32BE(payload.length, 0);
   frame.set(payload, frameHeaderBytes);
   return frame;
+}
+
+/**
+ * A frame of `{ ...head, [field]: tail }`, as two parts to be written in order: the bytes up to
+ * tail's, then tail itself, uncopied. Plain msgpack of the same value as encodeFrame's (tail
+ * gets a bin 32 header even where bin 8 or 16 would do, which any decoder reads). A snapshot chunk (1 MiB) would
+ * otherwise be copied into msgpack's buffer and again into the frame; on a leader with a large
+ * heap those short-lived megabytes set off full garbage collections that took half its time
+ * while streaming a snapshot to a joining node. The map is encoded with the field empty (so
+ * it comes last, and its bin 8 header ends the payload), and that header is replaced with a
+ * bin 32 header announcing tail's length.
+ */
+export function encodeFrameWithTail(head: Readonly<Record<string, unknown>>, field: string, tail: Uint8Array, frameBytesMax: number): readonly [Buffer, Uint8Array] {
+  assert(!Object.hasOwn(head, field), () => `encodeFrameWithTail: the head already has a field "${field}"`);
+  const payload = encode({ ...head, [field]: noBytes });
+  const prefixBytes = payload.length - emptyBin.length;
+  assert(payload[prefixBytes] === emptyBin[0] && payload[prefixBytes + 1] === emptyBin[1], 'encodeFrameWithTail: the payload does not end with the empty field');
+  const payloadBytes = prefixBytes + bin32HeaderBytes + tail.byteLength;
+  checkPayloadBytes(payloadBytes, frameBytesMax);
+  const first = Buffer.allocUnsafe(frameHeaderBytes + prefixBytes + bin32HeaderBytes);
+  first.writeUInt32BE(payloadBytes, 0);
+  first.set(payload.subarray(0, prefixBytes), frameHeaderBytes);
+  first[frameHeaderBytes + prefixBytes] = bin32;
+  first.writeUInt32BE(tail.byteLength, frameHeaderBytes + prefixBytes + 1);
+  return [first, tail];
+}
+
+function checkPayloadBytes(payloadBytes: number, frameBytesMax: number): void {
+  if (payloadBytes > frameBytesMax) {
+    throw new QuorateError('frame_too_large', `a frame of ${payloadBytes} bytes exceeds frameBytesMax (${frameBytesMax} bytes)`);
+  }
 }
 
 /**

@@ -61,18 +61,25 @@ export function frameToWire(frame: Frame): unknown {
     case 'raft':
       return { kind: frame.kind, messages: frame.messages.map((m) => encodeMessage(m)) };
     case 'snapshot':
-      return {
-        kind: frame.kind,
-        stream: frame.stream,
-        seq: frame.seq,
-        totalBytes: frame.totalBytes,
-        last: frame.last,
-        header: frame.header === null ? null : encodeMessage(frame.header, false),
-        data: frame.data,
-      };
+      return { ...snapshotChunkHead(frame), data: frame.data };
     default:
       return frame;
   }
+}
+
+/**
+ * A snapshot chunk's wire form without its data, which comes last (frame-codec.ts
+ * encodeFrameWithTail writes it uncopied).
+ */
+export function snapshotChunkHead(frame: SnapshotChunkFrame): Readonly<Record<string, unknown>> {
+  return {
+    kind: frame.kind,
+    stream: frame.stream,
+    seq: frame.seq,
+    totalBytes: frame.totalBytes,
+    last: frame.last,
+    header: frame.header === null ? null : encodeMessage(frame.header, false),
+  };
 }
 
 export function frameFromWire(value: unknown): Frame {

@@ -10,9 +10,9 @@ import { test } from 'node:test';
 import { decode } from '@msgpack/msgpack';
 import { message, type Message, type NormalEntry } from '../../src/raft/index.js';
 import { isQuorateError } from '../../src/util/errors.js';
-import { FrameDecoder, encodeFrame } from '../../src/transport/frame-codec.js';
+import { FrameDecoder, encodeFrame, encodeFrameWithTail } from '../../src/transport/frame-codec.js';
 import { decodeMessage, encodeMessage } from '../../src/transport/message-codec.js';
-import { frameFromWire, frameToWire } from '../../src/transport/protocol.js';
+import { frameFromWire, frameToWire, snapshotChunkHead } from '../../src/transport/protocol.js';
 
 function roundTrip(m: Message): Message {
   const decoder = new FrameDecoder(1 << 20);
@@ -102,4 +102,20 @@ test('malformed messages are protocol errors naming the field', () => {
   for (const [value, text] of cases) {
     assert.throws(() => decodeMessage(value), (e) => isQuorateError(e, 'protocol_error') && e.message.includes(text), text);
   }
+});
+
+test('a frame with its last field given apart is plain msgpack of the same value, and it is checked against frameBytesMax', () => {
+  const header = message({ type: 'MsgSnap', from: 'a', to: 'b', term: 3, snapshot: { meta: { index: 9, term: 2, conf: { voters: ['a', 'b'], learners: [] } }, data: new Uint8Array(0) } });
+  for (const bytes of [0, 1, 255, 256, 70_000]) {
+    const data = Uint8Array.from({ length: bytes }, (_, i) => i % 251);
+    const chunk = { kind: 'snapshot', stream: 4, seq: 0, totalBytes: bytes, last: true, header, data } as const;
+    const parts = encodeFrameWithTail(snapshotChunkHead(chunk), 'data', data, 1 << 20);
+    assert.equal(parts[1], data, 'the data is not copied');
+    const whole = Buffer.concat(parts);
+    assert.equal(whole.readUInt32BE(0), whole.length - 4);
+    assert.deepEqual(decode(whole.subarray(4)), decode(encodeFrame(frameToWire(chunk), 1 << 20).subarray(4)), `${bytes} bytes of data`);
+    const [value] = new FrameDecoder(1 << 20).push(whole);
+    assert.deepEqual(frameFromWire(value), chunk);
+  }
+  assert.throws(() => encodeFrameWithTail({ kind: 'snapshot' }, 'data', new Uint8Array(200), 100), (e) => isQuorateError(e, 'frame_too_large'));
 });
