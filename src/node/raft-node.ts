@@ -134,6 +134,7 @@ export class RaftNode<R = unknown> {
   receive(m: Message): void {
     if (this.stopped) return;
     this.raft.step(m);
+    this.sendHeartbeatsNow();
     this.kick();
   }
 
@@ -229,6 +230,7 @@ export class RaftNode<R = unknown> {
     this.raft.readIndex(context);
     this.reads.set(context, { waiters, index: null });
     this.readInFlight = { context, startedAt: this.options.clock.now() };
+    this.sendHeartbeatsNow();
   }
 
   /**
@@ -259,6 +261,7 @@ export class RaftNode<R = unknown> {
     this.ticker = this.options.clock.setTimeout(() => {
       if (this.stopped) return;
       this.raft.tick();
+      this.sendHeartbeatsNow();
       this.expireRequests();
       this.maybeStartQueuedReads();
       this.kick();
@@ -285,6 +288,16 @@ export class RaftNode<R = unknown> {
       else round.waiters.splice(0, round.waiters.length, ...waiting);
     }
     this.readQueue = this.readQueue.filter((waiter) => !expired(waiter));
+  }
+
+  /**
+   * While the Ready loop waits for storage, heartbeats and their answers go out at once instead
+   * of after the write (Raft.takeHeartbeats): a stalled disk must not look like a dead node.
+   */
+  private sendHeartbeatsNow(): void {
+    if (!this.processing) return;
+    const heartbeats = this.raft.takeHeartbeats();
+    if (heartbeats.length > 0) this.send(heartbeats);
   }
 
   /** Run the Ready loop unless it is already running (it picks up whatever is new). */

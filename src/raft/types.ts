@@ -137,7 +137,11 @@ export interface SoftState {
  * The leader's requests to followers (see `sendableBeforePersist`) may go out before the
  * writes are durable, so the leader's fsync overlaps the followers' (thesis section 10.2.1):
  * the leader counts its own entries toward a majority only once `advance()` says they are
- * durable. Responses and votes must wait: they promise state that must survive a crash.
+ * durable. Answers to heartbeats may too: they promise nothing durable, only that their sender
+ * is alive in this term (etcd-io/raft sends them before its writes are durable as well). Other
+ * responses and votes must wait: they promise state that must survive a crash. Heartbeats and
+ * their answers queued after this Ready may also be sent before it is persisted
+ * (`Raft.takeHeartbeats`).
  *
  * Committed entries that are not among this Ready's `entries` (durable since an earlier Ready)
  * may be applied before the writes finish, when there is no `snapshot`: applying a committed
@@ -161,7 +165,12 @@ export interface Ready {
 }
 
 export function sendableBeforePersist(m: Message): boolean {
-  return m.type === 'MsgApp' || m.type === 'MsgHeartbeat' || m.type === 'MsgSnap' || m.type === 'MsgTimeoutNow';
+  return m.type === 'MsgApp' || isHeartbeat(m) || m.type === 'MsgSnap' || m.type === 'MsgTimeoutNow';
+}
+
+/** A leader's heartbeat or a follower's answer to one (see `Raft.takeHeartbeats`). */
+export function isHeartbeat(m: Message): boolean {
+  return m.type === 'MsgHeartbeat' || m.type === 'MsgHeartbeatResp';
 }
 
 /** A message with defaults for every field the sender leaves out. */
