@@ -9,6 +9,7 @@
  * (which is what a snapshot stores).
  */
 import BTreeModule from 'sorted-btree';
+import { bulkLoad } from 'sorted-btree/extended/bulkLoad.js';
 import { assert } from '../util/assert.js';
 import { binaryToBytes, inRange, type BinaryRange } from './keys.js';
 import type { KeyValue, KvEvent } from './types.js';
@@ -16,6 +17,9 @@ import type { KeyValue, KvEvent } from './types.js';
 // sorted-btree is CommonJS with `exports.default`; under NodeNext the default import is the
 // module object, so the class is its `default` property.
 const BTree = BTreeModule.default;
+const compareKeys = BTreeModule.defaultComparator;
+/** sorted-btree's default, which `new BTree()` uses too. */
+const indexNodeSize = 32;
 /**
  * A key's changes in revision order. Most keys have one (written once, or compacted down to
  * one), which is kept bare: an array around it cost 30 to 90 bytes per key.
@@ -324,21 +328,66 @@ export class MvccStore {
     };
   }
 
-  /** Replace the whole state; the event log is rebuilt from the histories. */
+  /**
+   * Replace the whole state; the event log is rebuilt from the histories. Linear in the number
+   * of changes, since a joining node restores hundreds of megabytes this way: the histories come
+   * in key order, so the index is bulk-loaded, and the log is ordered by a counting sort on
+   * `main` (every revision above the compaction has a change, so the count array is no longer
+   * than the log) and by `sub` within a revision. A comparison sort and inserting key by key
+   * took half of a 1.3 s restore of 600,000 changes.
+   */
   load(revision: number, compactRevision: number, histories: Iterable<readonly [string, KeyRevision[]]>): void {
     assert(this.pending === null, 'load during a write');
-    this.index = new BTree<string, History>();
-    const logged: { readonly key: string; readonly change: KeyRevision }[] = [];
+    const keys: string[] = [];
+    const lists: KeyRevision[][] = [];
+    // changesAt[main - compactRevision]: how many logged changes revision `main` made.
+    const changesAt = new Uint32Array(revision - compactRevision + 1);
     for (const [key, history] of histories) {
-      this.index.set(key, fromList(history));
-      for (const change of history) if (change.modRevision > compactRevision) logged.push({ key, change });
+      keys.push(key);
+      lists.push(history);
+      for (const change of history) if (change.modRevision > compactRevision) (changesAt[change.modRevision - compactRevision] as number)++;
     }
-    logged.sort((a, b) => a.change.modRevision - b.change.modRevision || a.change.sub - b.change.sub);
-    this.log = new EventLog(
-      logged.map(({ key }) => key),
-      logged.map(({ change }) => change),
-    );
+    // Turn the counts into each revision's first position in the log.
+    let logged = 0;
+    for (let at = 0; at < changesAt.length; at++) {
+      const count = changesAt[at] as number;
+      changesAt[at] = logged;
+      logged += count;
+    }
+    const logKeys = new Array<string>(logged);
+    const logChanges = new Array<KeyRevision>(logged);
+    lists.forEach((history, i) => {
+      for (const change of history) {
+        if (change.modRevision <= compactRevision) continue;
+        const position = (changesAt[change.modRevision - compactRevision] as number)++;
+        logKeys[position] = keys[i] as string;
+        logChanges[position] = change;
+      }
+    });
+    orderBySub(logKeys, logChanges);
+    this.index = bulkLoad(keys, lists.map(fromList), indexNodeSize, compareKeys);
+    this.log = new EventLog(logKeys, logChanges);
     this.revision = revision;
     this.compacted = compactRevision;
+  }
+}
+
+/**
+ * Puts the changes of each revision in `sub` order; they arrive in key order. An insertion
+ * sort on runs of one revision, which are as long as a transaction's writes.
+ */
+function orderBySub(keys: string[], changes: KeyRevision[]): void {
+  for (let i = 1; i < changes.length; i++) {
+    const change = changes[i] as KeyRevision;
+    const key = keys[i] as string;
+    let j = i;
+    for (; j > 0; j--) {
+      const before = changes[j - 1] as KeyRevision;
+      if (before.modRevision !== change.modRevision || before.sub < change.sub) break;
+      changes[j] = before;
+      keys[j] = keys[j - 1] as string;
+    }
+    changes[j] = change;
+    keys[j] = key;
   }
 }

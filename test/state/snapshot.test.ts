@@ -116,3 +116,20 @@ test('a background snapshot encodes the state of the moment it was asked for, wh
   restored.machine.restore(await encoding);
   assert.deepEqual(restored.machine.snapshot(), expected);
 });
+
+test("a restored machine gives a transaction's events in the order it made them, not in key order", () => {
+  const original = new Driver();
+  original.apply({ op: 'put', key: b('t'), value: b('1') });
+  original.apply({ op: 'put', key: b('a'), value: b('1') });
+  original.apply({ op: 'txn', compares: [], success: [{ op: 'put', key: b('t'), value: b('2') }, { op: 'put', key: b('m'), value: b('2') }, { op: 'deleteRange', key: b('a') }], failure: [] });
+  original.apply({ op: 'put', key: b('a'), value: b('3') });
+  const restored = new KvStateMachine();
+  restored.restore(original.machine.snapshot());
+  const events = (machine: KvStateMachine): string[] => {
+    const result = machine.eventsSince(1, ...all);
+    assert.ok(result.ok);
+    return result.events.map((e) => `${e.type} ${Buffer.from(e.kv.key).toString()}@${e.kv.modRevision}`);
+  };
+  assert.deepEqual(events(original.machine), ['put t@2', 'put a@3', 'put t@4', 'put m@4', 'delete a@4', 'put a@5']);
+  assert.deepEqual(events(restored), events(original.machine));
+});
