@@ -114,6 +114,7 @@ function header(config: BenchConfig, client: ClientKind, peerTls: boolean, profi
     `median [min-max] of ${config.runs} runs of ${config.seconds}s; failover gap over ${config.failovers} leader kills; ratio = quorate/etcd`,
     config.joinMib === 0 ? 'join: skipped (--join-mib 0)' : `join: a 4th node on ${joinHost} joins a cluster holding ${config.joinMib} MiB of values (${keysForMib(config.joinMib)} keys), median [min-max] of ${config.runs} joins`,
     `RSS: VmRSS per node, median [min-max] of the 3 nodes, idle after start${config.memoryKeys === 0 ? '' : ` and with ${config.memoryKeys} keys of ${valueBytes} bytes`}`,
+    'CPU us/op: user + system time per completed request, of the 3 nodes together and of the client process, from /proc and process.cpuUsage()',
     `client: ${client === 'etcd' ? 'the same etcd v3 gRPC client (grpc-js) for both' : "each target's own HTTP/JSON API"}`,
     `peers: quorate mutual TLS; etcd ${peerTls ? 'mutual TLS (--peer-client-cert-auth)' : 'plain HTTP (--etcd-plain-peers)'}`,
     ...(profileDir === undefined ? [] : [`profiles in ${profileDir}: throughput workloads in n<i>-1.cpuprofile, failover/join/memory phases in later files`]),

@@ -48,6 +48,8 @@ const throughputMetrics = [
   { suffix: 'ops/s', digits: 0, of: (r: ThroughputResult) => r.opsPerSec },
   { suffix: 'p50 ms', digits: 1, of: (r: ThroughputResult) => r.p50Ms },
   { suffix: 'p99 ms', digits: 1, of: (r: ThroughputResult) => r.p99Ms },
+  { suffix: 'CPU us/op, nodes', digits: 0, of: (r: ThroughputResult) => r.nodesCpuUs },
+  { suffix: 'CPU us/op, client', digits: 0, of: (r: ThroughputResult) => r.clientCpuUs },
 ] as const;
 
 const failoverMetrics = [
@@ -109,7 +111,9 @@ async function measureThroughput(target: ClusterTarget, config: BenchConfig, rep
     const results: ThroughputResult[] = [];
     for (let run = 0; run < config.runs; run++) {
       const result = await closedLoop(target, workload, config.seconds, run);
-      progress(`${target.name}  ${workload.name}  run ${run + 1}/${config.runs}: ${result.opsPerSec.toFixed(0)} ops/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms`);
+      progress(
+        `${target.name}  ${workload.name}  run ${run + 1}/${config.runs}: ${result.opsPerSec.toFixed(0)} ops/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, CPU/op ${result.nodesCpuUs.toFixed(0)} us nodes + ${result.clientCpuUs.toFixed(0)} us client`,
+      );
       results.push(result);
     }
     for (const m of throughputMetrics) report.cells.set(`${workload.name}  ${m.suffix}`, rangeCell(results.map(m.of)));

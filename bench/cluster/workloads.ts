@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Prng } from '../../src/util/prng.js';
 import { percentile } from '../../src/util/stats.js';
+import { cpuPerRequestUs, readCpu } from './cpu.js';
 import type { ClusterTarget } from './target.js';
 
 export const keyCount = 10_000;
@@ -41,6 +42,9 @@ export interface ThroughputResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly errors: number;
+  /** CPU per completed request: the nodes together, and the client (cpu.ts). */
+  readonly nodesCpuUs: number;
+  readonly clientCpuUs: number;
 }
 
 /** Keys k00001 to k10000. */
@@ -90,6 +94,7 @@ export async function closedLoop(target: ClusterTarget, workload: Workload, seco
   const latencies: number[] = [];
   let errors = 0;
   const seeds = new Prng(run);
+  const cpuBefore = await readCpu(target);
   const started = performance.now();
   const deadline = started + seconds * 1000;
   const client = async (c: number): Promise<void> => {
@@ -108,8 +113,9 @@ export async function closedLoop(target: ClusterTarget, workload: Workload, seco
   };
   await Promise.all(Array.from({ length: workload.clients }, (_, c) => client(c)));
   const elapsed = (performance.now() - started) / 1000;
+  const cpu = cpuPerRequestUs(cpuBefore, await readCpu(target), latencies.length);
   latencies.sort((a, b) => a - b);
-  return { opsPerSec: latencies.length / elapsed, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), errors };
+  return { opsPerSec: latencies.length / elapsed, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), errors, nodesCpuUs: cpu.nodesUs, clientCpuUs: cpu.clientUs };
 }
 
 function request(target: ClusterTarget, endpoint: number, operation: Operation, prng: Prng): Promise<void> {
