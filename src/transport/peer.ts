@@ -23,6 +23,13 @@ import type { TransportLog } from './log.js';
 import { messageBytes } from './message-codec.js';
 import { streamSnapshot } from './snapshot-stream.js';
 
+/**
+ * What one raft frame carries at most, unless a single message is larger: one full MsgApp
+ * (appendBytesMax), some 10 ms of encoding, so a backlog is encoded a frame per drain of the
+ * socket with turns of the event loop (ticks, heartbeats) in between.
+ */
+const frameBudgetBytes = 1024 * 1024;
+
 export type PeerDial = (address: HostPort, expectedNodeId: string, events: Omit<ConnectionEvents, 'frame'>) => Connection;
 
 export interface PeerCounters {
@@ -235,14 +242,32 @@ export class Peer {
     });
   }
 
-  /** Send everything queued as one frame, unless the socket is still draining earlier frames. */
+  /**
+   * Send what is queued in frames of about frameBudgetBytes while the socket has room; the
+   * rest waits for its drain. Everything at once was one synchronous encoding of up to the
+   * core's in-flight window (32 MiB of entries for a learner catching up after a snapshot):
+   * half a second without heartbeats on a busy leader, which lost its leadership over it, and
+   * so did each leader after it.
+   */
   private flush(): void {
     const conn = this.conn;
-    if (this.state !== 'connected' || conn === null || this.queue.length === 0 || conn.needsDrain) return;
-    const messages = this.queue;
-    this.queue = [];
-    this.queueBytes = 0;
-    this.writeBatch(conn, messages);
+    if (this.state !== 'connected' || conn === null) return;
+    while (this.queue.length > 0 && !conn.needsDrain) this.writeBatch(conn, this.takeFrame());
+  }
+
+  /** The queued messages that fit frameBudgetBytes (at least one), taken off the queue. */
+  private takeFrame(): Message[] {
+    let count = 0;
+    let bytes = 0;
+    for (const m of this.queue) {
+      const size = messageBytes(m);
+      if (count > 0 && bytes + size > frameBudgetBytes) break;
+      count++;
+      bytes += size;
+    }
+    const frame = this.queue.splice(0, count);
+    this.queueBytes -= bytes;
+    return frame;
   }
 
   /** A batch over frameBytesMax is split in halves; a single message over it is dropped. */

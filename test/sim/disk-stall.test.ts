@@ -1,6 +1,6 @@
 /**
- * A disk that stalls is not a dead node. The benchmark machine's disk took 0.5-0.8 s for an
- * occasional fdatasync, idle or loaded, and the cluster lost its leader each time: every node's
+ * A disk that stalls is not a dead node. The benchmark machine's disk took 0.5-1.1 s for an
+ * occasional fdatasync, idle or loaded, and the cluster lost its leader under load: every node's
  * Ready loop waited on its write, so the leader's heartbeats and the followers' answers waited
  * with it, and the leader stepped down for want of a quorum (check quorum). Heartbeats and their
  * answers now go out while a write is in flight (Raft.takeHeartbeats). Here every disk stalls
