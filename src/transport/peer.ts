@@ -1,6 +1,7 @@
 /**
- * The sending side towards one peer: a bounded queue of raft messages flushed as one frame per
- * tick, one outbound connection kept up, a reconnect loop with exponential backoff and jitter,
+ * The sending side towards one peer: a bounded queue of raft messages flushed once per turn of
+ * the event loop in frames of about 1 MiB (a backlog one frame per drain of the socket), one
+ * outbound connection kept up, a reconnect loop with exponential backoff and jitter,
  * and at most one snapshot stream at a time.
  *
  * States: dialing -> connected; any close leads to backoff, during which messages are dropped

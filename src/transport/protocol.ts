@@ -18,7 +18,7 @@ export interface HelloFrame {
   readonly version: number;
 }
 
-/** All the raft messages queued for one peer in one tick. */
+/** Raft messages queued for one peer: all of one tick's, or about 1 MiB of a backlog (peer.ts). */
 export interface RaftFrame {
   readonly kind: 'raft';
   readonly messages: readonly Message[];
