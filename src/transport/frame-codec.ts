@@ -42,12 +42,12 @@ export function encodeFrame(value: unknown, frameBytesMax: number): Buffer {
 /**
  * A frame of `{ ...head, [field]: tail }`, as two parts to be written in order: the bytes up to
  * tail's, then tail itself, uncopied. Plain msgpack of the same value as encodeFrame's (tail
- * gets a bin 32 header even where bin 8 or 16 would do, which any decoder reads). A snapshot chunk (1 MiB) would
- * otherwise be copied into msgpack's buffer and again into the frame; on a leader with a large
- * heap those short-lived megabytes set off full garbage collections that took half its time
- * while streaming a snapshot to a joining node. The map is encoded with the field empty (so
- * it comes last, and its bin 8 header ends the payload), and that header is replaced with a
- * bin 32 header announcing tail's length.
+ * gets a bin 32 header even where bin 8 or 16 would do, which any decoder reads). A snapshot
+ * chunk (1 MiB) would otherwise be copied into msgpack's buffer and again into the frame; on a
+ * leader with a large heap those short-lived megabytes set off full garbage collections that
+ * took half its time while streaming a snapshot to a joining node. The map is encoded with the
+ * field empty (so it comes last, and its bin 8 header ends the payload), and that header is
+ * replaced with a bin 32 header announcing tail's length.
  */
 export function encodeFrameWithTail(head: Readonly<Record<string, unknown>>, field: string, tail: Uint8Array, frameBytesMax: number): readonly [Buffer, Uint8Array] {
   assert(!Object.hasOwn(head, field), () => `encodeFrameWithTail: the head already has a field "${field}"`);
