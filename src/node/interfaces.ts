@@ -35,7 +35,11 @@ export interface LogUpdate {
 
 export interface LogStorage {
   load(): Promise<PersistedState>;
-  /** Resolves once the update is durable (when `sync`), or at least written (when not). */
+  /**
+   * Resolves once the update is durable (when `sync`). Without `sync` (the core asks for none
+   * when only the commit index changed, which Raft need not keep across a crash) storage may
+   * hold the update back and write it with the next one.
+   */
   save(update: LogUpdate): Promise<void>;
   /**
    * Durably record a snapshot this node took of its own state machine. May run while save()

@@ -58,6 +58,20 @@ export function registerNodeGauges(registry: Registry, source: () => MetricsSour
       labelNames: ['peer'],
       read: read((s) => lastContact(s.peers()), []),
     },
+    {
+      name: 'quorate_peer_messages_sent_total',
+      help: 'Raft messages this node handed to the connection to each peer (heartbeats, appends, votes, read and forwarding requests).',
+      type: 'counter',
+      labelNames: ['peer'],
+      read: read((s) => perPeer(s.peers(), (p) => p.messagesSent), []),
+    },
+    {
+      name: 'quorate_peer_frames_sent_total',
+      help: 'Frames written to each peer: the messages of one turn of the event loop travel in one frame, so messages per frame is the batching.',
+      type: 'counter',
+      labelNames: ['peer'],
+      read: read((s) => perPeer(s.peers(), (p) => p.framesSent), []),
+    },
     { name: 'quorate_job_allocations', help: 'Allocations in the replicated job registry, by state.', type: 'gauge', labelNames: ['state'], read: read((s) => allocationsByState(s.allocations()), []) },
     {
       name: 'quorate_certificate_expiry_seconds',
@@ -85,6 +99,10 @@ function replicationLag(raft: RaftStatus): [Labels, number][] {
 
 function lastContact(peers: ReadonlyMap<string, PeerStatus>): [Labels, number][] {
   return [...peers.values()].flatMap((p): [Labels, number][] => (p.lastReceivedMs === null ? [] : [[{ peer: p.nodeId }, p.lastReceivedMs / 1000]]));
+}
+
+function perPeer(peers: ReadonlyMap<string, PeerStatus>, count: (p: PeerStatus) => number): [Labels, number][] {
+  return [...peers.values()].map((p) => [{ peer: p.nodeId }, count(p)]);
 }
 
 function allocationsByState(allocations: readonly Allocation[]): [Labels, number][] {

@@ -10,7 +10,8 @@
  * Writes are serialized. A Ready's hard state goes to its file first (only when term or vote
  * changed), so a node never holds entries of a term newer than its durable term; then a
  * received snapshot to its own file; then the reset marker, entries and commit index to the
- * WAL in one write and one fdatasync.
+ * WAL in one write and one fdatasync. An update that changes only the commit index writes
+ * nothing: its record goes with the next append (see pendingCommit).
  */
 import { join } from 'node:path';
 import type { Entry, HardState, Snapshot, SnapshotMeta } from '../raft/index.js';
@@ -49,6 +50,14 @@ export class DiskStorage implements LogStorage {
    * crash at any later moment leaves the log up to here intact.
    */
   private syncedCommit = 0;
+  /**
+   * A commit index from an update that changed nothing else (the core asks for no sync then),
+   * not yet in the WAL. Writing such an update alone cost every node a thread-pool write per
+   * commit (three per request at one client, on the path of the next one); it goes with the
+   * next append instead, or at close. Raft does not need the commit index durable: a restarted
+   * node learns it again from the leader, and the WAL's record only lets a restart apply sooner.
+   */
+  private pendingCommit: number | null = null;
   /** WAL and hard-state operations, one at a time: the WAL has one writer. */
   private queue: Promise<unknown> = Promise.resolve();
   /**
@@ -97,6 +106,7 @@ export class DiskStorage implements LogStorage {
       this.durableHardState = state.hardState;
       this.writtenCommit = state.hardState.commit;
       this.syncedCommit = state.hardState.commit;
+      this.pendingCommit = null;
       return state;
     });
   }
@@ -116,17 +126,27 @@ export class DiskStorage implements LogStorage {
         await writeHardState(this.options.dir, durable);
         this.durableHardState = durable;
       }
+      if (!update.sync && update.entries.length === 0 && update.snapshot === null) {
+        if (hs !== null) this.pendingCommit = hs.commit;
+        return;
+      }
       const records: WalRecord[] = [];
       if (update.snapshot !== null) {
         await this.saveSnapshotFile(update.snapshot);
         records.push({ type: RecordType.Reset, index: update.snapshot.meta.index, term: update.snapshot.meta.term });
       }
       for (const entry of update.entries) records.push({ type: RecordType.Entry, entry });
-      if (hs !== null) records.push({ type: RecordType.Commit, commit: hs.commit });
-      await wal.append(records, update.sync);
-      if (hs !== null) this.writtenCommit = hs.commit;
-      if (update.sync) this.syncedCommit = this.writtenCommit;
+      await this.appendWithCommit(wal, records, hs?.commit ?? this.pendingCommit, update.sync);
     });
+  }
+
+  /** Append records and, after them, the newest commit index this node knows (null: none new). */
+  private async appendWithCommit(wal: Wal, records: WalRecord[], commit: number | null, sync: boolean): Promise<void> {
+    if (commit !== null) records.push({ type: RecordType.Commit, commit });
+    this.pendingCommit = null;
+    await wal.append(records, sync);
+    if (commit !== null) this.writtenCommit = commit;
+    if (sync) this.syncedCommit = this.writtenCommit;
   }
 
   /** Runs beside save(): appends keep flowing while the snapshot is written and fsynced. */
@@ -152,10 +172,11 @@ export class DiskStorage implements LogStorage {
     return this.serialize(() => this.openWal().compact(index));
   }
 
-  /** Close the WAL and release the lock. */
+  /** Write a pending commit index, close the WAL and release the lock. */
   close(): Promise<void> {
     return this.serialize(async () => {
       await this.snapshotQueue;
+      if (this.wal !== null && this.pendingCommit !== null) await this.appendWithCommit(this.wal, [], this.pendingCommit, true);
       await this.wal?.close();
       this.wal = null;
       await this.lock.release();

@@ -76,6 +76,13 @@ test('every node exports the core series, and they move with writes and a new el
     const followers = all.filter((i) => i !== leader);
     assert.deepEqual(samplesOf(leaderSamples, 'quorate_replication_lag_entries').map((s) => s.labels.peer).sort(), followers.map((i) => String(i + 1)));
     for (const i of followers) assert.ok(valueOf(leaderSamples, 'quorate_peer_last_contact_seconds', { peer: String(i + 1) }) < 5, `the leader has not heard from node ${i + 1} lately`);
+    for (const i of followers) {
+      const peer = { peer: String(i + 1) };
+      const messages = valueOf(leaderSamples, 'quorate_peer_messages_sent_total', peer) - valueOf(first[leader] ?? [], 'quorate_peer_messages_sent_total', peer);
+      const frames = valueOf(leaderSamples, 'quorate_peer_frames_sent_total', peer) - valueOf(first[leader] ?? [], 'quorate_peer_frames_sent_total', peer);
+      // Every write reaches every follower in at least one append; several messages may share a frame.
+      assert.ok(frames > 0 && messages >= frames && messages >= writes, `to node ${i + 1}: ${messages} messages in ${frames} frames for ${writes} writes`);
+    }
     assert.equal(samplesOf(moved[followers[0] ?? 0] ?? [], 'quorate_replication_lag_entries').length, 0, 'only the leader reports replication lag');
 
     await cluster.signal(leader, 'SIGKILL');
