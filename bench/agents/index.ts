@@ -177,7 +177,7 @@ function summarize(name: string, kinds: readonly WindowKind[], samples: Readonly
 function report(reports: readonly TargetReport[], kinds: readonly WindowKind[], registration: string): number {
   // Rows no column has a figure for (write latency of an idle window) are left out.
   const rows: Row[] = kinds.flatMap((kind) => metrics.map((m) => ({ label: label(kind, m), digits: m.digits }))).filter((row) => reports.some((r) => r.cells.has(row.label)));
-  process.stdout.write(`\n${formatTable(rows, columns, reports)}\n\n${registration}\n`);
+  process.stdout.write(`\n${formatTable(rows, columns, [], reports)}\n\n${registration}\n`);
   for (const r of reports) for (const note of r.notes) process.stdout.write(`${r.name}: ${note}\n`);
   let within = true;
   for (const kind of kinds.filter((k) => k.workload !== null)) {

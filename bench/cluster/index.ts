@@ -15,7 +15,10 @@
  *   npm run bench -- cluster --etcd-plain-peers  etcd's peers on plain HTTP (default: mutual TLS,
  *                                                as Quorate's peers always have)
  *   npm run bench -- cluster --client etcd       drive both through the same etcd v3 gRPC client
- *                                                (etcd-client.ts) instead of each one's HTTP/JSON API
+ *                                                (etcd-client.ts) instead of each one's HTTP/JSON API,
+ *                                                and the floor too: a server that answers at once
+ *                                                (floor-server.ts), throughput workloads only
+ *   npm run bench -- cluster --client etcd --targets quorate,etcd   without the floor
  *   npm run bench -- cluster --profile DIR       V8 CPU profiles of the Quorate nodes into DIR: the
  *                                                throughput workloads in n<i>-1.cpuprofile (the nodes
  *                                                are stopped gracefully and restarted before the
@@ -30,7 +33,8 @@ import { parseArgs } from 'node:util';
 import { EtcdClientTarget, type EtcdGrpcAccess } from './etcd-client.js';
 import { etcdGrpcAccess, etcdInstalled, etcdTarget } from './etcd.js';
 import { keysForMib } from './fill.js';
-import { runTarget, tableRows, type BenchConfig, type TargetReport } from './run.js';
+import { floorGrpcAccess, floorTarget } from './floor.js';
+import { runTarget, runThroughput, tableRows, type BenchConfig, type TargetReport } from './run.js';
 import { quorateGrpcAccess, quorateTarget } from './quorate.js';
 import { formatTable } from './table.js';
 import type { ClusterTarget, TargetFactory } from './target.js';
@@ -41,7 +45,9 @@ const hosts = ['127.0.0.1', '127.0.0.2', '127.0.0.3'] as const;
 /** The node the join workload adds. */
 const joinHost = '127.0.0.4';
 const columns = ['quorate', 'etcd'] as const;
-type TargetName = (typeof columns)[number];
+/** Reference figures after the ratio: the floor, through the etcd client only. */
+const floor = 'floor';
+type TargetName = (typeof columns)[number] | typeof floor;
 type Loaded = { readonly factory: TargetFactory; readonly grpc: EtcdGrpcAccess } | { readonly skipped: string };
 /** native: each target's own HTTP/JSON API (Quorate's /v1, etcd's JSON gateway); etcd: one etcd gRPC client for both. */
 const clients = ['native', 'etcd'] as const;
@@ -50,6 +56,7 @@ type ClientKind = (typeof clients)[number];
 const loaders: Record<TargetName, () => Promise<Loaded>> = {
   quorate: () => Promise.resolve({ factory: quorateTarget, grpc: quorateGrpcAccess }),
   etcd: () => Promise.resolve(etcdInstalled() ? { factory: etcdTarget, grpc: etcdGrpcAccess } : { skipped: 'the etcd binary is not installed (apt-get install etcd-server)' }),
+  floor: () => Promise.resolve({ factory: floorTarget, grpc: floorGrpcAccess }),
 };
 
 /** Runs the benchmark with the arguments after `cluster`; resolves with the process exit code. */
@@ -60,7 +67,7 @@ export async function benchCluster(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const { config, targets, profileDir, client, peerTls } = parsed;
-  process.stdout.write(header(config, client, peerTls, profileDir));
+  process.stdout.write(header(config, client, peerTls, profileDir, targets.includes(floor)));
   const active = new Set<ClusterTarget>();
   const onSignal = (signal: NodeJS.Signals): void => {
     process.stderr.write(`\nbench cluster: ${signal}, stopping the nodes\n`);
@@ -82,7 +89,7 @@ export async function benchCluster(argv: readonly string[]): Promise<number> {
       const target = client === 'etcd' ? new EtcdClientTarget(native, loaded.grpc) : native;
       active.add(target);
       try {
-        reports.push(await runTarget(target, config));
+        reports.push(await (name === floor ? runThroughput(target, config) : runTarget(target, config)));
       } finally {
         await target.stop();
         active.delete(target);
@@ -92,7 +99,7 @@ export async function benchCluster(argv: readonly string[]): Promise<number> {
       process.stdout.write('no target available: nothing measured\n');
       return 0;
     }
-    process.stdout.write(`\n${formatTable(tableRows(config), columns, reports)}\n`);
+    process.stdout.write(`\n${formatTable(tableRows(config), columns, targets.includes(floor) ? [floor] : [], reports)}\n`);
     for (const report of reports) {
       for (const note of report.notes) process.stdout.write(`${report.name}: ${note}\n`);
       if (report.failure !== undefined) process.stdout.write(`${report.name}: FAILED, stopped early: ${report.failure}\n`);
@@ -104,7 +111,7 @@ export async function benchCluster(argv: readonly string[]): Promise<number> {
 }
 
 /** What was measured how, with the date, the machine and the commit, so that a pasted table says where it came from. */
-function header(config: BenchConfig, client: ClientKind, peerTls: boolean, profileDir: string | undefined): string {
+function header(config: BenchConfig, client: ClientKind, peerTls: boolean, profileDir: string | undefined, withFloor: boolean): string {
   const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
   const commit = git.status === 0 ? git.stdout.trim() : 'unknown (not a git checkout)';
   const lines = [
@@ -117,6 +124,7 @@ function header(config: BenchConfig, client: ClientKind, peerTls: boolean, profi
     'CPU us/op: user + system time per completed request, of the 3 nodes together and of the client process, from /proc and process.cpuUsage()',
     `client: ${client === 'etcd' ? 'the same etcd v3 gRPC client (grpc-js) for both' : "each target's own HTTP/JSON API"}`,
     `peers: quorate mutual TLS; etcd ${peerTls ? 'mutual TLS (--peer-client-cert-auth)' : 'plain HTTP (--etcd-plain-peers)'}`,
+    ...(withFloor ? ['floor: 3 grpc-js servers on the same addresses that answer every Put and Range at once (no Raft, no disk), same client: the cost of the client and the protocol alone'] : []),
     ...(profileDir === undefined ? [] : [`profiles in ${profileDir}: throughput workloads in n<i>-1.cpuprofile, failover/join/memory phases in later files`]),
   ];
   return `${lines.join('\n')}\n`;
@@ -132,7 +140,7 @@ function parseConfig(argv: readonly string[]): { config: BenchConfig; targets: T
         runs: { type: 'string' },
         seconds: { type: 'string' },
         failovers: { type: 'string' },
-        targets: { type: 'string', default: columns.join(',') },
+        targets: { type: 'string' },
         profile: { type: 'string' },
         client: { type: 'string', default: 'native' },
         'join-mib': { type: 'string' },
@@ -158,12 +166,15 @@ function parseConfig(argv: readonly string[]): { config: BenchConfig; targets: T
   if (config.memoryKeys !== 0 && config.memoryKeys < keysForMib(config.joinMib)) {
     return `--memory-keys must be 0 or at least the join's ${keysForMib(config.joinMib)} keys (${config.joinMib} MiB of ${valueBytes}-byte values)`;
   }
-  const targets = values.targets.split(',');
-  const unknown = targets.filter((t) => !columns.some((c) => c === t));
-  if (unknown.length > 0) return `unknown target ${unknown.join(', ')} (known: ${columns.join(', ')})`;
   const client = clients.find((c) => c === values.client);
   if (client === undefined) return `unknown client ${values.client} (known: ${clients.join(', ')})`;
+  const known: readonly TargetName[] = [...columns, floor];
+  const targets = values.targets?.split(',') ?? (client === 'etcd' ? known : columns);
+  const unknown = targets.filter((t) => !known.some((c) => c === t));
+  if (unknown.length > 0) return `unknown target ${unknown.join(', ')} (known: ${known.join(', ')})`;
+  // The floor speaks only the etcd protocol.
+  if (targets.includes(floor) && client !== 'etcd') return 'the floor target needs --client etcd';
   const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
-  return { config, targets: columns.filter((c) => targets.includes(c)), profileDir, client, peerTls: !values['etcd-plain-peers'] };
+  return { config, targets: known.filter((c) => targets.includes(c)), profileDir, client, peerTls: !values['etcd-plain-peers'] };
 }
 

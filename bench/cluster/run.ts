@@ -86,9 +86,8 @@ export function tableRows(config: BenchConfig): readonly Row[] {
 }
 
 /** Starts the target and measures everything; the caller stops it. */
-export async function runTarget(target: ClusterTarget, config: BenchConfig): Promise<TargetReport> {
-  const report: TargetReport = { name: target.name, cells: new Map(), notes: [] };
-  try {
+export function runTarget(target: ClusterTarget, config: BenchConfig): Promise<TargetReport> {
+  return measure(target, async (report) => {
     await target.start();
     await sleep(idleSettleMs);
     report.cells.set(rssIdleLabel, rangeCell(await nodeRssMib(target)));
@@ -100,6 +99,22 @@ export async function runTarget(target: ClusterTarget, config: BenchConfig): Pro
     const fill = new Fill(target);
     await measureJoin(target, config, fill, report);
     await measureLoadedMemory(target, config, fill, report);
+  });
+}
+
+/** Starts the target and runs the throughput workloads only (the floor, which has no cluster); the caller stops it. */
+export function runThroughput(target: ClusterTarget, config: BenchConfig): Promise<TargetReport> {
+  return measure(target, async (report) => {
+    await target.start();
+    await preload(target);
+    await measureThroughput(target, config, report);
+  });
+}
+
+async function measure(target: ClusterTarget, phases: (report: TargetReport) => Promise<void>): Promise<TargetReport> {
+  const report: TargetReport = { name: target.name, cells: new Map(), notes: [] };
+  try {
+    await phases(report);
   } catch (error) {
     report.failure = errorMessage(error);
   }
