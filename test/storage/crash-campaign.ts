@@ -44,7 +44,7 @@ export class CrashCheckError extends Error {
 /** What DiskStorage.open and load() in the test process produced. */
 export type Recovered = { readonly state: PersistedState; readonly warnings: readonly string[] } | { readonly failure: unknown };
 
-type Pending = Extract<ChildEvent, { kind: 'begin' | 'snap-begin' | 'compact-begin' }>;
+type Pending = Extract<ChildEvent, { kind: 'begin' | 'snap-begin' | 'compact-begin' | 'commit-begin' }>;
 
 interface Replayed {
   readonly acked: LogModel;
@@ -80,6 +80,7 @@ function describeLog(log: LogModel): string {
 function describePending(p: Pending | null): string {
   if (p === null) return 'nothing';
   if (p.kind === 'begin') return `save of entries ${p.first}..${p.last} at term ${p.term} with commit ${p.commit}`;
+  if (p.kind === 'commit-begin') return `save of commit ${p.commit} alone, without sync`;
   return p.kind === 'snap-begin' ? `saveSnapshot at ${p.index}@${p.term}` : `compact(${p.index})`;
 }
 
@@ -104,6 +105,7 @@ function replayEvents(start: LogModel, events: readonly ChildEvent[]): Replayed 
       case 'begin':
       case 'snap-begin':
       case 'compact-begin':
+      case 'commit-begin':
         if (pending !== null) throw new CrashCheckError(`protocol: ${e.kind} while ${describePending(pending)} is in flight`);
         pending = e;
         break;
@@ -120,6 +122,11 @@ function replayEvents(start: LogModel, events: readonly ChildEvent[]): Replayed 
         break;
       case 'compact':
         settle('compact', (p) => p.kind === 'compact-begin' && p.index === e.index);
+        break;
+      case 'commit':
+        // Acknowledged but not synced: recovery may find an older commit index (commitRegressed).
+        settle('commit', (p) => p.kind === 'commit-begin' && p.commit === e.commit);
+        log = { ...log, commit: e.commit };
         break;
       case 'warn':
         throw new CrashCheckError(`the child's recovery warned although the test had just recovered the directory: ${e.message}`);

@@ -72,6 +72,8 @@ export type ChildEvent =
   | { readonly kind: 'snap'; readonly index: number; readonly term: number }
   | { readonly kind: 'compact-begin'; readonly index: number }
   | { readonly kind: 'compact'; readonly index: number }
+  | { readonly kind: 'commit-begin'; readonly commit: number }
+  | { readonly kind: 'commit'; readonly commit: number }
   | { readonly kind: 'warn'; readonly message: string }
   | { readonly kind: 'ready' };
 
@@ -82,7 +84,7 @@ export function parseChildLine(line: string): ChildEvent {
   if (kind === 'ready' && rest.length === 0) return { kind };
   const n = rest.map((word) => Number(word));
   if (n.some((value) => !Number.isSafeInteger(value) || value < 0)) throw new Error(`bad numbers in child line: ${line}`);
-  const arity: Record<string, number> = { start: 5, begin: 4, ack: 4, 'snap-begin': 2, snap: 2, 'compact-begin': 1, compact: 1 };
+  const arity: Record<string, number> = { start: 5, begin: 4, ack: 4, 'snap-begin': 2, snap: 2, 'compact-begin': 1, compact: 1, 'commit-begin': 1, commit: 1 };
   if (arity[kind] !== n.length) throw new Error(`unknown child line: ${line}`);
   const [a = 0, b = 0, c = 0, d = 0, e = 0] = n;
   switch (kind) {
@@ -94,6 +96,9 @@ export function parseChildLine(line: string): ChildEvent {
     case 'snap-begin':
     case 'snap':
       return { kind, index: a, term: b };
+    case 'commit-begin':
+    case 'commit':
+      return { kind, commit: a };
     default:
       return { kind: kind === 'compact' ? 'compact' : 'compact-begin', index: a };
   }
@@ -164,6 +169,18 @@ async function writeBatch(storage: DiskStorage, s: WriterState, prng: Prng): Pro
   s.commit = commit;
 }
 
+/**
+ * The commit index moving on with no new entries, as the core reports it (without a sync):
+ * storage may hold it back and write it with the next save, so a kill may lose it.
+ */
+async function advanceCommit(storage: DiskStorage, s: WriterState, prng: Prng): Promise<void> {
+  const commit = prng.int(s.commit + 1, lastIndex(s) + 1);
+  say(`commit-begin ${commit}`);
+  await storage.save({ hardState: { term: s.term, vote: null, commit }, entries: [], snapshot: null, sync: false });
+  say(`commit ${commit}`);
+  s.commit = commit;
+}
+
 /** A local snapshot at a committed index, then compaction a little below it. */
 async function snapshotAndCompact(storage: DiskStorage, s: WriterState, prng: Prng): Promise<void> {
   // Mostly near the commit index, so that the log (and each recovery) stays a few MB.
@@ -198,6 +215,7 @@ async function runChild(dir: string, seed: number, options: ChildOptions): Promi
   const prng = new Prng(seed);
   for (;;) {
     if (prng.chance(0.08) && s.commit > s.snapIndex) await snapshotAndCompact(storage, s, prng);
+    else if (prng.chance(0.1) && lastIndex(s) > s.commit) await advanceCommit(storage, s, prng);
     else await writeBatch(storage, s, prng);
   }
 }
