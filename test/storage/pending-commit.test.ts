@@ -34,11 +34,20 @@ async function commitAfterCrash(dir: string): Promise<number> {
   }
 }
 
-void test('a commit-only update waits for the next append, which makes it durable', async () => {
+/** Runs body on a loaded DiskStorage in a fresh directory, removed afterwards. */
+async function withStorage(body: (storage: DiskStorage, dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'quorate-pending-commit-'));
   try {
     const storage = await DiskStorage.open({ dir, warn: () => undefined });
     await storage.load();
+    await body(storage, dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+void test('a commit-only update waits for the next append, which makes it durable', () =>
+  withStorage(async (storage, dir) => {
     await storage.save({ hardState: hs(2), entries: entries(1, 4), snapshot: null, sync: true });
     const writes = storage.walStats().writes;
     await storage.save({ hardState: hs(4), entries: [], snapshot: null, sync: false });
@@ -48,23 +57,14 @@ void test('a commit-only update waits for the next append, which makes it durabl
     assert.equal(storage.walStats().writes, writes + 1);
     assert.equal(await commitAfterCrash(dir), 4, 'the next append did not carry the commit index');
     await storage.close();
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-void test('close writes a pending commit index', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'quorate-pending-commit-'));
-  try {
-    const storage = await DiskStorage.open({ dir, warn: () => undefined });
-    await storage.load();
+void test('close writes a pending commit index', () =>
+  withStorage(async (storage, dir) => {
     await storage.save({ hardState: hs(1), entries: entries(1, 3), snapshot: null, sync: true });
     await storage.save({ hardState: hs(3), entries: [], snapshot: null, sync: false });
     await storage.close();
     const reopened = await DiskStorage.open({ dir, warn: () => undefined });
     assert.equal((await reopened.load()).hardState.commit, 3);
     await reopened.close();
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }));
